@@ -1,0 +1,130 @@
+"""Schema validation of YAML documents, reported as one ``file:line: field: problem`` line.
+
+The schemas live in ``hilkit/schemas/*.json`` so editors (yaml-language-server) can use them too.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from .errors import SourceError
+from .yamlsource import Located, dotted
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    text = resources.files("hilkit.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
+    """Raise ``error`` for the first problem in document order; return if there is none."""
+    if not isinstance(doc.data, dict):
+        got = "an empty file" if doc.data is None else f"a {_kind(doc.data)}"
+        raise error(doc.path, doc.line_of(()), "", f"expected a mapping of keys at the top level, got {got}")
+    errors = list(_validator(schema_name).iter_errors(doc.data))
+    if not errors:
+        return
+    first = min(errors, key=lambda e: (doc.line_of(_where(e)) or 0, len(e.absolute_path)))
+    first = _deepest(first)
+    where = _where(first)
+    raise error(doc.path, doc.line_of(where), dotted(where) or "(top)", explain(first))
+
+
+def _deepest(err: ValidationError) -> ValidationError:
+    """For anyOf/oneOf failures, use the most specific sub-error when there is one."""
+    if err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        if best is not None and best.validator not in ("type", "pattern"):
+            return best
+    return err
+
+
+def _where(err: ValidationError) -> tuple[Any, ...]:
+    where = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set(err.schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed]
+        if extra and err.schema.get("additionalProperties") is False:
+            return where + (extra[0],)
+    return where
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, (dict, list)) else _kind(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _expected_type(schema: dict[str, Any]) -> str:
+    if "type" in schema:
+        t = schema["type"]
+        return " or ".join(t) if isinstance(t, list) else t
+    if "anyOf" in schema:
+        return " or ".join(_describe(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    return "a valid value"
+
+
+def _describe(schema: dict[str, Any]) -> str:
+    if schema.get("type") == "string" and "pattern" in schema:
+        return "a hex string" if "0-9a-fA-F" in schema["pattern"] else "a string"
+    return _expected_type(schema)
+
+
+def explain(err: ValidationError) -> str:
+    """A short human sentence for one schema error, with what was expected."""
+    v, schema, inst = err.validator, err.schema, err.instance
+    if v == "required":
+        missing = [k for k in err.validator_value if not (isinstance(inst, dict) and k in inst)]
+        return f"missing required key {missing[0]!r}" if missing else err.message
+    if v == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = [k for k in inst if k not in allowed]
+        return f"unknown key {extra[0]!r} (expected one of: {', '.join(allowed)})"
+    if v == "type":
+        return f"expected {_expected_type(schema)}, got {_kind(inst)} {_show(inst)}"
+    if v == "enum":
+        return f"{_show(inst)} is not allowed (expected one of: {', '.join(map(str, err.validator_value))})"
+    if v == "pattern":
+        return f"{_show(inst)} has the wrong form (expected to match {err.validator_value})"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"{_show(inst)} is out of range (expected {sign} {err.validator_value})"
+    if v in ("minItems", "minProperties"):
+        return f"must not be empty (expected at least {err.validator_value})"
+    if v == "minLength":
+        return "must not be empty"
+    if v == "anyOf":
+        return f"expected {_expected_type(schema)}, got {_kind(inst)} {_show(inst)}"
+    if v == "propertyNames":
+        return f"bad name {_show(inst)} (expected lower-case letters, digits, '-' or '_')"
+    return err.message

@@ -1,0 +1,1 @@
+"""JSON schemas of device profiles and rig files."""

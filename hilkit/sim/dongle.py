@@ -1,0 +1,244 @@
+"""A virtual dongle: powered by its relay, enumerating in its profile's modes, switching when its
+firmware gets the message it expects, and recording every transfer it receives."""
+from __future__ import annotations
+
+import errno
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import usb.core
+
+from ..profiles.model import ModeSpec, Profile
+from .atmodel import ModemModel
+from .descriptors import string_table
+from .firmware import Trigger, parse_cbw, triggers
+from .kernel import Binding, SimKernel
+from .scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+@dataclass(frozen=True)
+class Received:
+    """One transfer as the device saw it."""
+
+    time: float
+    kind: str                    # "bulk" / "control" / "configuration"
+    endpoint: int
+    data: bytes = b""
+    setup: tuple[int, int, int, int, int] | None = None
+
+    @property
+    def standard_request(self) -> bool:
+        """GET_DESCRIPTOR and friends that any host sends while looking at a device."""
+        return self.kind == "control" and self.setup is not None and self.setup[0] & 0x60 == 0 \
+            and self.setup[1] in (0x00, 0x06, 0x08, 0x0A)
+
+
+def gone() -> usb.core.USBError:
+    return usb.core.USBError("No such device (it may have been disconnected)", -4, errno.ENODEV)
+
+
+class VirtualDongle:
+    """Device-side model of one dongle on one port. Thread-safe; physics runs on the lab's scheduler."""
+
+    CSW_DETACH_DELAY = 0.02  # a switching stick answers the CSW, then drops off the bus
+
+    def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
+                 notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]") -> None:
+        self.profile = profile
+        self.port = port
+        self.bus_number = int(port.split("-")[0])
+        self.port_numbers = tuple(int(p) for p in port.split("-")[1].split("."))
+        self._scheduler = scheduler
+        self._kernel = kernel
+        self._notify = notify
+        self._next_address = next_address
+        self._lock = threading.RLock()
+        self._timer: int | None = None
+        self.powered = False
+        self.mode: ModeSpec | None = None
+        self.generation = 0
+        self.address = 0
+        self.configuration = 0
+        self.transfers: list[Received] = []
+        self.detached: set[int] = set()
+        self.modem: ModemModel | None = None
+        self.binding = Binding()
+        self._csw: dict[int, bytes] = {}
+        self._stalled: set[int] = set()
+        self.power_log: list[tuple[float, bool]] = []
+
+    # -- power and enumeration -------------------------------------------------------------
+    def set_power(self, on: bool) -> None:
+        with self._lock:
+            if on == self.powered:
+                return
+            self.powered = on
+            self.power_log.append((time.monotonic(), on))
+            self._scheduler.cancel(self._timer)
+            if on:
+                self._timer = self._scheduler.after(self.profile.virtual.enumerate_delay,
+                                                    lambda: self._enumerate(self.profile.initial_mode))
+            else:
+                self._unplug()
+
+    def _enumerate(self, mode: ModeSpec) -> None:
+        with self._lock:
+            if not self.powered or self.mode is not None:
+                return
+            self.mode = mode
+            self.generation += 1
+            self.address = self._next_address()
+            self.configuration = mode.configuration
+            self.detached.clear()
+            self._csw.clear()
+            self._stalled.clear()
+            has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
+            self.modem = ModemModel(self.profile.virtual, self._broadcast, self._scheduler.after) if has_at else None
+            self.binding = self._kernel.bind(self.port, mode, self.modem)
+            ident = mode.enumerates_as
+        self._notify("add", self.port, f"{ident} ({mode.name})")
+
+    def _unplug(self) -> None:
+        with self._lock:
+            if self.mode is None:
+                return
+            mode, self.mode = self.mode, None
+            binding, self.binding = self.binding, Binding()
+            self.modem = None
+        self._kernel.unbind(binding)
+        self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
+
+    def _switch_to(self, target: str) -> None:
+        """The firmware accepted a switch: drop off the bus, come back in ``target``."""
+        mode = self.profile.mode(target)
+
+        def detach() -> None:
+            self._unplug()
+            with self._lock:
+                if self.powered:
+                    self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay,
+                                                        lambda: self._enumerate(mode))
+        with self._lock:
+            self._scheduler.cancel(self._timer)
+            self._timer = self._scheduler.after(self.CSW_DETACH_DELAY, detach)
+
+    def _broadcast(self, text: str) -> None:
+        for port in list(self.binding.ports):
+            unsolicited = getattr(port, "unsolicited", None)
+            if unsolicited is not None:
+                unsolicited(text)
+
+    # -- transfers (called by the pyusb backend) -------------------------------------------
+    def live(self, generation: int) -> ModeSpec:
+        """The current mode, if ``generation`` is still this enumeration; else the device is gone."""
+        with self._lock:
+            if self.mode is None or generation != self.generation:
+                raise gone()
+            return self.mode
+
+    def _record(self, received: Received) -> None:
+        self.transfers.append(received)
+
+    def _fire(self, kind: str, match: object) -> bool:
+        assert self.mode is not None
+        for trigger in triggers(self.profile, self.mode.name):
+            if trigger.kind == kind and trigger.match == match:
+                self._switch_to(trigger.target)
+                return True
+        return False
+
+    def bulk_write(self, generation: int, endpoint: int, data: bytes) -> int:
+        with self._lock:
+            self.live(generation)
+            self._record(Received(time.monotonic(), "bulk", endpoint, bytes(data)))
+            if endpoint in self._stalled:
+                raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+            cbw = parse_cbw(bytes(data))
+            if cbw is not None:
+                switched = self._fire("cdb", cbw["cdb"])
+                status = 0 if switched else 1  # a command this firmware does not know fails its CSW
+                self._csw[endpoint | 0x80] = b"USBS" + bytes(cbw["tag"]) + bytes(4) + bytes([status])
+            elif len(data) == 31 and data[:4] != b"USBC":
+                # not a valid CBW on a storage pipe: the device stalls both bulk endpoints
+                self._stalled.update({endpoint, endpoint | 0x80})
+            else:
+                self._fire("raw", bytes(data))
+            return len(data)
+
+    def bulk_read(self, generation: int, endpoint: int, size: int) -> bytes:
+        with self._lock:
+            self.live(generation)
+            if endpoint in self._stalled:
+                raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+            answer = self._csw.pop(endpoint, None)
+            if answer is None:
+                raise usb.core.USBTimeoutError("Operation timed out", -7, errno.ETIMEDOUT)
+            self._record(Received(time.monotonic(), "bulk", endpoint, answer[:size]))
+            return answer[:size]
+
+    def control(self, generation: int, setup: tuple[int, int, int, int, int], data: bytes) -> bytes:
+        """A control request; returns the IN data (empty for OUT requests)."""
+        with self._lock:
+            mode = self.live(generation)
+            received = Received(time.monotonic(), "control", 0, bytes(data), setup)
+            self._record(received)
+            request_type, request, value, index, length = setup
+            if request_type == 0x80 and request == 0x06:      # GET_DESCRIPTOR
+                return self._descriptor(mode, value, index)[:length]
+            if request_type == 0x80 and request == 0x00:      # GET_STATUS
+                return b"\x00\x00"[:length]
+            if request_type == 0x80 and request == 0x08:      # GET_CONFIGURATION
+                return bytes([self.configuration])[:length]
+            if request_type & 0x60 == 0 and request in (0x01, 0x03):  # CLEAR_/SET_FEATURE
+                self._fire("control", (request_type, request, value))
+                return b""
+            if request_type & 0x60 == 0x40:                    # vendor request
+                if self._fire("control", (request_type, request, value)):
+                    return bytes(length) if request_type & 0x80 else b""
+                raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+            return bytes(length) if request_type & 0x80 else b""
+
+    def _descriptor(self, mode: ModeSpec, value: int, index: int) -> bytes:
+        kind, number = value >> 8, value & 0xFF
+        if kind != 3:
+            raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+        if number == 0:
+            return bytes([4, 3, 0x09, 0x04])
+        strings, _ = string_table(mode)
+        if number > len(strings) or not strings[number - 1]:
+            raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+        text = strings[number - 1].encode("utf-16-le")
+        return bytes([2 + len(text), 3]) + text
+
+    def set_configuration(self, generation: int, value: int) -> None:
+        with self._lock:
+            self.live(generation)
+            self._record(Received(time.monotonic(), "configuration", 0, b"", (0x00, 0x09, value, 0, 0)))
+            if not self._fire("configuration", value):
+                self.configuration = value
+
+    def clear_halt(self, generation: int, endpoint: int) -> None:
+        with self._lock:
+            self.live(generation)
+            self._stalled.discard(endpoint)
+
+    # -- what tests look at ----------------------------------------------------------------
+    def switch_transfers(self) -> list[Received]:
+        """Transfers other than standard requests: what a switch sent."""
+        return [t for t in self.transfers if not t.standard_request]
+
+    def kernel_view(self) -> dict[int, dict[str, str]]:
+        with self._lock:
+            return {k: dict(v) for k, v in self.binding.view.items()}
+
+    def __repr__(self) -> str:
+        state = self.mode.name if self.mode else ("powered, not enumerated" if self.powered else "off")
+        return f"<VirtualDongle {self.profile.key} on {self.port}: {state}>"
+
+
+__all__ = ["VirtualDongle", "Received", "Trigger", "gone"]

@@ -1,0 +1,69 @@
+"""What a virtual dongle's firmware reacts to, from the device's side of the cable.
+
+The host side (:mod:`hilkit.switch.methods`) turns usb_modeswitch keys into transfers. This module
+is written the other way round: for each switch the profile declares from the current mode, the
+SCSI command, raw bulk message, control request or configuration that makes the firmware leave the
+mode. A transfer that matches none of them changes nothing, so a wrong message leaves the dongle
+where it was, as it would a real stick.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..profiles.model import Profile, SwitchSpec
+
+# Huawei's vendor SCSI command 0x11 0x06 ("switch port mode"); byte 2 selects the firmware's mode.
+_HUAWEI_NEW = bytes.fromhex("11062000000101000100000000000000")
+_HUAWEI_ALT = bytes.fromhex("11063000000000010000000000000000")
+_REZERO = bytes.fromhex("01000000000000000000000000000000")       # Option ZeroCD: REZERO UNIT
+_EJECT = bytes.fromhex("1b000000020000000000000000000000")        # START STOP UNIT, LoEj
+
+_CONTROL_MODES = {  # (bmRequestType, bRequest, wValue) the firmware switches on
+    "HuaweiMode": (0x00, 0x03, 1),    # SET_FEATURE(1), the E220-class switch
+    "SierraMode": (0x40, 0x0B, 1),
+    "SequansMode": (0x40, 0x0B, 2),
+    "QuantaMode": (0xC0, 0xFF, 0),
+    "KobilMode": (0xC0, 0x88, 0),
+}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    target: str          # the mode the firmware moves to
+    kind: str            # "cdb" (16-byte SCSI CDB in a CBW), "raw" (bulk bytes), "control", "configuration"
+    match: bytes | tuple[int, ...] | int
+
+
+def parse_cbw(data: bytes) -> dict[str, object] | None:
+    """A Command Block Wrapper's fields, or None if ``data`` is not a well-formed 31-byte CBW."""
+    if len(data) != 31 or data[:4] != b"USBC":
+        return None
+    return {"tag": data[4:8], "length": int.from_bytes(data[8:12], "little"), "flags": data[12],
+            "lun": data[13], "cb_length": data[14], "cdb": bytes(data[15:31])}
+
+
+def trigger_for(switch: SwitchSpec) -> Trigger:
+    config = switch.config
+    for name, setup in _CONTROL_MODES.items():
+        if config.flag(name):
+            return Trigger(switch.target, "control", setup)
+    if config.flag("HuaweiNewMode"):
+        return Trigger(switch.target, "cdb", _HUAWEI_NEW)
+    if config.flag("HuaweiAltMode"):
+        return Trigger(switch.target, "cdb", _HUAWEI_ALT)
+    if config.flag("OptionMode"):
+        return Trigger(switch.target, "cdb", _REZERO)
+    messages = config.messages
+    if messages:
+        last = bytes.fromhex(messages[-1])
+        cbw = parse_cbw(last)
+        return Trigger(switch.target, "cdb", cbw["cdb"]) if cbw else Trigger(switch.target, "raw", last)
+    if config.flag("StandardEject"):
+        return Trigger(switch.target, "cdb", _EJECT)
+    if config.get("Configuration"):
+        return Trigger(switch.target, "configuration", config.get("Configuration"))
+    raise ValueError(f"switch {switch.label} has no method the virtual firmware knows")
+
+
+def triggers(profile: Profile, mode: str) -> list[Trigger]:
+    return [trigger_for(s) for s in profile.switches if s.source == mode]

@@ -1,0 +1,74 @@
+"""The virtual lab: simulated dongles behind gpiozero mock relays, on a pyusb backend, with ptys.
+
+It plugs in under the real libraries (a gpiozero pin factory, a pyusb backend, pyserial-openable
+ptys), so fixtures, switch engine and AT client run the code a rig runs.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+
+from gpiozero.pins.mock import MockFactory
+
+from ..errors import RigError
+from ..lab.backend import LabBackend
+from ..lab.rig import Rig
+from .backend import SimUsbBackend
+from .bus import SimUsbBus
+from .dongle import VirtualDongle
+from .kernel import SimKernel
+from .pins import RelayPin
+from .scheduler import Scheduler
+
+
+class VirtualLab(LabBackend):
+    def __init__(self, rig: Rig) -> None:
+        super().__init__(rig)
+        for slot in rig.slots:
+            if slot.power.driver != "gpio":
+                raise RigError(rig.path, slot.line, f"slots[{slot.name}].power.driver",
+                               "the virtual lab simulates gpio relays only (expected: driver: gpio)")
+        self.scheduler = Scheduler()
+        self.kernel = SimKernel()
+        addresses = itertools.count(2)
+        lock = threading.Lock()
+
+        def next_address() -> int:
+            with lock:
+                return next(addresses) % 127 + 1
+
+        self.dongles: dict[str, VirtualDongle] = {
+            slot.name: VirtualDongle(slot.profile, slot.port, self.scheduler, self.kernel,
+                                     self._notify, next_address)
+            for slot in rig.slots
+        }
+        self._by_port = {d.port: d for d in self.dongles.values()}
+        self.pin_factory = MockFactory(pin_class=RelayPin)
+        self.pins: dict[str, RelayPin] = {}
+        for slot in rig.slots:
+            dongle = self.dongles[slot.name]
+            self.pins[slot.name] = self.pin_factory.pin(
+                slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power)
+        self.usb_backend = SimUsbBackend(self.dongles.values())
+        self.bus = SimUsbBus(self.usb_backend, self._kernel_view)
+
+    def _notify(self, action: str, port: str, detail: str) -> None:
+        self.bus.notify(action, port, detail)
+
+    def _kernel_view(self, port: str) -> dict[int, dict[str, str]]:
+        dongle = self._by_port.get(port)
+        return dongle.kernel_view() if dongle else {}
+
+    def dongle(self, slot: str) -> VirtualDongle:
+        return self.dongles[slot]
+
+    def relays_energized(self) -> dict[str, bool]:
+        """Slot -> relay closed? (for tests of the rig's safety)."""
+        return {name: pin.energized for name, pin in self.pins.items()}
+
+    def close(self) -> None:
+        for dongle in self.dongles.values():
+            dongle.set_power(False)
+        self.scheduler.stop()
+        self.pin_factory.close()
+        super().close()

@@ -1,0 +1,60 @@
+"""The virtual lab's clock: one thread that runs scheduled physics (enumeration delays, URCs).
+
+This is the only place in hilkit that waits on time for its own sake: it models how long a real
+dongle takes. Everything above the backends waits on events.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from typing import Callable
+
+
+class Scheduler:
+    def __init__(self, name: str = "hilkit-sim") -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._cancelled: set[int] = set()
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._stopped = False
+        self.errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def after(self, delay: float, action: Callable[[], None]) -> int:
+        """Run ``action`` on the scheduler thread ``delay`` seconds from now; returns a token."""
+        with self._cond:
+            token = next(self._seq)
+            heapq.heappush(self._heap, (time.monotonic() + delay, token, action))
+            self._cond.notify()
+            return token
+
+    def cancel(self, token: int | None) -> None:
+        if token is not None:
+            with self._cond:
+                self._cancelled.add(token)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopped and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                if self._stopped:
+                    return
+                _, token, action = heapq.heappop(self._heap)
+                if token in self._cancelled:
+                    self._cancelled.discard(token)
+                    continue
+            try:
+                action()
+            except Exception as exc:  # a physics bug must not kill the clock; tests read .errors
+                self.errors.append(exc)

@@ -1,0 +1,88 @@
+"""Checks made before anything is sent: a switch that cannot work is refused with a reason and a hint."""
+from __future__ import annotations
+
+from ..errors import SwitchRefused
+from ..usb.ids import UsbId
+from ..usb.snapshot import DeviceInfo, InterfaceInfo
+from .config import CBW_SIGNATURE, SwitchConfig
+from .methods import method_name, uses_storage_command
+
+
+def target_interface(config: SwitchConfig, device: DeviceInfo) -> InterfaceInfo | None:
+    """The interface usb_modeswitch talks to: ``Interface`` if set, else the first one."""
+    number = config.get("Interface")
+    if number is None:
+        firsts = sorted((i for i in device.interfaces if i.alt == 0), key=lambda i: i.number)
+        return firsts[0] if firsts else None
+    return device.interface(number)
+
+
+def effective_class(device: DeviceInfo, interface: InterfaceInfo) -> int:
+    """The class usb_modeswitch checks: the device class, or the interface class when the device
+    class defers to it (0x00, 0xEF); a storage interface under a class other than 8/0xFF counts as 8."""
+    cls = interface.cls if device.device_class in (0x00, 0xEF) else device.device_class
+    if interface.cls == 0x08 and device.device_class not in (0x08, 0xFF):
+        cls = 0x08
+    return cls
+
+
+def in_target(config: SwitchConfig, device: DeviceInfo) -> bool:
+    vendor, products = config.get("TargetVendor"), config.target_products
+    if vendor is not None and products:
+        return device.id.vendor == vendor and device.id.product in products
+    target_class = config.get("TargetClass")
+    if target_class is not None:
+        first = target_interface(SwitchConfig({}), device)
+        return first is not None and first.cls == target_class
+    return False
+
+
+def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> InterfaceInfo | None:
+    """Raise :class:`SwitchRefused` if ``config`` cannot work on ``device``; return the interface used."""
+    def refuse(problem: str, hint: str) -> SwitchRefused:
+        return SwitchRefused(problem, hint, where)
+
+    dv, dp = config.get("DefaultVendor"), config.get("DefaultProduct")
+    if in_target(config, device):
+        raise refuse(f"no switch needed: the device on {device.port} is {device.id}, already in the target "
+                     f"mode ({config.describe_targets()})",
+                     "assert the mode instead of switching")
+    if dv is not None and dp is not None and UsbId(dv, dp) != device.id:
+        raise refuse(f"the device on {device.port} is {device.id}, not the DefaultVendor:DefaultProduct "
+                     f"{UsbId(dv, dp)} this switch is for", "check the slot's profile and port path")
+    specials = config.special_modes
+    if len(specials) > 1:
+        raise refuse(f"more than one special mode set ({', '.join(specials)}); usb_modeswitch aborts on this",
+                     "keep the one method this firmware needs")
+    for key in ("MessageContent", "MessageContent2", "MessageContent3"):
+        message = config.get(key) or ""
+        if message.startswith(CBW_SIGNATURE) and len(message) != 62:
+            raise refuse(f"{key} is a CBW of {len(message) // 2} bytes (expected 31)",
+                         "a CBW is USBC + tag + length + flags + LUN + CB length + 16-byte CDB")
+        if message and not message.startswith(CBW_SIGNATURE) and len(message) == 62:
+            raise refuse(f"{key} is 31 bytes but does not start with the CBW signature 55534243 ('USBC')",
+                         "storage commands start with 55534243")
+
+    interface = target_interface(config, device)
+    if interface is None:
+        raise refuse(f"interface {config.get('Interface', 0)} does not exist on {device.id}",
+                     f"interfaces: {', '.join(str(i.number) for i in device.interfaces if i.alt == 0)}")
+    name = method_name(config)
+    if uses_storage_command(config):
+        cls = effective_class(device, interface)
+        if cls != 0x08:
+            raise refuse(f"can't use storage command in MessageContent with interface {interface.number}; "
+                         f"interface class is {cls}, expected 8",
+                         f"{device.id} shows {interface.classes} on interface {interface.number}, not a "
+                         f"storage (CD-ROM) interface: if it is already a modem, it needs no switch")
+    if name in ("MessageContent", "StandardEject", "HuaweiNewMode", "HuaweiAltMode", "OptionMode"):
+        eps = interface.endpoints
+        out_ep = config.get("MessageEndpoint") or next(
+            (e.address for e in eps if e.type == "bulk" and not e.address & 0x80), None)
+        in_ep = config.get("ResponseEndpoint") or next(
+            (e.address for e in eps if e.type == "bulk" and e.address & 0x80), None)
+        if out_ep is None or in_ep is None:
+            missing = "bulk OUT" if out_ep is None else "bulk IN"
+            raise refuse(f"interface {interface.number} has no {missing} endpoint to send the message on",
+                         "set MessageEndpoint/ResponseEndpoint, or Interface to the storage interface")
+    return interface

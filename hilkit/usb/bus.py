@@ -1,0 +1,110 @@
+"""The USB bus contract: what is plugged in, and waiting (event-driven, bounded) for it to change.
+
+A backend subclasses :class:`UsbBus`.
+
+Must implement:
+    ``devices()``: a :class:`DeviceInfo` per device now present, with its kernel side (drivers, tty
+    and net names) filled in as far as the kernel has got;
+    ``open(port)``: the pyusb ``usb.core.Device`` on that port, for transfers (``None`` if absent).
+
+Must call:
+    ``self.notify(action, port, detail)`` from any thread whenever a device or one of its kernel
+    children (tty, net) appears or disappears. Waits wake on these calls; nothing polls.
+
+May override:
+    ``device_at(port)``, when it can be answered cheaper than by listing everything;
+    ``close()``, to stop an event thread.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable
+
+import usb.core
+
+from ..errors import WaitTimeout
+from .snapshot import DeviceInfo
+
+#: a check returns the reasons the device is not yet as wanted; an empty list means it is
+Check = Callable[[DeviceInfo | None], list[str]]
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    time: float        # time.monotonic()
+    action: str        # "add" / "remove" / "change"
+    port: str
+    detail: str = ""   # e.g. "12d1:14fe" or "tty /dev/pts/4"
+
+    def line(self, start: float) -> str:
+        return f"+{self.time - start:8.3f} s  {self.action:<6} {self.port:<10} {self.detail}"
+
+
+class UsbBus(ABC):
+    """Snapshot of the bus plus waits that wake on hotplug events (see module docstring)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+        self.events: list[BusEvent] = []
+
+    # -- what backends provide -------------------------------------------------------------
+    @abstractmethod
+    def devices(self) -> list[DeviceInfo]:
+        """Every device present now."""
+
+    @abstractmethod
+    def open(self, port: str) -> usb.core.Device | None:
+        """The pyusb device on ``port``, for transfers."""
+
+    def device_at(self, port: str) -> DeviceInfo | None:
+        for info in self.devices():
+            if info.port == port:
+                return info
+        return None
+
+    def close(self) -> None:
+        """Stop whatever watches the bus."""
+
+    def notify(self, action: str, port: str, detail: str = "") -> None:
+        """Record a hotplug event and wake every waiter. Safe from any thread."""
+        with self._cond:
+            self.events.append(BusEvent(time.monotonic(), action, port, detail))
+            self._generation += 1
+            self._cond.notify_all()
+
+    # -- what the framework uses -----------------------------------------------------------
+    def wait_until(self, port: str, check: Check, timeout: float, expected: str) -> DeviceInfo | None:
+        """Wait until ``check(device on port)`` finds nothing wrong; return that snapshot.
+
+        Wakes only on bus events (and once at the deadline). On timeout raises
+        :class:`WaitTimeout` naming ``expected`` and what was last seen on the port.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._cond:
+                generation = self._generation
+            info = self.device_at(port)
+            problems = check(info)
+            if not problems:
+                return info
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = "nothing on the port" if info is None else info.summary()
+                raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
+            with self._cond:
+                if self._generation == generation:
+                    self._cond.wait(remaining)
+
+    def wait_gone(self, port: str, timeout: float) -> None:
+        self.wait_until(port, lambda info: [] if info is None else ["still present"], timeout,
+                        "the device to disappear")
+
+    def timeline(self, since: float = 0.0) -> str:
+        """The hotplug events since ``since`` (monotonic), one per line, for a report."""
+        events = [e for e in list(self.events) if e.time >= since]
+        start = since or (events[0].time if events else 0.0)
+        return "\n".join(e.line(start) for e in events) + "\n"

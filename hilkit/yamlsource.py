@@ -1,0 +1,104 @@
+"""YAML loading that remembers where every value came from.
+
+Profiles and rig files are written by hand; when one is wrong the user must be told the file, the
+line and the field, in one line. ``yaml.safe_load`` forgets lines, so this module composes the node
+tree with PyYAML's safe loader and builds plain dicts/lists while recording, for every path
+(``("modes", "storage", "interfaces", 0, "class")``), the line it starts on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SourceError
+
+PathKey = tuple[Any, ...]
+
+
+@dataclass
+class Located:
+    """A loaded document plus the line of every path in it."""
+
+    path: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, where: PathKey) -> int | None:
+        """Line of ``where``, or of its nearest ancestor that has one."""
+        where = tuple(where)
+        while True:
+            if where in self.lines:
+                return self.lines[where]
+            if not where:
+                return None
+            where = where[:-1]
+
+
+def dotted(where: PathKey) -> str:
+    """``("modes", "storage", "interfaces", 0, "class")`` -> ``modes.storage.interfaces[0].class``."""
+    out = ""
+    for part in where:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_located(path: str | Path, error: type[SourceError] = SourceError) -> Located:
+    """Read and parse ``path``; any failure is raised as ``error`` with file:line."""
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(path, None, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(path, None, "", f"cannot read: {exc}") from None
+    return parse_located(text, path, error)
+
+
+def parse_located(text: str, path: str, error: type[SourceError] = SourceError) -> Located:
+    loader = yaml.SafeLoader(text)
+    located = Located(path, None)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            located.data = _build(loader, node, (), located.lines, path, error)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise error(path, mark.line + 1 if mark else None, "", f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise error(path, None, "", f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
+    return located
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, lines: dict[PathKey, int],
+           path: str, error: type[SourceError]) -> Any:
+    lines.setdefault(where, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise error(path, key_node.start_mark.line + 1, dotted(where) or "(top)",
+                            f"a key must be a plain value, not {type(key).__name__}")
+            if key in out:
+                raise error(path, key_node.start_mark.line + 1, dotted(where + (key,)),
+                            "duplicate key (each key may appear once)")
+            lines[where + (key,)] = key_node.start_mark.line + 1
+            out[key] = _build(loader, value_node, where + (key,), lines, path, error)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            lines[where + (index,)] = item.start_mark.line + 1
+            items.append(_build(loader, item, where + (index,), lines, path, error))
+        return items
+    return loader.construct_object(node, deep=True)
