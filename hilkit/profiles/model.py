@@ -157,7 +157,7 @@ class Profile:
 
     @property
     def title(self) -> str:
-        return f"{self.vendor} {self.model}" + (f" ({self.firmware})" if self.firmware else "")
+        return f"{self.vendor} {self.model}" + (f" · {self.firmware}" if self.firmware else "")
 
     @property
     def initial_mode(self) -> ModeSpec:

@@ -1,0 +1,135 @@
+"""The ``hilkit`` command.
+
+    hilkit run [--rig PATH] [--profile NAME] [--results DIR] [-- PYTEST ARGS]
+    hilkit profiles check [PATH ...]
+    hilkit rig check [PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import SourceError
+from .lab.rig import load_rig
+from .paths import PROJECT_ROOT, default_rig
+from .profiles import load_profile
+
+
+def _profile_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths or [str(PROJECT_ROOT / "device_profiles")]:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.yaml")))
+        else:
+            files.append(path)
+    return files
+
+
+def cmd_profiles_check(args: argparse.Namespace) -> int:
+    files = _profile_files(args.paths)
+    if not files:
+        print("hilkit: no profile files found", file=sys.stderr)
+        return 2
+    bad = 0
+    for path in files:
+        try:
+            profile = load_profile(path)
+        except SourceError as exc:
+            bad += 1
+            print(exc.one_line(), file=sys.stderr)
+            continue
+        if args.verbose:
+            print(f"{path}: ok ({profile.title}; modes: {', '.join(profile.modes)})")
+    print(f"{len(files) - bad} of {len(files)} profiles ok", file=sys.stderr if bad else sys.stdout)
+    return 1 if bad else 0
+
+
+def cmd_rig_check(args: argparse.Namespace) -> int:
+    path = args.path or default_rig(Path.cwd())
+    if path is None:
+        print("hilkit: no rig file given and no lab/virtual.yaml here", file=sys.stderr)
+        return 2
+    try:
+        rig = load_rig(path)
+    except SourceError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return 1
+    print(f"{rig.path}: rig {rig.name} [{rig.backend}], {len(rig.slots)} slots")
+    for slot in rig.slots:
+        print(f"  {slot.name}: port {slot.port}, {slot.power.describe()}, {slot.profile.key} ({slot.profile.title})")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    rig = args.rig or default_rig(Path.cwd())
+    if rig is None:
+        print("hilkit: no rig file given (--rig PATH) and no lab/virtual.yaml here", file=sys.stderr)
+        return 2
+    try:
+        load_rig(rig)  # fail early, in one line, before pytest starts
+    except SourceError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return 2
+    suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
+    argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
+            f"--rootdir={suites.parent}"]
+    if args.clean:
+        argv.append("--clean-alluredir")
+    for name in args.profile or []:
+        argv.append(f"--hilkit-profile={name}")
+    argv += args.pytest_args
+    code = int(pytest.main(argv))
+    results = Path(args.results)
+    count = len(list(results.glob("*-result.json"))) if results.is_dir() else 0
+    print(f"hilkit: {count} test results in {results.resolve()} "
+          f"(view: allure serve {args.results})", file=sys.stderr)
+    if code == 5:
+        print("hilkit: no test ran (check --profile and the rig's slots)", file=sys.stderr)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hilkit", description="Hardware-in-the-loop tests for USB cellular modems.")
+    parser.add_argument("--version", action="version", version=f"hilkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the validation suites on a rig (default: the virtual lab)")
+    run.add_argument("--rig", help="rig file (default: lab/virtual.yaml)")
+    run.add_argument("--profile", action="append", help="only slots with this profile (repeatable)")
+    run.add_argument("--results", default="allure-results", help="Allure results directory (default: %(default)s)")
+    run.add_argument("--suites", help="suites directory (default: hilkit's suites/)")
+    run.add_argument("--no-clean", dest="clean", action="store_false",
+                     help="keep earlier results in the results directory")
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    run.set_defaults(func=cmd_run)
+
+    profiles = sub.add_parser("profiles", help="device profiles").add_subparsers(dest="action", required=True,
+                                                                                 metavar="ACTION")
+    check = profiles.add_parser("check", help="validate profile files (default: all of device_profiles/)")
+    check.add_argument("paths", nargs="*", help="profile files or directories")
+    check.add_argument("-v", "--verbose", action="store_true", help="also list the good ones")
+    check.set_defaults(func=cmd_profiles_check)
+
+    rig = sub.add_parser("rig", help="rig files").add_subparsers(dest="action", required=True, metavar="ACTION")
+    rig_check = rig.add_parser("check", help="validate a rig file and the profiles it names")
+    rig_check.add_argument("path", nargs="?", help="rig file (default: lab/virtual.yaml)")
+    rig_check.set_defaults(func=cmd_rig_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("hilkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""A slot's dongle under test: power it, wait for it, switch it, talk to it; report every phase.
+
+This is the framework logic above the seam: it uses only a :class:`~hilkit.lab.backend.LabBackend`
+(bus, power), pyusb through the switch engine, and pyserial through the AT client.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from .errors import HilkitError, SwitchFailed
+from .expect import identify, in_mode
+from .lab.backend import LabBackend
+from .lab.rig import Slot
+from .modem.at import AtClient
+from .profiles.model import ModeSpec
+from .report import attach_text, step
+from .switch.config import SwitchConfig
+from .switch.engine import SwitchEngine, SwitchResult
+from .usb.lsusb import format_lsusb
+from .usb.snapshot import DeviceInfo
+
+
+class Dongle:
+    def __init__(self, slot: Slot, lab: LabBackend) -> None:
+        self.slot = slot
+        self.profile = slot.profile
+        self.lab = lab
+        self.bus = lab.bus
+        self.power = lab.power_switch(slot)
+        self.engine = SwitchEngine(lab.bus)
+        self.modems: list[AtClient] = []
+        self.enumeration_time: float | None = None
+        self._since = time.monotonic()
+
+    @property
+    def port(self) -> str:
+        return self.slot.port
+
+    def snapshot(self) -> DeviceInfo | None:
+        return self.bus.device_at(self.port)
+
+    def mode(self) -> ModeSpec | None:
+        """The profile mode the device is in now (None: absent or unlike every mode)."""
+        return identify(self.profile, self.snapshot())
+
+    # -- power -----------------------------------------------------------------------------
+    def power_on(self) -> DeviceInfo:
+        """Power the slot and wait until the dongle has enumerated in its initial mode."""
+        mode = self.profile.initial_mode
+        with step(f"power on {self.slot.name} ({self.slot.power.describe()})"):
+            self.power.on()
+        with step(f"enumerate on port {self.port} in mode {mode.name}: {mode.describe()}"):
+            start = time.monotonic()
+            info = self.bus.wait_until(self.port, in_mode(mode), self.profile.budgets.enumerate,
+                                       f"mode {mode.name!r} ({mode.describe()})")
+            self.enumeration_time = time.monotonic() - start
+            assert info is not None
+            attach_text(f"descriptors in mode {mode.name} (lsusb -v)", format_lsusb(info))
+        return info
+
+    def power_off(self, timeout: float = 10.0) -> None:
+        with step(f"power off {self.slot.name}"):
+            self.power.off()
+            self.bus.wait_gone(self.port, timeout)
+
+    # -- switching -------------------------------------------------------------------------
+    def switch_to(self, target: str) -> list[SwitchResult]:
+        """Run the profile's switches from the current mode to ``target``."""
+        current = self.mode()
+        if current is None:
+            seen = self.snapshot()
+            raise HilkitError(f"{self.slot.describe()}: the device is in no mode of its profile "
+                              f"(seen: {seen.summary() if seen else 'nothing on the port'})")
+        return [self.run_switch(sw.config, sw.target, where=f"{self.profile.path}:{sw.line}", label=sw.label)
+                for sw in self.profile.switch_path(current.name, target)]
+
+    def run_switch(self, config: SwitchConfig, target: str | None = None, where: str = "",
+                   label: str = "") -> SwitchResult:
+        """Send ``config`` and wait for the device on this port to come back in ``target``."""
+        mode = self.profile.mode(target) if target else None
+        with step(f"switch {label or 'message'} on port {self.port}" + (f" to {target}" if target else "")):
+            attach_text("switch config (usb_modeswitch keys)", config.as_config_text())
+            since = time.monotonic()
+            try:
+                result = self.engine.switch(
+                    self.port, config, self.profile.budgets.switch, where=where,
+                    expect=in_mode(mode) if mode else None,
+                    expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "")
+            except SwitchFailed as exc:
+                sent = getattr(exc, "result", None)
+                if sent is not None:
+                    attach_text("transfers sent", sent.transfer_log())
+                seen = getattr(exc, "seen", None)
+                if seen is not None:
+                    attach_text("descriptors seen after the switch (lsusb -v)", format_lsusb(seen))
+                attach_text("USB event timeline", self.bus.timeline(since))
+                raise
+            attach_text("transfers sent", result.transfer_log())
+            if result.after is not None:
+                attach_text(f"descriptors after the switch{f' (mode {target})' if target else ''} (lsusb -v)",
+                            format_lsusb(result.after))
+            attach_text("USB event timeline", self.bus.timeline(since))
+        return result
+
+    # -- the modem -------------------------------------------------------------------------
+    def tty(self, role: str = "at", index: int = 0) -> str:
+        mode = self.mode()
+        info = self.snapshot()
+        if mode is None or info is None:
+            raise HilkitError(f"{self.slot.describe()}: no device in a known mode, so no {role} port")
+        specs = mode.interfaces_with_role(role)
+        if len(specs) <= index:
+            raise HilkitError(f"{self.slot.describe()}: mode {mode.name!r} has no interface with role {role!r}")
+        itf = info.interface(specs[index].number)
+        if itf is None or not itf.tty:
+            raise HilkitError(f"{self.slot.describe()}: interface {specs[index].number} has no serial port")
+        return itf.tty
+
+    def open_at(self, role: str = "at", index: int = 0) -> AtClient:
+        attach = self.profile.attach
+        secrets = [os.environ.get(attach.sim_pin_env, "")] if attach and attach.sim_pin_env else []
+        client = AtClient(self.tty(role, index), secrets=secrets)
+        self.modems.append(client)
+        return client
+
+    # -- teardown --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close every port and leave the slot unpowered, whatever state the test left."""
+        try:
+            for client in self.modems:
+                try:
+                    client.close()
+                finally:
+                    attach_text(f"AT transcript {client.port_name} (secrets masked)", client.transcript_text())
+        finally:
+            self.modems.clear()
+            self.power.close()

@@ -1,0 +1,232 @@
+"""AT commands over a serial port (pyserial): final result codes, echo, URCs, a masked transcript.
+
+A reader thread splits what the modem sends into lines. While a command is in flight, lines up to
+its final result code (OK, ERROR, +CME ERROR, +CMS ERROR, NO CARRIER, BUSY, NO ANSWER, NO DIALTONE,
+CONNECT) are its response, except unsolicited result codes (+CREG:, ^RSSI:, RING, ...) whose prefix
+is not the command's own: those are kept apart, with a timestamp, and can be waited for.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import serial
+
+from ..errors import ModemError, WaitTimeout
+from .cme import cme_text
+
+FINAL_OK = ("OK", "CONNECT")
+FINAL_ERROR = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
+URC_PREFIXES = ("+CREG:", "+CGREG:", "+CEREG:", "^RSSI:", "^MODE:", "^BOOT:", "^SRVST:", "^SIMST:",
+                "^HCSQ:", "^DSFLOWRPT:", "^RSSILVL:", "+CMTI:", "+CUSD:", "+CRING:", "RING", "+CLIP:",
+                "^NDISSTAT:", "+PACSP")
+MASK = "********"
+
+
+@dataclass
+class AtResponse:
+    command: str
+    lines: list[str]
+    final: str
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        return self.final.startswith(FINAL_OK)
+
+    def value(self, prefix: str) -> str | None:
+        """The text after ``prefix`` (e.g. ``+CSQ:``) in the first line that has it."""
+        for line in self.lines:
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+        return None
+
+
+class AtCommandError(ModemError):
+    def __init__(self, response: AtResponse, shown: str) -> None:
+        self.response = response
+        detail = response.final
+        match = re.match(r"\+CME ERROR:\s*(\d+)$", response.final)
+        if match:
+            detail += f" ({cme_text(int(match.group(1)))})"
+        super().__init__(f"{shown} failed: {detail}")
+
+
+@dataclass
+class TranscriptEntry:
+    time: float
+    direction: str   # ">>" sent, "<<" response, "!!" unsolicited, "--" note
+    text: str
+
+
+@dataclass
+class Urc:
+    time: float
+    text: str
+
+
+def is_final(line: str) -> bool:
+    return (line in FINAL_OK or line in FINAL_ERROR or line.startswith("CONNECT ")
+            or line.startswith("+CME ERROR:") or line.startswith("+CMS ERROR:"))
+
+
+class AtClient:
+    """One AT port. ``secrets`` are masked wherever a command or answer would show them."""
+
+    def __init__(self, port: str, baudrate: int = 115200, secrets: list[str] | None = None,
+                 default_timeout: float = 5.0) -> None:
+        self.port_name = port
+        self.default_timeout = default_timeout
+        self._secrets = [s for s in (secrets or []) if s]
+        self.serial = serial.Serial(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
+                                    rtscts=False, dsrdtr=False)
+        self.transcript: list[TranscriptEntry] = []
+        self.urcs: list[Urc] = []
+        self._lines: deque[tuple[float, str]] = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._reader_error: str = ""
+        self._command_prefix: str | None = None
+        self._reader = threading.Thread(target=self._read_loop, name=f"at-{port}", daemon=True)
+        self._reader.start()
+        self._note(f"opened {port} at {baudrate} baud")
+
+    # -- masking ---------------------------------------------------------------------------
+    def add_secret(self, secret: str) -> None:
+        if secret:
+            self._secrets.append(secret)
+
+    def mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def _log(self, direction: str, text: str) -> None:
+        self.transcript.append(TranscriptEntry(time.monotonic(), direction, self.mask(text)))
+
+    def _note(self, text: str) -> None:
+        self._log("--", text)
+
+    def transcript_text(self) -> str:
+        start = self.transcript[0].time if self.transcript else 0.0
+        return "\n".join(f"+{e.time - start:8.3f} s {e.direction} {e.text}" for e in self.transcript) + "\n"
+
+    # -- reading ---------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        buffer = b""
+        while not self._closed:
+            try:
+                chunk = self.serial.read(self.serial.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError) as exc:
+                with self._cond:
+                    self._reader_error = f"port {self.port_name} failed: {exc}"
+                    self._cond.notify_all()
+                return
+            if not chunk:
+                continue
+            buffer += chunk
+            while True:
+                cut = min((i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0), default=-1)
+                if cut < 0:
+                    break
+                raw, buffer = buffer[:cut], buffer[cut + 1:]
+                line = raw.decode("latin-1", errors="replace").strip()
+                if line:
+                    self._dispatch(line)
+
+    def _dispatch(self, line: str) -> None:
+        now = time.monotonic()
+        with self._cond:
+            prefix = self._command_prefix
+            if line.startswith(URC_PREFIXES) and (prefix is None or not line.startswith(prefix)):
+                self.urcs.append(Urc(now, line))
+                self._log("!!", line)
+            else:
+                self._lines.append((now, line))
+            self._cond.notify_all()
+
+    # -- commands --------------------------------------------------------------------------
+    def command(self, command: str, timeout: float | None = None, check: bool = True,
+                secret: bool = False) -> AtResponse:
+        """Send ``command`` (with or without the ``AT`` prefix) and wait for its final result code.
+
+        Raises :class:`AtCommandError` for an error result when ``check``; :class:`WaitTimeout`
+        naming the command and the lines seen when no final result code arrives in time.
+        """
+        text = command if command.upper().startswith("AT") else "AT" + command
+        shown = self.mask(text) if not secret else re.sub(r"=.*", "=" + MASK, text)
+        if secret:
+            self.add_secret(text.split("=", 1)[-1].strip('"'))
+        timeout = self.default_timeout if timeout is None else timeout
+        match = re.match(r"AT([+^][A-Z0-9]+)", text.upper())
+        with self._cond:
+            self._lines.clear()
+            self._command_prefix = match.group(1) + ":" if match else None
+        start = time.monotonic()
+        self._log(">>", shown)
+        try:
+            self.serial.write(text.encode("latin-1") + b"\r")
+        except (serial.SerialException, OSError) as exc:
+            raise ModemError(f"{shown}: cannot write to {self.port_name}: {exc}") from None
+        lines: list[str] = []
+        deadline = start + timeout
+        with self._cond:
+            while True:
+                while self._lines:
+                    _, line = self._lines.popleft()
+                    if line == text or line.upper() == text.upper():
+                        continue  # echo
+                    self._log("<<", line)
+                    if is_final(line):
+                        self._command_prefix = None
+                        response = AtResponse(shown, lines, line, time.monotonic() - start)
+                        if check and not response.ok:
+                            raise AtCommandError(response, shown)
+                        return response
+                    lines.append(line)
+                if self._reader_error:
+                    raise ModemError(f"{shown}: {self._reader_error}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._command_prefix = None
+                    seen = " | ".join(self.mask(l) for l in lines) or "nothing"
+                    self._note(f"timeout after {timeout:.1f} s")
+                    raise WaitTimeout(f"a final result code for {shown} from {self.port_name}", seen, timeout)
+                self._cond.wait(remaining)
+
+    def wait_urc(self, predicate: Callable[[str], bool], timeout: float, expected: str,
+                 since: float = 0.0) -> Urc:
+        """Wait for an unsolicited line (received after ``since``) that satisfies ``predicate``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for urc in self.urcs:
+                    if urc.time >= since and predicate(urc.text):
+                        return urc
+                if self._reader_error:
+                    raise ModemError(self._reader_error)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = " | ".join(u.text for u in self.urcs if u.time >= since) or "no unsolicited codes"
+                    raise WaitTimeout(expected, seen, timeout)
+                self._cond.wait(remaining)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.serial.close()
+        finally:
+            self._reader.join(timeout=2)
+            self._note("closed")
+
+    def __enter__(self) -> "AtClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,166 @@
+"""Network attach over AT: SIM ready, registered (home or roaming), packet attached, signal.
+
+Registration is awaited on +CREG/+CGREG/+CEREG unsolicited codes (enabled with ``=2``), with a
+deadline; the timeout says which registration state was last seen.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+
+from ..errors import ModemError, WaitTimeout
+from ..profiles.model import AttachSpec
+from .at import AtClient, AtCommandError
+
+REG_STATES = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming",
+              6: "home-sms-only", 7: "roaming-sms-only", 8: "emergency-only", 9: "home-csfb-not-preferred",
+              10: "roaming-csfb-not-preferred", 11: "attached-rlos"}
+ACT = {0: "gsm", 1: "gsm", 2: "umts", 3: "edge", 4: "hsdpa", 5: "hsupa", 6: "hspa", 7: "lte", 8: "gsm",
+       9: "lte", 10: "lte", 11: "5gnr", 12: "5gnr", 13: "5gnr"}
+_REG = re.compile(r"^\+C(?:E|G)?REG:\s*(?:(\d+),)?(\d+)(?:,\"?([0-9A-Fa-f]*)\"?,\"?([0-9A-Fa-f]*)\"?(?:,(\d+))?)?")
+
+
+@dataclass
+class AttachResult:
+    sim: str = "unknown"
+    registration: str = "unknown"
+    technology: str = "unknown"
+    operator: str = ""
+    signal_dbm: float | None = None
+    signal_percent: int | None = None
+    packet_attached: bool = False
+    time_to_attach: float = 0.0
+
+    def summary(self) -> str:
+        signal = f"{self.signal_dbm:.0f} dBm ({self.signal_percent}%)" if self.signal_dbm is not None else "no signal"
+        return (f"SIM {self.sim}, {self.registration} on {self.operator or '?'} ({self.technology}), "
+                f"{signal}, packet {'attached' if self.packet_attached else 'detached'}, "
+                f"{self.time_to_attach:.2f} s")
+
+
+def csq_to_dbm(rssi: int) -> float | None:
+    """27.007 +CSQ rssi: 0 is <= -113 dBm, n is -113 + 2n dBm, 31 is >= -51 dBm, 99 unknown."""
+    if rssi == 99 or not 0 <= rssi <= 31:
+        return None
+    return -113.0 + 2 * rssi
+
+
+def csq_to_percent(rssi: int) -> int | None:
+    """As ModemManager reports it: rssi * 100 / 31."""
+    return None if rssi == 99 or not 0 <= rssi <= 31 else round(rssi * 100 / 31)
+
+
+def parse_reg(line: str) -> tuple[int, str] | None:
+    """``+CREG: 2,1,"1A2B","01C3D4E",2`` or the URC ``+CREG: 1`` -> (stat, technology)."""
+    match = _REG.match(line.strip())
+    if not match:
+        return None
+    stat = int(match.group(2))
+    act = match.group(5)
+    return stat, ACT.get(int(act), "unknown") if act is not None else ""
+
+
+def _registered(stat: int) -> bool:
+    return stat in (1, 5)
+
+
+class AtAttachChecker:
+    def __init__(self, client: AtClient, spec: AttachSpec) -> None:
+        self.client = client
+        self.spec = spec
+
+    def _sim(self) -> str:
+        try:
+            answer = self.client.command("AT+CPIN?").value("+CPIN:") or ""
+        except AtCommandError as exc:
+            if "10" in exc.response.final or "not inserted" in exc.response.final.lower():
+                return "absent"
+            raise
+        if answer == "SIM PIN":
+            pin = os.environ.get(self.spec.sim_pin_env, "") if self.spec.sim_pin_env else ""
+            if not pin:
+                raise ModemError(f"the SIM asks for a PIN; set {self.spec.sim_pin_env or 'attach.sim_pin_env'} "
+                                 "in the environment (it is never written to a report)")
+            self.client.add_secret(pin)
+            self.client.command(f'AT+CPIN="{pin}"', secret=True)
+            answer = self.client.command("AT+CPIN?").value("+CPIN:") or ""
+        return "ready" if answer == "READY" else answer.lower()
+
+    def run(self, timeout: float) -> AttachResult:
+        """Bring the modem to registered + attached within ``timeout`` seconds; return what it shows."""
+        start = time.monotonic()
+        result = AttachResult()
+        self.client.command("AT+CMEE=1", check=False)
+        result.sim = self._sim()
+        if result.sim != "ready":
+            result.time_to_attach = time.monotonic() - start
+            return result
+        since = time.monotonic()
+        for cmd in ("CREG", "CGREG", "CEREG"):
+            self.client.command(f"AT+{cmd}=2", check=False)
+        stat, tech = self._query_registration()
+        if not _registered(stat):
+            remaining = timeout - (time.monotonic() - start)
+            try:
+                urc = self.client.wait_urc(
+                    lambda text: (p := parse_reg(text)) is not None and _registered(p[0]),
+                    max(remaining, 0.0), "registration (+CREG/+CGREG/+CEREG stat 1 home or 5 roaming)",
+                    since=since)
+            except WaitTimeout as exc:
+                stat, _ = self._query_registration()
+                raise WaitTimeout(exc.expected, f"{exc.seen}; last state: {REG_STATES.get(stat, stat)}",
+                                  exc.timeout) from None
+            stat, tech = self._query_registration()
+            if not _registered(stat):  # URC said yes but the query disagrees: trust the URC
+                stat, tech = parse_reg(urc.text) or (stat, tech)
+        result.registration = REG_STATES.get(stat, str(stat))
+        cgatt = self.client.command("AT+CGATT?").value("+CGATT:")
+        if cgatt == "0" and self.spec.packet_attach:
+            self.client.command("AT+CGATT=1", timeout=max(timeout - (time.monotonic() - start), 1.0))
+            cgatt = self.client.command("AT+CGATT?").value("+CGATT:")
+        result.packet_attached = cgatt == "1"
+        rssi = int((self.client.command("AT+CSQ").value("+CSQ:") or "99,99").split(",")[0])
+        result.signal_dbm, result.signal_percent = csq_to_dbm(rssi), csq_to_percent(rssi)
+        cops = self.client.command("AT+COPS?").value("+COPS:") or ""
+        parts = [p.strip().strip('"') for p in cops.split(",")]
+        if len(parts) >= 3:
+            result.operator = parts[2]
+        if len(parts) >= 4 and parts[3].isdigit():
+            tech = ACT.get(int(parts[3]), tech)
+        result.technology = tech or "unknown"
+        result.time_to_attach = time.monotonic() - start
+        return result
+
+    def _query_registration(self) -> tuple[int, str]:
+        """(stat, technology) from +CREG?/+CGREG?/+CEREG?: the first registered one, else the first known."""
+        best = (0, "")
+        for cmd in ("CREG", "CGREG", "CEREG"):
+            response = self.client.command(f"AT+{cmd}?", check=False)
+            line = next((l for l in response.lines if l.startswith(f"+{cmd}:")), "")
+            parsed = parse_reg(line) if line else None
+            if parsed is None:
+                continue
+            if _registered(parsed[0]):
+                return parsed
+            if best[0] == 0:
+                best = parsed
+        return best
+
+
+def attach_problems(spec: AttachSpec, result: AttachResult) -> list[str]:
+    """Where ``result`` falls short of what the profile's attach section asks; [] when it passes."""
+    problems = []
+    if result.sim != "ready":
+        problems.append(f"SIM {result.sim} (expected ready)")
+    if result.registration not in spec.registration:
+        problems.append(f"registration {result.registration} (expected {' or '.join(spec.registration)})")
+    if spec.technology and result.technology not in spec.technology:
+        problems.append(f"technology {result.technology} (expected {' or '.join(spec.technology)})")
+    if spec.packet_attach and not result.packet_attached:
+        problems.append("not packet attached (expected +CGATT: 1)")
+    if result.signal_dbm is None or result.signal_dbm < spec.min_signal_dbm:
+        shown = "unknown" if result.signal_dbm is None else f"{result.signal_dbm:.0f} dBm"
+        problems.append(f"signal {shown} (expected >= {spec.min_signal_dbm:.0f} dBm)")
+    return problems

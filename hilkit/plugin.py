@@ -1,0 +1,235 @@
+"""The pytest plugin: options, markers, one test per slot, and fixtures that leave the rig safe.
+
+Settings come from the command line, then the environment, then the ini file:
+``--hilkit-rig`` / ``HILKIT_RIG`` / ``hilkit_rig`` (default: the virtual lab, ``lab/virtual.yaml``),
+``--hilkit-profile`` / ``HILKIT_PROFILE`` / ``hilkit_profile`` (only slots with these profiles).
+"""
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import allure
+import pytest
+
+from .dongle import Dongle
+from .errors import HilkitError, SourceError
+from .lab.backend import LabBackend, open_lab
+from .lab.rig import Rig, Slot, load_rig
+from .modem.at import AtClient
+from .paths import default_rig
+from .usb.bus import UsbBus
+
+RIG_HELP = "rig file naming slots (power switch, USB port path, profile); default: the virtual lab"
+PROFILE_HELP = "only test slots whose profile is this (e.g. huawei/e3131); repeatable"
+FEATURES = ("switches", "refuse", "attach", "attach:at", "attach:hilink", "attach:modemmanager")
+
+
+@dataclass(frozen=True)
+class Settings:
+    rig_path: str | None
+    profiles: tuple[str, ...]
+    source: str
+
+
+SETTINGS = pytest.StashKey[Settings]()
+RIG = pytest.StashKey["Rig | None"]()
+OPEN_DONGLES = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hilkit", "hilkit: USB cellular modem rigs")
+    group.addoption("--hilkit-rig", metavar="PATH", default=None, help=RIG_HELP)
+    group.addoption("--hilkit-profile", metavar="NAME", action="append", default=None, help=PROFILE_HELP)
+    parser.addini("hilkit_rig", RIG_HELP, default=None)
+    parser.addini("hilkit_profile", PROFILE_HELP, type="linelist", default=[])
+
+
+def _settings(config: pytest.Config) -> Settings:
+    rig, source = config.getoption("hilkit_rig"), "--hilkit-rig"
+    if not rig and os.environ.get("HILKIT_RIG"):
+        rig, source = os.environ["HILKIT_RIG"], "HILKIT_RIG"
+    if not rig and config.getini("hilkit_rig"):
+        rig, source = str(config.rootpath / config.getini("hilkit_rig")), "hilkit_rig (ini)"
+    if not rig:
+        found = default_rig(config.rootpath)
+        rig, source = (str(found), "default virtual lab") if found else (None, "none")
+    profiles = config.getoption("hilkit_profile") or (
+        [os.environ["HILKIT_PROFILE"]] if os.environ.get("HILKIT_PROFILE") else config.getini("hilkit_profile"))
+    return Settings(rig, tuple(profiles), source)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "profile(*names): run only on slots whose profile is one of names "
+                                       "(e.g. 'huawei/e3531')")
+    config.addinivalue_line("markers", "mode(name): the dongle fixture brings the dongle into this profile mode")
+    config.addinivalue_line("markers", "hilkit_requires(*features): run only on slots whose profile has these "
+                                       f"({', '.join(FEATURES)})")
+    settings = _settings(config)
+    config.stash[SETTINGS] = settings
+    config.stash[OPEN_DONGLES] = []
+    rig = None
+    if settings.rig_path:
+        try:
+            rig = load_rig(settings.rig_path)
+        except SourceError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        known = {s.profile.key for s in rig.slots}
+        for name in settings.profiles:
+            if name not in known:
+                raise pytest.UsageError(f"--hilkit-profile {name}: no slot of rig {rig.name} ({rig.path}) has "
+                                        f"this profile (expected one of: {', '.join(sorted(known))})")
+    config.stash[RIG] = rig
+    _sigterm_as_interrupt()
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a CI job cancelled) takes the Ctrl-C path, so fixtures tear down and relays go to rest."""
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        pass  # not the main thread: leave signals alone
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings, rig = config.stash[SETTINGS], config.stash[RIG]
+    if rig is None:
+        return "hilkit: no rig (tests that need a dongle are skipped)"
+    slots = ", ".join(f"{s.name}={s.profile.key}@{s.port}" for s in rig.slots)
+    return f"hilkit: rig {rig.name} [{rig.backend}] from {rig.path} ({settings.source}); slots: {slots}"
+
+
+def profile_features(slot: Slot) -> set[str]:
+    profile = slot.profile
+    features = set()
+    if profile.switches:
+        features.add("switches")
+    if profile.refuse:
+        features.add("refuse")
+    if profile.attach:
+        features.update({"attach", f"attach:{profile.attach.method}"})
+    return features
+
+
+def _eligible(metafunc: pytest.Metafunc, rig: Rig, settings: Settings) -> tuple[list[Slot], str]:
+    slots = list(rig.slots)
+    why = []
+    if settings.profiles:
+        slots = [s for s in slots if s.profile.key in settings.profiles]
+        why.append(f"profile in {', '.join(settings.profiles)}")
+    for marker in metafunc.definition.iter_markers("profile"):
+        slots = [s for s in slots if s.profile.key in marker.args]
+        why.append(f"profile in {', '.join(marker.args)}")
+    for marker in metafunc.definition.iter_markers("hilkit_requires"):
+        unknown = [f for f in marker.args if f not in FEATURES]
+        if unknown:
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: hilkit_requires({unknown[0]!r}): "
+                                    f"unknown feature (expected one of: {', '.join(FEATURES)})")
+        slots = [s for s in slots if set(marker.args) <= profile_features(s)]
+        why.append(f"profile with {', '.join(marker.args)}")
+    return slots, " and ".join(why)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per eligible slot: a rig with 4 dongles runs the suite 4 times."""
+    if "slot" not in metafunc.fixturenames:
+        return
+    rig = metafunc.config.stash[RIG]
+    if rig is None:
+        metafunc.parametrize("slot", [pytest.param(None, marks=pytest.mark.skip(reason="no hilkit rig"))],
+                             ids=["no-rig"], indirect=True)
+        return
+    slots, why = _eligible(metafunc, rig, metafunc.config.stash[SETTINGS])
+    if not slots:
+        reason = f"no slot of rig {rig.name} has a {why}"
+        metafunc.parametrize("slot", [pytest.param(None, marks=pytest.mark.skip(reason=reason))],
+                             ids=["no-slot"], indirect=True)
+        return
+    metafunc.parametrize("slot", slots, ids=[s.name for s in slots], indirect=True)
+
+
+# -- fixtures ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def rig(pytestconfig: pytest.Config) -> Rig:
+    """The rig under test (``--hilkit-rig``; the virtual lab by default)."""
+    loaded = pytestconfig.stash[RIG]
+    if loaded is None:
+        pytest.skip("no hilkit rig: pass --hilkit-rig PATH")
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
+    """The rig's hardware backend (real or virtual); closed at the end with every relay at rest."""
+    backend = open_lab(rig)
+    try:
+        yield backend
+    finally:
+        for dongle in pytestconfig.stash[OPEN_DONGLES]:
+            dongle.power.close()
+        backend.close()
+
+
+@pytest.fixture(scope="session")
+def usb_bus(lab: LabBackend) -> UsbBus:
+    """What is on the rig's USB bus; ``wait_until(port, check, timeout, expected)`` waits on hotplug events."""
+    return lab.bus
+
+
+@pytest.fixture
+def slot(request: pytest.FixtureRequest) -> Slot:
+    """The slot this test instance runs on (tests are parametrized over the rig's slots)."""
+    return request.param
+
+
+@pytest.fixture
+def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Iterator[Dongle]:
+    """The slot's dongle, powered and enumerated in its initial mode (or the ``mode`` marker's).
+
+    Torn down to power-off with ports closed whatever happens: failure, error, Ctrl-C.
+    """
+    profile = slot.profile
+    allure.dynamic.parent_suite(f"rig {lab.rig.name}")
+    allure.dynamic.suite(profile.title)
+    allure.dynamic.sub_suite(f"slot {slot.name} ({slot.port})")
+    allure.dynamic.label("vendor", profile.vendor)
+    allure.dynamic.label("model", profile.model)
+    allure.dynamic.tag(profile.key)
+    allure.dynamic.parameter("slot", f"{slot.name} (port {slot.port}, {slot.power.describe()})")
+    allure.dynamic.parameter("profile", profile.key)
+    handle = Dongle(slot, lab)
+    opened = request.config.stash[OPEN_DONGLES]
+    opened.append(handle)
+    try:
+        handle.power_on()
+        marker = request.node.get_closest_marker("mode")
+        mode = marker.args[0] if marker else profile.initial_mode.name
+        allure.dynamic.label("mode", mode)
+        if mode != profile.initial_mode.name:
+            handle.switch_to(mode)
+        yield handle
+    finally:
+        try:
+            handle.close()
+        finally:
+            opened.remove(handle)
+
+
+@pytest.fixture
+def modem(dongle: Dongle) -> AtClient:
+    """The dongle's AT port (pyserial), after switching to the profile's final mode if needed."""
+    attach = dongle.profile.attach
+    role = attach.port_role if attach and attach.method == "at" else "at"
+    current = dongle.mode()
+    if current is not None and not current.interfaces_with_role(role):
+        dongle.switch_to(dongle.profile.final_mode.name)
+    try:
+        return dongle.open_at(role)
+    except HilkitError as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -1,0 +1,27 @@
+"""The dongle gets on the network: SIM ready, registered home or roaming, packet attached, signal
+above the profile's floor, all within the attach budget."""
+from __future__ import annotations
+
+import pytest
+
+from hilkit.modem import AtAttachChecker, attach_problems
+from hilkit.report import attach_text, measure
+
+
+@pytest.mark.hilkit_requires("attach:at")
+def test_network_attach_over_at(modem, slot):
+    spec = slot.profile.attach
+    result = AtAttachChecker(modem, spec).run(slot.profile.budgets.attach)
+    attach_text("attach result", result.summary())
+    assert attach_problems(spec, result) == []
+    measure("signal", result.signal_dbm, "dBm", low=spec.min_signal_dbm)
+    measure("time to attach", result.time_to_attach, "s", high=slot.profile.budgets.attach)
+
+
+@pytest.mark.hilkit_requires("attach:at")
+def test_wvdial_init_strings_accepted(modem, slot):
+    """The init strings the forum's wvdial config sends (Init2/Init3/Init4) all answer OK."""
+    apn = slot.profile.attach.apn or "internet"
+    for command in ("ATZ", "ATQ0 V1 E1 S0=0 &C1 &D2 +FCLASS=0", f'AT+CGDCONT=1,"IP","{apn}"'):
+        assert modem.command(command).ok
+    assert f'"{apn}"' in (modem.command("AT+CGDCONT?").value("+CGDCONT:") or "")
