@@ -76,7 +76,7 @@ class Dongle:
                 for sw in self.profile.switch_path(current.name, target)]
 
     def run_switch(self, config: SwitchConfig, target: str | None = None, where: str = "",
-                   label: str = "") -> SwitchResult:
+                   label: str = "", timeout: float | None = None) -> SwitchResult:
         """Send ``config`` and wait for the device on this port to come back in ``target``."""
         mode = self.profile.mode(target) if target else None
         with step(f"switch {label or 'message'} on port {self.port}" + (f" to {target}" if target else "")):
@@ -84,7 +84,7 @@ class Dongle:
             since = time.monotonic()
             try:
                 result = self.engine.switch(
-                    self.port, config, self.profile.budgets.switch, where=where,
+                    self.port, config, timeout or self.profile.budgets.switch, where=where,
                     expect=in_mode(mode) if mode else None,
                     expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "")
             except SwitchFailed as exc:

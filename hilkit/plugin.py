@@ -203,16 +203,22 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
     allure.dynamic.tag(profile.key)
     allure.dynamic.parameter("slot", f"{slot.name} (port {slot.port}, {slot.power.describe()})")
     allure.dynamic.parameter("profile", profile.key)
+    marker = request.node.get_closest_marker("mode")
+    mode = marker.args[0] if marker else profile.initial_mode.name
+    if mode not in profile.modes:
+        pytest.fail(f"@pytest.mark.mode({mode!r}): {profile.key} has no such mode "
+                    f"(expected one of: {', '.join(profile.modes)})", pytrace=False)
+    allure.dynamic.label("mode", mode)
     handle = Dongle(slot, lab)
     opened = request.config.stash[OPEN_DONGLES]
     opened.append(handle)
     try:
-        handle.power_on()
-        marker = request.node.get_closest_marker("mode")
-        mode = marker.args[0] if marker else profile.initial_mode.name
-        allure.dynamic.label("mode", mode)
-        if mode != profile.initial_mode.name:
-            handle.switch_to(mode)
+        try:
+            handle.power_on()
+            if mode != profile.initial_mode.name:
+                handle.switch_to(mode)
+        except HilkitError as exc:  # a rig problem, said in one line: no traceback into hilkit
+            pytest.fail(f"{slot.describe()}: {type(exc).__name__}: {exc}", pytrace=False)
         yield handle
     finally:
         try:

@@ -51,6 +51,7 @@ class VirtualLab(LabBackend):
                 slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power)
         self.usb_backend = SimUsbBackend(self.dongles.values())
         self.bus = SimUsbBus(self.usb_backend, self._kernel_view)
+        self.state_at_close: dict[str, bool] | None = None
 
     def _notify(self, action: str, port: str, detail: str) -> None:
         self.bus.notify(action, port, detail)
@@ -67,6 +68,9 @@ class VirtualLab(LabBackend):
         return {name: pin.energized for name, pin in self.pins.items()}
 
     def close(self) -> None:
+        # What the framework left behind, before the lab's own cleanup forces everything off:
+        # tests of teardown safety read this.
+        self.state_at_close = self.relays_energized()
         for dongle in self.dongles.values():
             dongle.set_power(False)
         self.scheduler.stop()

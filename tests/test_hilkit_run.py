@@ -1,0 +1,71 @@
+"""`hilkit run` on the virtual lab: every suite test passes and leaves Allure evidence."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hilkit.paths import PROJECT_ROOT
+
+
+def _walk(steps: list[dict]) -> tuple[int, int]:
+    count, attachments = 0, 0
+    for step in steps:
+        count += 1
+        attachments += len(step.get("attachments", []))
+        sub = _walk(step.get("steps", []))
+        count, attachments = count + sub[0], attachments + sub[1]
+    return count, attachments
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("allure-results")
+    done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--results", str(results)],
+                          capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    return done, results
+
+
+def test_suites_pass_on_the_virtual_lab(run):
+    done, results = run
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout.splitlines()[-1]
+
+
+def test_every_result_has_steps_and_attachments(run):
+    done, results = run
+    tests = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    containers = [json.loads(p.read_text()) for p in results.glob("*-container.json")]
+    collected = int(done.stdout.split(" passed")[0].split()[-1])
+    assert len(tests) == collected >= 15
+    for test in tests:
+        steps, attachments = _walk(test.get("steps", []))
+        for container in containers:
+            if test["uuid"] in container.get("children", []):
+                for fixture in container.get("befores", []) + container.get("afters", []):
+                    s, a = _walk(fixture.get("steps", []))
+                    steps, attachments = steps + s + 1, attachments + a + len(fixture.get("attachments", []))
+        assert test["status"] == "passed", test["name"]
+        assert steps >= 1 and attachments >= 1, f"{test['name']}: {steps} steps, {attachments} attachments"
+        labels = {label["name"]: label["value"] for label in test["labels"]}
+        assert labels["vendor"] == "Huawei" and labels["model"] and labels["mode"], test["name"]
+
+
+def test_descriptor_dump_and_at_transcript_are_attached(run):
+    _, results = run
+    texts = [p.read_text() for p in results.glob("*-attachment.txt")]
+    assert any("idProduct          0x1c05" in t and "bInterfaceClass       255" in t for t in texts)
+    assert any(">> AT+CSQ" in t and "<< OK" in t for t in texts)
+    assert any("55534243123456780000000000000011060000000000000000000000000000" in t for t in texts)
+
+
+def test_bad_rig_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "rig.yaml"
+    bad.write_text("name: x\nbackend: virtual\nslots: []\n")
+    done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--rig", str(bad)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"{bad}:3: slots: must not be empty (expected at least 1)"
