@@ -6,6 +6,7 @@ when it switches mode or when another stick is plugged in first.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,8 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
     validate(doc, "rig", RigError)
     data: dict[str, Any] = doc.data
     rig_dir = Path(path).resolve().parent
-    root = Path(profiles_root) if profiles_root else rig_dir / data.get("profiles", "../device_profiles")
+    root = Path(profiles_root) if profiles_root else \
+        Path(os.path.normpath(rig_dir / data.get("profiles", "../device_profiles")))
     library = ProfileLibrary(root)
 
     slots = []
