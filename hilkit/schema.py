@@ -37,6 +37,9 @@ def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
     errors = list(_validator(schema_name).iter_errors(doc.data))
     if not errors:
         return
+    # An unknown key next to a "missing required key" is usually the same typo: name the typo.
+    unknown_at = {tuple(e.absolute_path) for e in errors if e.validator == "additionalProperties"}
+    errors = [e for e in errors if not (e.validator == "required" and tuple(e.absolute_path) in unknown_at)]
     first = min(errors, key=lambda e: (doc.line_of(_where(e)) or 0, len(e.absolute_path)))
     first = _deepest(first)
     where = _where(first)
@@ -54,6 +57,8 @@ def _deepest(err: ValidationError) -> ValidationError:
 
 def _where(err: ValidationError) -> tuple[Any, ...]:
     where = tuple(err.absolute_path)
+    if "propertyNames" in err.absolute_schema_path:
+        return where + (err.instance,)  # the offending key itself
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = set(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in allowed]
@@ -79,8 +84,19 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, (dict, list)) else _kind(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, (dict, list)) or value is None:
+        return ""
+    text = repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 9:
+        text += f" (0x{value:x})"
+    return text if len(text) <= 72 else text[:69] + "..."
+
+
+def _got(value: Any) -> str:
+    if value is None:
+        return "got nothing (an empty value)"
+    shown = _show(value)
+    return f"got {_kind(value)} {shown}" if shown else f"got a {_kind(value)}"
 
 
 def _expected_type(schema: dict[str, Any]) -> str:
@@ -110,10 +126,16 @@ def explain(err: ValidationError) -> str:
         allowed = sorted(schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed]
         return f"unknown key {extra[0]!r} (expected one of: {', '.join(allowed)})"
+    if v == "type" and schema.get("type") == "object":
+        return f"expected a mapping of keys, {_got(inst)}"
+    if v == "type" and schema.get("type") == "array":
+        return f"expected a list, {_got(inst)}"
     if v == "type":
-        return f"expected {_expected_type(schema)}, got {_kind(inst)} {_show(inst)}"
+        return f"expected {_expected_type(schema)}, {_got(inst)}"
     if v == "enum":
         return f"{_show(inst)} is not allowed (expected one of: {', '.join(map(str, err.validator_value))})"
+    if v == "pattern" and "propertyNames" in err.absolute_schema_path:
+        return f"bad name {inst!r} (expected lower-case letters, digits, '-' or '_')"
     if v == "pattern":
         return f"{_show(inst)} has the wrong form (expected to match {err.validator_value})"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -124,7 +146,7 @@ def explain(err: ValidationError) -> str:
     if v == "minLength":
         return "must not be empty"
     if v == "anyOf":
-        return f"expected {_expected_type(schema)}, got {_kind(inst)} {_show(inst)}"
+        return f"expected {_expected_type(schema)}, {_got(inst)}"
     if v == "propertyNames":
         return f"bad name {_show(inst)} (expected lower-case letters, digits, '-' or '_')"
     return err.message

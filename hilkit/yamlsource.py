@@ -68,14 +68,24 @@ def parse_located(text: str, path: str, error: type[SourceError] = SourceError) 
         if node is not None:
             located.data = _build(loader, node, (), located.lines, path, error)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise error(path, mark.line + 1 if mark else None, "", f"YAML syntax error: {problem}") from None
+        raise error(path, *_syntax(exc)) from None
     except yaml.YAMLError as exc:
         raise error(path, None, "", f"YAML error: {exc}") from None
     finally:
         loader.dispose()
     return located
+
+
+def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int | None, str, str]:
+    """(line, field, problem) for a syntax error. An unclosed bracket or quote is only noticed
+    lines later; PyYAML's context mark says where the construct began, which is what to fix."""
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    mark, context = exc.problem_mark, exc.context_mark
+    opened = exc.context and ("flow" in exc.context or "scalar" in exc.context)
+    if opened and context is not None and (mark is None or context.line < mark.line):
+        found = f" (noticed at line {mark.line + 1}: {problem})" if mark is not None else ""
+        return context.line + 1, "", f"YAML syntax error: {exc.context.strip()} not closed{found}"
+    return (mark.line + 1 if mark else None), "", f"YAML syntax error: {problem}"
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, lines: dict[PathKey, int],

@@ -84,7 +84,7 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
             raise fail(("name",), f"slot name {raw['name']!r} is used twice")
         names.add(raw["name"])
         if raw["port"] in ports:
-            raise fail(("port",), f"port {raw['port']} is already slot {ports[raw['port']]!r}'s")
+            raise fail(("port",), f"port {raw['port']} is already used by slot {ports[raw['port']]!r}")
         ports[raw["port"]] = raw["name"]
         power = PowerSpec(**raw["power"])
         if power.driver == "gpio":
@@ -93,8 +93,13 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
             if str(power.pin) in pins:
                 raise fail(("power", "pin"), f"pin {power.pin} already powers slot {pins[str(power.pin)]!r}")
             pins[str(power.pin)] = raw["name"]
-        elif not (power.hub and power.port):
-            raise fail(("power",), "the uhubctl driver needs 'hub' (e.g. 1-1) and 'port' (e.g. 3)")
+        else:
+            if not (power.hub and power.port):
+                raise fail(("power",), "the uhubctl driver needs 'hub' (e.g. 1-1) and 'port' (e.g. 3)")
+            hub_port = f"uhubctl {power.hub} port {power.port}"
+            if hub_port in pins:
+                raise fail(("power", "port"), f"hub {power.hub} port {power.port} already powers slot {pins[hub_port]!r}")
+            pins[hub_port] = raw["name"]
         try:
             profile = library.get(raw["profile"])
         except ProfileError as exc:

@@ -124,7 +124,11 @@ def _switch(doc: Located, index: int, raw: dict[str, Any], modes: dict[str, Mode
     tv, products = config.get("TargetVendor"), config.target_products
     if tv is not None and products:
         seen_id = target.enumerates_as
-        if seen_id.vendor != tv or seen_id.product not in products:
+        if seen_id.vendor != tv:
+            raise _fail(doc, where + ("config", "TargetVendor"),
+                        f"0x{tv:04x} is not the vendor mode {target.name!r} comes up with "
+                        f"(expected 0x{seen_id.vendor:04x}, from {seen_id})")
+        if seen_id.product not in products:
             key = "TargetProductList" if "TargetProductList" in config.values else "TargetProduct"
             raise _fail(doc, where + ("config", key),
                         f"mode {target.name!r} comes up as {seen_id}, which the success check would not "
