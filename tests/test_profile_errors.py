@@ -5,16 +5,14 @@ text substitution, and checks the exception type, that the message is a single l
 number of the broken line (computed from the modified text, never hard-coded), the dotted field and
 something specific about the problem.
 
-Cases the code reports badly are marked ``xfail(strict=True)`` with the actual output in the reason;
-when the loader is fixed they XPASS, the run fails, and the mark must be removed.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 import pytest
 
+from brokenfiles import case, line_number, write_broken
 from hilkit.cli import main
 from hilkit.errors import ProfileError, SourceError
 from hilkit.profiles import load_profile
@@ -25,9 +23,6 @@ SHIPPED = PROFILES / "huawei" / "e3131.yaml"
 
 CBW = "55534243123456780000000000000011060000000000000000000000000000"  # the shipped 31-byte CBW
 
-# a line is given by a marker: a substring found on exactly one line of the modified text, or
-# (anchor, marker): the first line at or after the (unique) anchor line that contains marker
-Marker = Union[str, tuple[str, str]]
 
 
 def good_text() -> str:
@@ -36,36 +31,12 @@ def good_text() -> str:
 
 def break_profile(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
     """Write the shipped e3131 profile with ``old`` replaced by ``new`` (exactly once)."""
-    text = good_text()
-    assert text.count(old) == 1, f"{SHIPPED} changed: {old!r} is there {text.count(old)} times, not once"
-    text = text.replace(old, new)
     path = tmp_path / "huawei" / "e3131.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path, text
+    return path, write_broken(good_text(), old, new, path, SHIPPED)
 
 
-def line_number(text: str, marker: Marker) -> int:
-    """1-based number of the line ``marker`` designates in ``text``."""
-    lines = text.splitlines()
-    anchor, marker = marker if isinstance(marker, tuple) else (None, marker)
-    if anchor is not None:
-        hits = [n for n, line in enumerate(lines) if anchor in line]
-        assert len(hits) == 1, f"anchor {anchor!r} is on lines {[n + 1 for n in hits]}, expected one"
-        found = [n for n in range(hits[0], len(lines)) if marker in lines[n]][:1]
-    else:
-        found = [n for n, line in enumerate(lines) if marker in line]
-        assert len(found) == 1, f"marker {marker!r} is on lines {[n + 1 for n in found]}, expected one"
-    assert found, f"marker {marker!r} not found"
-    return found[0] + 1
 
 
-def case(id: str, old: str, new: str, *, line: Marker, field: str, says: tuple[str, ...],
-         xfail: str | None = None):
-    """One broken profile. ``field`` is the dotted path ("" for YAML syntax errors, which have none);
-    ``says`` are fragments the problem text must contain."""
-    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-    return pytest.param(old, new, line, field, says, id=id, marks=marks)
 
 
 STORAGE_IDS = '    ids: ["12d1:14fe"]\n'

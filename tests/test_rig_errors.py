@@ -5,16 +5,15 @@ copy in tmp_path still finds ``device_profiles``), breaks one thing by text subs
 the exception type, that the message is a single line, the exact line number of the broken line
 (computed from the modified text), the dotted field and something specific about the problem.
 
-Cases the code reports badly are marked ``xfail(strict=True)`` with the actual output in the reason.
 """
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Union
 
 import pytest
 
+from brokenfiles import case, line_number, write_broken
 from hilkit.cli import main
 from hilkit.errors import ProfileError, RigError, SourceError
 from hilkit.lab.rig import load_rig
@@ -23,9 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "device_profiles"
 SHIPPED = ROOT / "lab" / "virtual.yaml"
 
-# a substring on exactly one line of the modified text, or (anchor, marker): the first line at or
-# after the (unique) anchor line that contains marker
-Marker = Union[str, tuple[str, str]]
 
 
 def good_text(profiles: Path = PROFILES) -> str:
@@ -37,35 +33,12 @@ def good_text(profiles: Path = PROFILES) -> str:
 
 def break_rig(tmp_path: Path, old: str, new: str, profiles: Path = PROFILES) -> tuple[Path, str]:
     """Write the shipped rig with ``old`` replaced by ``new`` (exactly once)."""
-    text = good_text(profiles)
-    assert text.count(old) == 1, f"{SHIPPED} changed: {old!r} is there {text.count(old)} times, not once"
-    text = text.replace(old, new)
     path = tmp_path / "lab" / "rig.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path, text
+    return path, write_broken(good_text(profiles), old, new, path, SHIPPED)
 
 
-def line_number(text: str, marker: Marker) -> int:
-    """1-based number of the line ``marker`` designates in ``text``."""
-    lines = text.splitlines()
-    anchor, marker = marker if isinstance(marker, tuple) else (None, marker)
-    if anchor is not None:
-        hits = [n for n, line in enumerate(lines) if anchor in line]
-        assert len(hits) == 1, f"anchor {anchor!r} is on lines {[n + 1 for n in hits]}, expected one"
-        found = [n for n in range(hits[0], len(lines)) if marker in lines[n]][:1]
-    else:
-        found = [n for n, line in enumerate(lines) if marker in line]
-        assert len(found) == 1, f"marker {marker!r} is on lines {[n + 1 for n in found]}, expected one"
-    assert found, f"marker {marker!r} not found"
-    return found[0] + 1
 
 
-def case(id: str, old: str, new: str, *, line: Marker, field: str, says: tuple[str, ...],
-         xfail: str | None = None):
-    """One broken rig. ``field`` is the dotted path ("" for YAML syntax errors)."""
-    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-    return pytest.param(old, new, line, field, says, id=id, marks=marks)
 
 
 E3372_POWER = "{driver: gpio, pin: 27, active_high: true}"
