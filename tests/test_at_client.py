@@ -71,7 +71,7 @@ def test_error_and_cme_error_with_27007_text(modem_port):
 
 
 def test_urc_is_kept_apart_from_responses(modem_port):
-    client, _ = modem_port(register_after=0.3)
+    client, _ = modem_port(register_after=1.0)
     since = time.monotonic()
     client.command("AT+CREG=1")
     assert client.command("AT+CREG?").lines == ["+CREG: 1,2"]   # searching
