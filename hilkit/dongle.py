@@ -88,12 +88,10 @@ class Dongle:
                     expect=in_mode(mode) if mode else None,
                     expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "")
             except SwitchFailed as exc:
-                sent = getattr(exc, "result", None)
-                if sent is not None:
-                    attach_text("transfers sent", sent.transfer_log())
-                seen = getattr(exc, "seen", None)
-                if seen is not None:
-                    attach_text("descriptors seen after the switch (lsusb -v)", format_lsusb(seen))
+                if isinstance(exc.result, SwitchResult):
+                    attach_text("transfers sent", exc.result.transfer_log())
+                if isinstance(exc.seen, DeviceInfo):
+                    attach_text("descriptors seen after the switch (lsusb -v)", format_lsusb(exc.seen))
                 attach_text("USB event timeline", self.bus.timeline(since))
                 raise
             attach_text("transfers sent", result.transfer_log())

@@ -60,7 +60,16 @@ class SwitchRefused(HilkitError):
 
 
 class SwitchFailed(HilkitError):
-    """The message was sent but the device did not come back in the target mode."""
+    """The message was sent but the device did not come back in the target mode.
+
+    ``result`` holds what was sent (a :class:`~hilkit.switch.engine.SwitchResult`) and ``seen``
+    the device found on the port at the deadline, for the report.
+    """
+
+    def __init__(self, message: str, result: object = None, seen: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.seen = seen
 
 
 class PowerError(HilkitError):

@@ -102,12 +102,10 @@ class SwitchEngine:
             result.after = self.bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
         except WaitTimeout as exc:
             seen = self.bus.device_at(port)
-            failure = SwitchFailed(
+            raise SwitchFailed(
                 f"{result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
-                f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})")
-            failure.result = result  # type: ignore[attr-defined]
-            failure.seen = seen      # type: ignore[attr-defined]
-            raise failure from None
+                f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})",
+                result=result, seen=seen) from None
         result.done_at = time.monotonic()
         return result
 
