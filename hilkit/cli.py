@@ -14,6 +14,8 @@ from . import __version__
 from .errors import SourceError
 from .lab.rig import load_rig
 from .paths import PROJECT_ROOT, default_rig
+
+REPO_TARBALL = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data" / "configPack.tar.gz"
 from .profiles import load_profile
 
 
@@ -45,6 +47,29 @@ def cmd_profiles_check(args: argparse.Namespace) -> int:
             print(f"{path}: ok ({profile.title}; modes: {', '.join(profile.modes)})")
     print(f"{len(files) - bad} of {len(files)} profiles ok", file=sys.stderr if bad else sys.stdout)
     return 1 if bad else 0
+
+
+def cmd_profiles_import(args: argparse.Namespace) -> int:
+    from .profiles.importer import DEFAULT_OVERRIDES, DEFAULT_TARBALL, import_database
+
+    tarball = Path(args.source) if args.source else (
+        DEFAULT_TARBALL if DEFAULT_TARBALL.is_file() else REPO_TARBALL)
+    if not tarball.is_file():
+        print(f"hilkit: {tarball}: no such file (install usb-modeswitch-data, or pass --from)", file=sys.stderr)
+        return 2
+    overrides = None if args.no_overrides else Path(args.overrides or DEFAULT_OVERRIDES)
+    report = import_database(Path(args.out), tarball, overrides)
+    for line in report.errors or []:
+        print(line, file=sys.stderr)
+    print(f"imported {report.written + report.unchanged} configs from {tarball} into {args.out}: "
+          f"{report.written} written, {report.unchanged} unchanged, {len(report.errors or [])} errors")
+    return 1 if report.errors else 0
+
+
+def cmd_profiles_capture(args: argparse.Namespace) -> int:
+    from .profiles.capture import capture_command
+
+    return capture_command(args.source, sys.stdout, sys.stderr, vendor=args.vendor, model=args.model)
 
 
 def cmd_rig_check(args: argparse.Namespace) -> int:
@@ -108,12 +133,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
 
+    sub.add_parser("switch", help="switch a dongle with usb_modeswitch's flags (see: hilkit switch -h)")
+
     profiles = sub.add_parser("profiles", help="device profiles").add_subparsers(dest="action", required=True,
                                                                                  metavar="ACTION")
     check = profiles.add_parser("check", help="validate profile files (default: all of device_profiles/)")
     check.add_argument("paths", nargs="*", help="profile files or directories")
     check.add_argument("-v", "--verbose", action="store_true", help="also list the good ones")
     check.set_defaults(func=cmd_profiles_check)
+
+    imp = profiles.add_parser("import", help="import usb-modeswitch-data as profiles (reproducible)")
+    imp.add_argument("--from", dest="source", help="configPack.tar.gz (default: the installed one, else the "
+                                                    "copy kept in device_profiles/usb-modeswitch-data/)")
+    imp.add_argument("--overrides", help="directory of override configs (default: /etc/usb_modeswitch.d)")
+    imp.add_argument("--no-overrides", action="store_true", help="ignore /etc/usb_modeswitch.d")
+    imp.add_argument("--out", default=str(PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data"),
+                     help="output directory (default: %(default)s)")
+    imp.set_defaults(func=cmd_profiles_import)
+
+    cap = profiles.add_parser("capture", help="draft a profile from `lsusb -v` output (a file, or - for stdin)")
+    cap.add_argument("source", help="lsusb -v text file, or - for standard input")
+    cap.add_argument("--vendor", help="vendor name for the draft")
+    cap.add_argument("--model", help="model name for the draft")
+    cap.set_defaults(func=cmd_profiles_capture)
 
     rig = sub.add_parser("rig", help="rig files").add_subparsers(dest="action", required=True, metavar="ACTION")
     rig_check = rig.add_parser("check", help="validate a rig file and the profiles it names")
@@ -123,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["switch"]:
+        # usb_modeswitch's flags (-v, -p, -M ...) are parsed by the switch command itself
+        from .switch.command import run
+        return run(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -17,6 +17,9 @@ from .errors import SourceError
 
 PathKey = tuple[Any, ...]
 
+# libyaml's parser when PyYAML has it (5-10x faster over the whole profile database); same nodes, same marks
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass
 class Located:
@@ -61,16 +64,28 @@ def load_located(path: str | Path, error: type[SourceError] = SourceError) -> Lo
 
 
 def parse_located(text: str, path: str, error: type[SourceError] = SourceError) -> Located:
-    loader = yaml.SafeLoader(text)
+    try:
+        return _parse(_Loader, text, path, error)
+    except yaml.MarkedYAMLError as exc:
+        if _Loader is not yaml.SafeLoader:
+            # libyaml's messages are terser ("cannot start any token" without the character):
+            # parse again with PyYAML's own parser, which says what it found, for the one-line error.
+            try:
+                _parse(yaml.SafeLoader, text, path, error)
+            except yaml.MarkedYAMLError as better:
+                exc = better
+        raise error(path, *_syntax(exc)) from None
+    except yaml.YAMLError as exc:
+        raise error(path, None, "", f"YAML error: {exc}") from None
+
+
+def _parse(loader_class: type, text: str, path: str, error: type[SourceError]) -> Located:
+    loader = loader_class(text)
     located = Located(path, None)
     try:
         node = loader.get_single_node()
         if node is not None:
             located.data = _build(loader, node, (), located.lines, path, error)
-    except yaml.MarkedYAMLError as exc:
-        raise error(path, *_syntax(exc)) from None
-    except yaml.YAMLError as exc:
-        raise error(path, None, "", f"YAML error: {exc}") from None
     finally:
         loader.dispose()
     return located

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 from ..errors import ProfileError
 from ..schema import validate
 from ..switch.config import SwitchConfig
+from ..switch.methods import method_name
 from ..usb.ids import UsbId
 from ..yamlsource import Located, dotted, load_located
 from .model import (AttachSpec, Budgets, EndpointSpec, InterfaceSpec, ModeSpec, NetworkModel,
@@ -53,7 +54,7 @@ def _build(doc: Located, key: str) -> Profile:
         key=key, path=doc.path, vendor=data["vendor"], model=data["model"], modes=modes,
         switches=switches, refuse=refuse, attach=attach, budgets=budgets, virtual=virtual,
         firmware=data.get("firmware", ""), description=data.get("description", ""),
-        source=data.get("source", ""),
+        source=data.get("source", ""), match=dict(data.get("match", {})),
     )
 
 
@@ -112,9 +113,10 @@ def _switch(doc: Located, index: int, raw: dict[str, Any], modes: dict[str, Mode
         if raw[end] not in modes:
             raise _fail(doc, where + (end,),
                         f"no mode named {raw[end]!r} (expected one of: {', '.join(modes)})")
-    if raw["from"] == raw["to"]:
-        raise _fail(doc, where + ("to",), "a switch must lead to another mode")
     config = _config(doc, where + ("config",), raw["config"])
+    if raw["from"] == raw["to"] and method_name(config) != "none":
+        raise _fail(doc, where + ("to",), "a switch must lead to another mode "
+                    "(only a no-op such as the database's dummy Configuration=0 may stay)")
     source, target = modes[raw["from"]], modes[raw["to"]]
     dv, dp = config.get("DefaultVendor"), config.get("DefaultProduct")
     if dv is not None and dp is not None and UsbId(dv, dp) not in source.ids:

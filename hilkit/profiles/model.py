@@ -154,6 +154,7 @@ class Profile:
     firmware: str = ""
     description: str = ""
     source: str = ""
+    match: dict[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:

@@ -48,12 +48,18 @@ class SimUsbBackend(usb.backend.IBackend):
         return DeviceDescriptor(
             idVendor=ident.vendor, idProduct=ident.product, bDeviceClass=mode.device_class,
             bus=dev.dongle.bus_number, address=dev.dongle.address, port_numbers=dev.dongle.port_numbers,
-            iManufacturer=1 if mode.manufacturer else 0, iProduct=2 if mode.product else 0)
+            iManufacturer=1 if mode.manufacturer else 0, iProduct=2 if mode.product else 0,
+            bNumConfigurations=len(dev.dongle.configurations()))
+
+    def _config_mode(self, dev: DeviceHandle, config: int) -> "ModeSpec":
+        dev.dongle.live(dev.generation)
+        configs = dev.dongle.configurations()
+        if not 0 <= config < len(configs):
+            raise IndexError(f"configuration index {config} out of range")
+        return configs[config]
 
     def get_configuration_descriptor(self, dev: DeviceHandle, config: int) -> ConfigDescriptor:
-        mode = dev.dongle.live(dev.generation)
-        if config != 0:
-            raise IndexError(f"configuration index {config} out of range")
+        mode = self._config_mode(dev, config)
         eps = default_endpoints(mode)
         numbers = {i.number for i in mode.interfaces}
         total = 9 + sum(9 + 7 * len(eps[(i.number, i.alt)]) for i in mode.interfaces)
@@ -71,7 +77,7 @@ class SimUsbBackend(usb.backend.IBackend):
         return alts[alt]
 
     def get_interface_descriptor(self, dev: DeviceHandle, intf: int, alt: int, config: int) -> InterfaceDescriptor:
-        mode = dev.dongle.live(dev.generation)
+        mode = self._config_mode(dev, config)
         itf = self._interface(mode, intf, alt)
         _, names = string_table(mode)
         eps = default_endpoints(mode)[(itf.number, itf.alt)]
@@ -79,7 +85,7 @@ class SimUsbBackend(usb.backend.IBackend):
                                    iInterface=names.get((itf.number, itf.alt), 0))
 
     def get_endpoint_descriptor(self, dev: DeviceHandle, ep: int, intf: int, alt: int, config: int):
-        mode = dev.dongle.live(dev.generation)
+        mode = self._config_mode(dev, config)
         itf = self._interface(mode, intf, alt)
         eps = default_endpoints(mode)[(itf.number, itf.alt)]
         if ep >= len(eps):

@@ -215,12 +215,50 @@ class VirtualDongle:
         text = strings[number - 1].encode("utf-16-le")
         return bytes([2 + len(text), 3]) + text
 
+    def configurations(self) -> list[ModeSpec]:
+        """The configurations the device offers now: its mode's, plus those of the profile's modes
+        that share its id and differ only in bConfigurationValue (reached by SET_CONFIGURATION)."""
+        with self._lock:
+            mode = self.mode
+            if mode is None:
+                raise gone()
+            same = [m for m in self.profile.modes.values()
+                    if m.enumerates_as == mode.enumerates_as and m.configuration != mode.configuration]
+            return sorted([mode, *same], key=lambda m: m.configuration)
+
     def set_configuration(self, generation: int, value: int) -> None:
+        """SET_CONFIGURATION: 0 unconfigures; a value the firmware switches on changes the mode in
+        place (no re-enumeration, as a real configuration change); another offered value selects it."""
         with self._lock:
             self.live(generation)
             self._record(Received(time.monotonic(), "configuration", 0, b"", (0x00, 0x09, value, 0, 0)))
-            if not self._fire("configuration", value):
+            assert self.mode is not None
+            target = next((t.target for t in triggers(self.profile, self.mode.name)
+                           if t.kind == "configuration" and t.match == value), None)
+            if target is None:
+                offered = {m.configuration: m for m in self.configurations()}
+                if value and value not in offered:
+                    raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
                 self.configuration = value
+                if value:
+                    self._rebind(offered[value])
+                return
+            self.configuration = value
+            self._rebind(self.profile.mode(target))
+
+    def _rebind(self, mode: ModeSpec) -> None:
+        """The kernel drops the old configuration's interfaces and binds the new ones."""
+        if mode is self.mode:
+            return
+        old = self.binding
+        self._kernel.unbind(old)
+        self.mode = mode
+        self.detached.clear()
+        has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
+        self.modem = ModemModel(self.profile.virtual, self._broadcast, self._scheduler.after) if has_at else None
+        self.binding = self._kernel.bind(self.port, mode, self.modem)
+        self._scheduler.after(0, lambda: self._notify("change", self.port,
+                                                      f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"))
 
     def clear_halt(self, generation: int, endpoint: int) -> None:
         with self._lock:
