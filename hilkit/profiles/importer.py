@@ -23,6 +23,7 @@ import yaml
 from ..errors import ProfileError
 from ..switch.config import SwitchConfig
 from ..switch.configfile import ConfigFile, parse_config_text
+from ..switch.methods import special_modes
 
 DEFAULT_TARBALL = Path("/usr/share/usb_modeswitch/configPack.tar.gz")
 DEFAULT_OVERRIDES = Path("/etc/usb_modeswitch.d")
@@ -77,14 +78,22 @@ def profile_key(name: str) -> str:
 def _default_interfaces(config: SwitchConfig) -> list[dict[str, Any]]:
     """What the switch needs to find on the device: the interface it talks to, with its endpoints."""
     number = config.get("Interface", 0) or 0
-    out_ep = config.get("MessageEndpoint") or 0x01
+    mobile_action = config.flag("MobileActionMode")  # its endpoints are fixed: interrupt 0x02 OUT, 0x81 IN
+    out_ep = config.get("MessageEndpoint") or (0x02 if mobile_action else 0x01)
     in_ep = config.get("ResponseEndpoint") or 0x81
-    kind = "interrupt" if config.flag("MobileActionMode") else "bulk"
+    kind = "interrupt" if mobile_action else "bulk"
     interfaces = [{"number": n, "class": Hex(0xFF), "subclass": Hex(0xFF), "protocol": Hex(0xFF), "role": "other"}
                   for n in range(number)]
-    interfaces.append({"number": number, "class": Hex(0x08), "subclass": Hex(0x06), "protocol": Hex(0x50),
-                       "role": "storage", "endpoints": [{"address": Hex(in_ep), "type": kind},
-                                                        {"address": Hex(out_ep), "type": kind}]})
+    # ResponseEndpoint=0x01 occurs (raw-message configs that never read): the IN endpoint the
+    # device really has is then the OUT one's twin
+    endpoints = [{"address": Hex(in_ep if in_ep & 0x80 else out_ep | 0x80), "type": kind},
+                 {"address": Hex(out_ep), "type": kind}]
+    if mobile_action:  # a data cable that starts as a HID-like device, not a CD-ROM (placeholder class 03)
+        interfaces.append({"number": number, "class": Hex(0x03), "subclass": Hex(0), "protocol": Hex(0),
+                           "role": "other", "endpoints": endpoints})
+    else:
+        interfaces.append({"number": number, "class": Hex(0x08), "subclass": Hex(0x06), "protocol": Hex(0x50),
+                           "role": "storage", "endpoints": endpoints})
     return interfaces
 
 
@@ -103,6 +112,10 @@ def profile_for(entry: Entry, parsed: ConfigFile) -> dict[str, Any]:
     raw = {"DefaultVendor": Hex4(int(vid, 16)), "DefaultProduct": Hex4(int(pid, 16)), **_hexed(config)}
     default = {"initial": True, "ids": [f"{vid}:{pid}"], "device_class": Hex(0),
                "interfaces": _default_interfaces(config)}
+    configuration = config.get("Configuration", 0) or 0
+    if configuration == 1:
+        # the kernel chose another configuration (e.g. MBIM) at enumeration, or there is nothing to switch
+        default["configuration"] = 2
     profile: dict[str, Any] = {
         "vendor": VENDORS.get(vid, f"vendor {vid}"),
         "model": parsed.title or entry.name,
@@ -113,7 +126,6 @@ def profile_for(entry: Entry, parsed: ConfigFile) -> dict[str, Any]:
         profile["match"] = {MATCH_FIELDS[attr]: value}
     target: dict[str, Any] | None = None
     tv, products, tclass = config.get("TargetVendor"), config.target_products, config.get("TargetClass")
-    configuration = config.get("Configuration", 0) or 0
     if tv is not None and products:
         target = {"ids": [f"{tv:04x}:{p:04x}" for p in products], "device_class": Hex(0),
                   "interfaces": _target_interfaces(tclass if tclass is not None else 0xFF)}
@@ -122,7 +134,7 @@ def profile_for(entry: Entry, parsed: ConfigFile) -> dict[str, Any]:
     elif configuration:
         target = {"ids": [f"{vid}:{pid}"], "device_class": 0, "configuration": configuration,
                   "interfaces": _target_interfaces(0xFF)}
-    elif config.special_modes or config.messages or config.flag("StandardEject"):
+    elif special_modes(config) or config.messages or config.flag("StandardEject"):
         # no success data: usb_modeswitch only checks that the original device went away
         target = {"ids": [f"{vid}:{pid}"], "device_class": 0, "interfaces": _target_interfaces(0xFF)}
     if target is not None and configuration and "configuration" not in target:

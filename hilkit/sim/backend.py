@@ -130,11 +130,12 @@ class SimUsbBackend(usb.backend.IBackend):
         return len(data)
 
     def intr_read(self, dev_handle: DeviceHandle, ep: int, intf: int, buff, timeout: int) -> int:
-        dev_handle.dongle.live(dev_handle.generation)
-        raise usb.core.USBTimeoutError("Operation timed out", -7, errno.ETIMEDOUT)
+        data = dev_handle.dongle.interrupt_read(dev_handle.generation, ep, len(buff))
+        buff[:len(data)] = type(buff)(buff.typecode, data)
+        return len(data)
 
     def intr_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data, timeout: int) -> int:
-        return dev_handle.dongle.bulk_write(dev_handle.generation, ep, bytes(data))
+        return dev_handle.dongle.interrupt_write(dev_handle.generation, ep, bytes(data))
 
     def ctrl_transfer(self, dev_handle: DeviceHandle, bmRequestType: int, bRequest: int, wValue: int,
                       wIndex: int, data, timeout: int) -> int:
@@ -151,7 +152,7 @@ class SimUsbBackend(usb.backend.IBackend):
         dev_handle.dongle.clear_halt(dev_handle.generation, ep)
 
     def reset_device(self, dev_handle: DeviceHandle) -> None:
-        dev_handle.dongle.live(dev_handle.generation)
+        dev_handle.dongle.reset(dev_handle.generation)
 
     def is_kernel_driver_active(self, dev_handle: DeviceHandle, intf: int) -> bool:
         dongle = dev_handle.dongle
@@ -159,8 +160,7 @@ class SimUsbBackend(usb.backend.IBackend):
         return bool(dongle.kernel_view().get(intf, {}).get("driver")) and intf not in dongle.detached
 
     def detach_kernel_driver(self, dev_handle: DeviceHandle, intf: int) -> None:
-        dev_handle.dongle.live(dev_handle.generation)
-        dev_handle.dongle.detached.add(intf)
+        dev_handle.dongle.detach_driver(dev_handle.generation, intf)
 
     def attach_kernel_driver(self, dev_handle: DeviceHandle, intf: int) -> None:
         dev_handle.dongle.live(dev_handle.generation)

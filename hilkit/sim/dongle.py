@@ -13,7 +13,7 @@ import usb.core
 from ..profiles.model import ModeSpec, Profile
 from .atmodel import ModemModel
 from .descriptors import string_table
-from .firmware import Trigger, parse_cbw, triggers
+from .firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
 from .kernel import Binding, SimKernel
 from .scheduler import Scheduler
 
@@ -45,7 +45,9 @@ def gone() -> usb.core.USBError:
 class VirtualDongle:
     """Device-side model of one dongle on one port. Thread-safe; physics runs on the lab's scheduler."""
 
-    CSW_DETACH_DELAY = 0.02  # a switching stick answers the CSW, then drops off the bus
+    # A switching stick answers the CSW (or the control request), then drops off the bus a moment
+    # later: long enough for the host's clear-halts and release, as on real sticks.
+    CSW_DETACH_DELAY = 0.15
 
     def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
                  notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]") -> None:
@@ -70,6 +72,7 @@ class VirtualDongle:
         self.binding = Binding()
         self._csw: dict[int, bytes] = {}
         self._stalled: set[int] = set()
+        self._reconnected = False
         self.power_log: list[tuple[float, bool]] = []
 
     # -- power and enumeration -------------------------------------------------------------
@@ -84,6 +87,7 @@ class VirtualDongle:
                 self._timer = self._scheduler.after(self.profile.virtual.enumerate_delay,
                                                     lambda: self._enumerate(self.profile.initial_mode))
             else:
+                self._reconnected = False
                 self._unplug()
 
     def _enumerate(self, mode: ModeSpec) -> None:
@@ -113,9 +117,9 @@ class VirtualDongle:
         self._kernel.unbind(binding)
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
 
-    def _switch_to(self, target: str) -> None:
+    def _switch_to(self, target: str | ModeSpec) -> None:
         """The firmware accepted a switch: drop off the bus, come back in ``target``."""
-        mode = self.profile.mode(target)
+        mode = target if isinstance(target, ModeSpec) else self.profile.mode(target)
 
         def detach() -> None:
             self._unplug()
@@ -151,6 +155,27 @@ class VirtualDongle:
                 self._switch_to(trigger.target)
                 return True
         return False
+
+    def interrupt_write(self, generation: int, endpoint: int, data: bytes) -> int:
+        with self._lock:
+            self.live(generation)
+            self._record(Received(time.monotonic(), "interrupt", endpoint, bytes(data)))
+            self._fire("raw", bytes(data))
+            return len(data)
+
+    def interrupt_read(self, generation: int, endpoint: int, size: int) -> bytes:
+        with self._lock:
+            self.live(generation)
+            self._record(Received(time.monotonic(), "interrupt", endpoint, b""))
+            raise usb.core.USBTimeoutError("Operation timed out", -7, errno.ETIMEDOUT)
+
+    def detach_driver(self, generation: int, interface: int) -> None:
+        with self._lock:
+            self.live(generation)
+            self.detached.add(interface)
+            itf = next((i for i in self.mode.interfaces if i.number == interface and i.alt == 0), None)
+            if itf is not None and itf.cls == 0x08:
+                self._fire("detach", 0)
 
     def bulk_write(self, generation: int, endpoint: int, data: bytes) -> int:
         with self._lock:
@@ -197,10 +222,15 @@ class VirtualDongle:
             if request_type & 0x60 == 0 and request in (0x01, 0x03):  # CLEAR_/SET_FEATURE
                 self._fire("control", (request_type, request, value))
                 return b""
-            if request_type & 0x60 == 0x40:                    # vendor request
-                if self._fire("control", (request_type, request, value)):
-                    return bytes(length) if request_type & 0x80 else b""
-                raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+            if (request_type, request, value) == SONY_RECONNECT and not self._reconnected \
+                    and any(s.source == mode.name and s.config.flag("SonyMode") for s in self.profile.switches):
+                self._reconnected = True
+                self._switch_to(mode)  # drops off the bus and comes back in the same mode
+                return bytes(length)
+            if self._fire("control", (request_type, request, value)):
+                return bytes(length) if request_type & 0x80 else b""
+            if request_type & 0x60 == 0x40 and (request_type, request, value) != SONY_RECONNECT:
+                raise usb.core.USBError("Pipe error", -9, errno.EPIPE)  # a vendor request it does not know
             return bytes(length) if request_type & 0x80 else b""
 
     def _descriptor(self, mode: ModeSpec, value: int, index: int) -> bytes:
@@ -260,9 +290,17 @@ class VirtualDongle:
         self._scheduler.after(0, lambda: self._notify("change", self.port,
                                                       f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"))
 
-    def clear_halt(self, generation: int, endpoint: int) -> None:
+    def reset(self, generation: int) -> None:
+        """A USB port reset: the device stays in its mode (no firmware here switches on a reset)."""
         with self._lock:
             self.live(generation)
+            self._record(Received(time.monotonic(), "reset", 0))
+
+    def clear_halt(self, generation: int, endpoint: int) -> None:
+        """CLEAR_FEATURE(ENDPOINT_HALT) on the wire: recorded as the control request it is."""
+        with self._lock:
+            self.live(generation)
+            self._record(Received(time.monotonic(), "control", 0, b"", (0x02, 0x01, 0, endpoint, 0)))
             self._stalled.discard(endpoint)
 
     # -- what tests look at ----------------------------------------------------------------

@@ -17,6 +17,8 @@ _HUAWEI_NEW = bytes.fromhex("11062000000101000100000000000000")
 _HUAWEI_ALT = bytes.fromhex("11063000000000010000000000000000")
 _REZERO = bytes.fromhex("01000000000000000000000000000000")       # Option ZeroCD: REZERO UNIT
 _EJECT = bytes.fromhex("1b000000020000000000000000000000")        # START STOP UNIT, LoEj
+_CISCO_LAST = bytes.fromhex("fd000110732400000000000000000000")   # the 11th of Cisco's vendor commands
+_MOBILE_ACTION_LAST = bytes.fromhex("3207fef029b93af0")           # the last interrupt message
 
 _CONTROL_MODES = {  # (bmRequestType, bRequest, wValue) the firmware switches on
     "HuaweiMode": (0x00, 0x03, 1),    # SET_FEATURE(1), the E220-class switch
@@ -24,13 +26,19 @@ _CONTROL_MODES = {  # (bmRequestType, bRequest, wValue) the firmware switches on
     "SequansMode": (0x40, 0x0B, 2),
     "QuantaMode": (0xC0, 0xFF, 0),
     "KobilMode": (0xC0, 0x88, 0),
+    "QisdaMode": (0x40, 0x04, 0),
+    "BlackberryMode": (0xC0, 0xA9, 0x0E),
+    "GCTMode": (0xA1, 0xFE, 0),
 }
+#: SonyMode: this request makes the stick drop off the bus and come back (its switch is the
+#: Configuration that follows)
+SONY_RECONNECT = (0xC0, 0x11, 2)
 
 
 @dataclass(frozen=True)
 class Trigger:
     target: str          # the mode the firmware moves to
-    kind: str            # "cdb" (16-byte SCSI CDB in a CBW), "raw" (bulk bytes), "control", "configuration"
+    kind: str  # "cdb" (SCSI CDB in a CBW), "raw" (bulk/interrupt bytes), "control", "configuration", "detach"
     match: bytes | tuple[int, ...] | int
 
 
@@ -47,6 +55,17 @@ def trigger_for(switch: SwitchSpec) -> Trigger:
     for name, setup in _CONTROL_MODES.items():
         if config.flag(name):
             return Trigger(switch.target, "control", setup)
+    pantech = config.get("PantechMode") or 0
+    if pantech > 1:
+        return Trigger(switch.target, "control", (0x40, 0x70, pantech))
+    if pantech == 1 or config.flag("DetachStorageOnly"):
+        return Trigger(switch.target, "detach", 0)  # the stick switches once usb-storage lets go
+    if config.flag("MobileActionMode"):
+        return Trigger(switch.target, "raw", _MOBILE_ACTION_LAST)
+    if config.flag("CiscoMode"):
+        return Trigger(switch.target, "cdb", _CISCO_LAST)
+    if config.flag("SonyMode"):
+        return Trigger(switch.target, "configuration", config.get("Configuration") or 0)
     if config.flag("HuaweiNewMode"):
         return Trigger(switch.target, "cdb", _HUAWEI_NEW)
     if config.flag("HuaweiAltMode"):
@@ -55,14 +74,14 @@ def trigger_for(switch: SwitchSpec) -> Trigger:
         return Trigger(switch.target, "cdb", _REZERO)
     messages = config.messages
     if messages:
-        last = bytes.fromhex(messages[-1])
+        last = bytes.fromhex(messages[-1] if not config.flag("StandardEject") else messages[0])
         cbw = parse_cbw(last)
         return Trigger(switch.target, "cdb", cbw["cdb"]) if cbw else Trigger(switch.target, "raw", last)
     if config.flag("StandardEject"):
         return Trigger(switch.target, "cdb", _EJECT)
     if config.get("Configuration"):
         return Trigger(switch.target, "configuration", config.get("Configuration"))
-    raise ValueError(f"switch {switch.label} has no method the virtual firmware knows")
+    return Trigger(switch.target, "none", 0)  # a no-op switch (the database's Configuration=0 dummy)
 
 
 def triggers(profile: Profile, mode: str) -> list[Trigger]:

@@ -16,7 +16,11 @@ def driver_for(itf: InterfaceSpec) -> tuple[str, str]:
     if itf.cls == 0x08:
         return "usb-storage", ""
     if itf.cls == 0xFF:
-        return ("qmi_wwan", "net") if itf.role == "net" else ("option", "tty")
+        if itf.role == "net":
+            return "qmi_wwan", "net"
+        if itf.subclass == 0xFF or itf.role in ("at", "diag", "ppp"):
+            return "option", "tty"   # the modem drivers' vendor-class ports
+        return "", ""                # another vendor-specific function: no driver claims it
     if triple == (0x02, 0x0D):
         return "cdc_ncm", "net"
     if triple == (0x02, 0x06):

@@ -79,7 +79,8 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
     return raw
 
 
-def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     args = build_parser().parse_args(argv)
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=err))
     try:

@@ -71,11 +71,6 @@ class SwitchConfig:
         return [self.values[k] for k in MESSAGE_KEYS if self.values.get(k)]
 
     @property
-    def special_modes(self) -> list[str]:
-        # PantechMode is a number; usb_modeswitch counts it as set when non-zero, like the flags
-        return [k for k in SPECIAL_MODES if self.flag(k)]
-
-    @property
     def target_products(self) -> list[int]:
         if "TargetProductList" in self.values:
             return [int(p, 16) for p in self.values["TargetProductList"].split(",") if p]

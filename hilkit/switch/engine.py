@@ -1,13 +1,13 @@
 """Send a switch through pyusb and check that the device on the same port comes back switched.
 
-The order follows usb_modeswitch: check the target, detach kernel drivers, claim the interface,
-send each message (reading the 13-byte CSW after a CBW), release, then wait for the device on the
-same port path to re-enumerate in the target mode. Unlike usb_modeswitch, the success check waits
-on bus events with a deadline, and it looks at THIS port, not at "any new device with the id".
+The operations and their order are usb_modeswitch 2.6.1's (see :mod:`hilkit.switch.methods`).
+Unlike usb_modeswitch, the success check waits on bus events with a deadline, and it looks at THIS
+port, not at "any new device with the target id" (which another stick can satisfy).
 """
 from __future__ import annotations
 
 import errno
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -19,7 +19,8 @@ from ..usb.bus import Check, UsbBus
 from ..usb.snapshot import DeviceInfo, InterfaceInfo
 from . import validate
 from .config import SwitchConfig
-from .methods import BulkMessage, Control, Operation, SetConfiguration, method_name, plan
+from .methods import (AwaitReturn, Claim, Control, Detach, Hold, InterruptIn, InterruptOut, Operation, Release,
+                      ResetDevice, SendMessages, SetAltSetting, SwitchConfiguration, contains_cbw, plan)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class SwitchResult:
     before: DeviceInfo
     after: DeviceInfo | None = None
     transfers: list[TransferRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     sent_at: float = 0.0
     done_at: float = 0.0
 
@@ -63,16 +66,31 @@ class SwitchResult:
 
 
 def target_check(config: SwitchConfig, before: DeviceInfo) -> Check:
-    """usb_modeswitch's notion of success, applied to one port."""
+    """usb_modeswitch's notion of success, applied to one port: the target ids or class; else the
+    target configuration; else the original device gone (replaced or vanished)."""
+    configuration = config.get("Configuration") or 0
+
     def check(info: DeviceInfo | None) -> list[str]:
         if config.get("TargetVendor") is not None or config.get("TargetClass") is not None:
             if info is None:
                 return ["nothing on the port yet"]
-            return [] if validate.in_target(config, info) else [f"id {info.id} not a target"]
+            if not validate.matches_target(config, info):
+                return [f"id {info.id} not a target"]
+            if validate.same_ids_as_default(config, info) and info == before:
+                return ["the original device is still there (same ids as the target)"]
+            return []
+        if configuration:
+            if info is None:
+                return ["nothing on the port yet"]
+            return [] if info.configuration == configuration else [f"configuration {info.configuration}"]
         if info is None or info != before:
             return []
         return ["the original device is still there"]
     return check
+
+
+class _Gone(Exception):
+    """The device left the bus mid-sequence: stop sending, as usb_modeswitch does."""
 
 
 class SwitchEngine:
@@ -80,6 +98,10 @@ class SwitchEngine:
 
     def __init__(self, bus: UsbBus) -> None:
         self.bus = bus
+        self._stop = threading.Event()  # set by close(): cuts fixed delays short
+
+    def close(self) -> None:
+        self._stop.set()
 
     def switch(self, port: str, config: SwitchConfig, timeout: float, where: str = "",
                expect: Check | None = None, expected: str = "") -> SwitchResult:
@@ -87,16 +109,22 @@ class SwitchEngine:
         if before is None:
             raise SwitchFailed(f"no device on port {port} to switch")
         interface = validate.check(config, before, where)
-        result = SwitchResult(port, method_name(config), before)
-        ops = plan(config)
-        dev = self.bus.open(port)
-        if dev is None:
-            raise SwitchFailed(f"the device on port {port} vanished before the switch")
+        steps = plan(config, interface.number if interface else 0)
+        result = SwitchResult(port, steps.method, before, warnings=list(steps.warnings))
+        if not steps.operations:
+            result.notes.append("no switching method given: nothing to do")
+            result.after, result.sent_at = before, time.monotonic()
+            result.done_at = result.sent_at
+            return result
+        session = _Session(self, port, before, interface, config, result)
         try:
-            self._send(dev, before, interface, config, ops, result)
+            session.run(steps.operations)
         finally:
-            usb.util.dispose_resources(dev)
+            session.close()
         result.sent_at = time.monotonic()
+        if session.nothing_to_do:
+            result.after, result.done_at = before, result.sent_at
+            return result
         wanted = expected or config.describe_targets()
         try:
             result.after = self.bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
@@ -109,69 +137,197 @@ class SwitchEngine:
         result.done_at = time.monotonic()
         return result
 
-    # -- the transfers ---------------------------------------------------------------------
-    def _send(self, dev: usb.core.Device, before: DeviceInfo, interface: InterfaceInfo | None,
-              config: SwitchConfig, ops: list[Operation], result: SwitchResult) -> None:
-        log = result.transfers
-        number = interface.number if interface else 0
-        bulk = [op for op in ops if isinstance(op, BulkMessage)]
-        if bulk:
-            for itf in before.interfaces:
+
+class _Session:
+    """One run of a plan against one device handle (reopened when the device comes back)."""
+
+    def __init__(self, engine: SwitchEngine, port: str, before: DeviceInfo, interface: InterfaceInfo | None,
+                 config: SwitchConfig, result: SwitchResult) -> None:
+        self.engine, self.port, self.before, self.config, self.result = engine, port, before, config, result
+        self.interface = interface.number if interface else 0
+        self.out_ep, self.in_ep = _endpoints(interface, config)
+        self.nothing_to_do = False
+        self.dev = engine.bus.open(port)
+        if self.dev is None:
+            raise SwitchFailed(f"the device on port {port} vanished before the switch")
+
+    def close(self) -> None:
+        if self.dev is not None:
+            usb.util.dispose_resources(self.dev)
+            self.dev = None
+
+    def log(self, direction: str, kind: str, endpoint: int, data: bytes = b"",
+            setup: tuple[int, int, int, int, int] | None = None, result: str = "ok") -> None:
+        self.result.transfers.append(TransferRecord(time.monotonic(), direction, kind, endpoint, data, setup, result))
+
+    def hold(self, ms: int) -> None:
+        # usb_modeswitch's fixed delays (settle before release, before a reset); close() cuts them short
+        if ms > 0 and self.engine._stop.wait(ms / 1000):
+            raise SwitchFailed("switch engine closed during a switch")
+
+    def run(self, operations: list[Operation]) -> None:
+        try:
+            for op in operations:
+                if self.dev is None:
+                    raise _Gone
+                self.step(op)
+        except _Gone:
+            self.result.notes.append("device is gone, skipped the remaining commands")
+
+    def step(self, op: Operation) -> None:
+        dev = self.dev
+        if isinstance(op, Detach):
+            for itf in self.before.interfaces:
                 if itf.alt == 0:
                     _detach(dev, itf.number)
-            usb.util.claim_interface(dev, number)
-        out_ep, in_ep = _endpoints(interface, config)
-        try:
-            for op in ops:
-                if isinstance(op, BulkMessage):
-                    if not self._bulk(dev, op, out_ep, in_ep, log):
-                        return  # the device is gone: usb_modeswitch stops here too
-                elif isinstance(op, Control):
-                    self._control(dev, op, log)
-                elif isinstance(op, SetConfiguration):
-                    dev.set_configuration(op.value)
-                    log.append(TransferRecord(time.monotonic(), "OUT", "config", 0, setup=(0, 9, op.value, 0, 0)))
-        finally:
-            if bulk:
-                try:
-                    usb.util.release_interface(dev, number)
-                except usb.core.USBError:
-                    pass  # gone already: that is how a switch usually ends
+        elif isinstance(op, Claim):
+            self._call(lambda: usb.util.claim_interface(dev, op.interface), "claim")
+        elif isinstance(op, Release):
+            self._call(lambda: usb.util.release_interface(dev, op.interface), "release", tolerate=True)
+        elif isinstance(op, SendMessages):
+            self.send_messages(op)
+        elif isinstance(op, Control):
+            self.control(op)
+        elif isinstance(op, InterruptOut):
+            self._transfer("OUT", "interrupt", op.endpoint, op.data,
+                           lambda: dev.write(op.endpoint, op.data, op.timeout_ms), tolerate=True)
+        elif isinstance(op, InterruptIn):
+            self._transfer("IN", "interrupt", op.endpoint, b"",
+                           lambda: dev.read(op.endpoint, op.length, op.timeout_ms), tolerate=True)
+        elif isinstance(op, SwitchConfiguration):
+            self.switch_configuration(op.value)
+        elif isinstance(op, SetAltSetting):
+            self._call(lambda: dev.set_interface_altsetting(op.interface, op.alt), "set alt setting")
+            self.log("OUT", "control", 0, setup=(0x01, 0x0B, op.alt, op.interface, 0))
+        elif isinstance(op, Hold):
+            self.hold(op.ms)
+        elif isinstance(op, ResetDevice):
+            self.reset(op.tries)
+        elif isinstance(op, AwaitReturn):
+            self.await_return(op.timeout_s)
 
-    def _bulk(self, dev: usb.core.Device, op: BulkMessage, out_ep: int, in_ep: int,
-              log: list[TransferRecord]) -> bool:
+    # -- the pieces ----------------------------------------------------------------------
+    def _call(self, action, what: str, tolerate: bool = False):
         try:
-            dev.write(out_ep, op.data, op.timeout_ms)
+            return action()
         except usb.core.USBError as exc:
-            log.append(TransferRecord(time.monotonic(), "OUT", "bulk", out_ep, op.data, result=_err(exc)))
-            return not _gone(exc)
-        log.append(TransferRecord(time.monotonic(), "OUT", "bulk", out_ep, op.data))
-        if op.is_cbw:
+            if _gone(exc):
+                raise _Gone from None
+            if tolerate:
+                return None
+            raise SwitchFailed(f"{what} on port {self.port} failed: {exc}") from None
+
+    def _transfer(self, direction: str, kind: str, endpoint: int, data: bytes, action, tolerate: bool) -> bytes | None:
+        try:
+            answer = action()
+        except usb.core.USBError as exc:
+            self.log(direction, kind, endpoint, data, result=_err(exc))
+            if _gone(exc):
+                raise _Gone from None
+            if not tolerate:
+                raise
+            return None
+        received = bytes(answer) if direction == "IN" else data
+        self.log(direction, kind, endpoint, received)
+        return received
+
+    def send_messages(self, op: SendMessages) -> None:
+        dev = self.dev
+        usb.util.claim_interface(dev, self.interface)
+        for message in op.messages:
             try:
-                csw = bytes(dev.read(in_ep, 13, op.timeout_ms))
-                status = f"CSW status {csw[12]}" if len(csw) == 13 else f"short CSW ({len(csw)} B)"
-                log.append(TransferRecord(time.monotonic(), "IN", "bulk", in_ep, csw, result=status))
+                dev.write(self.out_ep, message, op.timeout_ms)
+                self.log("OUT", "bulk", self.out_ep, message)
             except usb.core.USBError as exc:
-                log.append(TransferRecord(time.monotonic(), "IN", "bulk", in_ep, result=_err(exc)))
+                self.log("OUT", "bulk", self.out_ep, message, result=_err(exc))
                 if _gone(exc):
-                    return False
+                    raise _Gone from None  # any other write error is ignored, the CSW read follows
+            if contains_cbw(message) and not self.read_csw(op):
+                raise _Gone  # a failed or missing CSW ends the sequence: no clear halt, no release
+        halts = (self.out_ep, self.in_ep) if op.cisco else (self.in_ep, self.out_ep)
+        for endpoint in halts:
+            try:
+                dev.clear_halt(endpoint)
+                self.log("OUT", "control", 0, setup=(0x02, 0x01, 0, endpoint, 0))
+            except usb.core.USBError as exc:  # usb_modeswitch: "probably harmless"
+                self.log("OUT", "control", 0, setup=(0x02, 0x01, 0, endpoint, 0), result=_err(exc))
+        if op.cisco:
+            self.hold(2000)
+        else:
+            self.hold(50 + (self.config.get("ReleaseDelay") or 0))
+        self._call(lambda: usb.util.release_interface(dev, self.interface), "release", tolerate=True)
+
+    def read_csw(self, op: SendMessages) -> bool:
+        for _ in range(3 if op.cisco else 1):
+            try:
+                csw = bytes(self.dev.read(self.in_ep, 13, op.timeout_ms))
+            except usb.core.USBError as exc:
+                self.log("IN", "bulk", self.in_ep, result=_err(exc))
+                return False
+            status = f"CSW status {csw[12]}" if len(csw) == 13 else f"short CSW ({len(csw)} B)"
+            self.log("IN", "bulk", self.in_ep, csw, result=status)
+            if len(csw) == 13:
+                break
         return True
 
-    def _control(self, dev: usb.core.Device, op: Control, log: list[TransferRecord]) -> None:
+    def control(self, op: Control) -> None:
         length = op.data_or_length if isinstance(op.data_or_length, int) else len(op.data_or_length)
         setup = (op.bm_request_type, op.b_request, op.w_value, op.w_index, length)
-        payload = op.data_or_length if isinstance(op.data_or_length, bytes) and op.data_or_length else (
-            length if op.bm_request_type & 0x80 else None)
+        payload = length if op.is_in else (op.data_or_length if isinstance(op.data_or_length, bytes) else None)
         try:
-            answer = dev.ctrl_transfer(op.bm_request_type, op.b_request, op.w_value, op.w_index,
-                                       payload, op.timeout_ms)
-            data = bytes(answer) if op.bm_request_type & 0x80 else (payload or b"")
-            log.append(TransferRecord(time.monotonic(), "IN" if op.bm_request_type & 0x80 else "OUT",
-                                      "control", 0, data, setup))
+            answer = self.dev.ctrl_transfer(op.bm_request_type, op.b_request, op.w_value, op.w_index,
+                                            payload, op.timeout_ms)
+            data = bytes(answer) if op.is_in else (payload or b"")
+            self.log("IN" if op.is_in else "OUT", "control", 0, data, setup)
         except usb.core.USBError as exc:
-            log.append(TransferRecord(time.monotonic(), "OUT", "control", 0, b"", setup, _err(exc)))
-            if not (op.pipe_error_ok or _gone(exc)):
-                raise SwitchFailed(f"control request {setup} failed: {exc}") from None
+            self.log("IN" if op.is_in else "OUT", "control", 0, b"", setup, _err(exc))
+            if _gone(exc):
+                raise _Gone from None
+            if "any" in op.tolerate or ("pipe" in op.tolerate and exc.errno == errno.EPIPE):
+                return
+            raise SwitchFailed(f"control request {' '.join(f'{v:02x}' for v in setup)} on port {self.port} "
+                               f"failed: {exc}", result=self.result) from None
+
+    def switch_configuration(self, value: int) -> None:
+        current = self._call(lambda: self.dev.get_active_configuration().bConfigurationValue, "read configuration")
+        if current == value:
+            self.result.notes.append(f"target configuration {value} already active: nothing to do")
+            self.nothing_to_do = not self.result.transfers
+            return
+        for itf in self.before.interfaces:
+            if itf.alt == 0:
+                _detach(self.dev, itf.number)
+        for step, config_value in enumerate((0, value)):
+            if step:
+                self.hold(100)
+            try:
+                self.dev.set_configuration(config_value)
+                self.log("OUT", "config", 0, setup=(0x00, 0x09, config_value, 0, 0))
+            except usb.core.USBError as exc:
+                self.log("OUT", "config", 0, setup=(0x00, 0x09, config_value, 0, 0), result=_err(exc))
+                if _gone(exc):
+                    raise _Gone from None
+            except ValueError as exc:  # pyusb: the device offers no such configuration
+                raise SwitchFailed(f"Configuration={value}: {exc} on port {self.port}", result=self.result) from None
+
+    def reset(self, tries: int) -> None:
+        for _ in range(tries):
+            try:
+                self.dev.reset()
+                self.log("OUT", "reset", 0)
+                return
+            except usb.core.USBError as exc:
+                if _gone(exc):
+                    raise _Gone from None
+        self.result.notes.append(f"USB reset failed {tries} times")
+
+    def await_return(self, timeout: float) -> None:
+        """The stick re-enumerates on its own: wait for a new enumeration on this port, reopen it."""
+        address = self.before.address
+        self.close()
+        self.engine.bus.wait_until(self.port, lambda i: [] if i is not None and i.address != address
+                                   else ["not back yet"], timeout, "the device to come back")
+        self.dev = self.engine.bus.open(self.port)
 
 
 def _endpoints(interface: InterfaceInfo | None, config: SwitchConfig) -> tuple[int, int]:

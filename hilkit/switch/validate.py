@@ -5,15 +5,15 @@ from ..errors import SwitchRefused
 from ..usb.ids import UsbId
 from ..usb.snapshot import DeviceInfo, InterfaceInfo
 from .config import CBW_SIGNATURE, SwitchConfig
-from .methods import method_name, uses_storage_command
+from .methods import mode_bits, needs_bulk_endpoints, uses_storage_command
 
 
 def target_interface(config: SwitchConfig, device: DeviceInfo) -> InterfaceInfo | None:
-    """The interface usb_modeswitch talks to: ``Interface`` if set, else the first one."""
+    """The interface usb_modeswitch talks to: ``Interface`` if set, else the first interface
+    descriptor of the active configuration (not necessarily number 0)."""
     number = config.get("Interface")
     if number is None:
-        firsts = sorted((i for i in device.interfaces if i.alt == 0), key=lambda i: i.number)
-        return firsts[0] if firsts else None
+        return next((i for i in device.interfaces if i.alt == 0), None)
     return device.interface(number)
 
 
@@ -26,15 +26,30 @@ def effective_class(device: DeviceInfo, interface: InterfaceInfo) -> int:
     return cls
 
 
-def in_target(config: SwitchConfig, device: DeviceInfo) -> bool:
-    vendor, products = config.get("TargetVendor"), config.target_products
+def matches_target(config: SwitchConfig, device: DeviceInfo) -> bool:
+    """Does ``device`` show the target ids (TargetVendor + TargetProduct/List) and TargetClass
+    (class of the first interface), as far as the config gives them?"""
+    vendor, products, target_class = config.get("TargetVendor"), config.target_products, config.get("TargetClass")
     if vendor is not None and products:
-        return device.id.vendor == vendor and device.id.product in products
-    target_class = config.get("TargetClass")
+        if device.id.vendor != vendor or device.id.product not in products:
+            return False
+    elif target_class is None:
+        return False
     if target_class is not None:
         first = target_interface(SwitchConfig({}), device)
         return first is not None and first.cls == target_class
-    return False
+    return True
+
+
+def same_ids_as_default(config: SwitchConfig, device: DeviceInfo) -> bool:
+    """Sticks that keep their ids and change only their interfaces: ids alone cannot tell the modes apart."""
+    return (config.get("DefaultVendor"), config.get("DefaultProduct")) == (device.id.vendor, device.id.product) \
+        and config.get("TargetClass") is None
+
+
+def in_target(config: SwitchConfig, device: DeviceInfo) -> bool:
+    """Is ``device`` already what the switch aims at ("no switch needed")?"""
+    return matches_target(config, device) and not same_ids_as_default(config, device)
 
 
 def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> InterfaceInfo | None:
@@ -50,7 +65,7 @@ def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> Interfac
     if dv is not None and dp is not None and UsbId(dv, dp) != device.id:
         raise refuse(f"the device on {device.port} is {device.id}, not the DefaultVendor:DefaultProduct "
                      f"{UsbId(dv, dp)} this switch is for", "check the slot's profile and port path")
-    specials = config.special_modes
+    specials = mode_bits(config)
     if len(specials) > 1:
         raise refuse(f"more than one special mode set ({', '.join(specials)}); usb_modeswitch aborts on this",
                      "keep the one method this firmware needs")
@@ -59,15 +74,14 @@ def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> Interfac
         if message.startswith(CBW_SIGNATURE) and len(message) != 62:
             raise refuse(f"{key} is a CBW of {len(message) // 2} bytes (expected 31)",
                          "a CBW is USBC + tag + length + flags + LUN + CB length + 16-byte CDB")
-        if message and not message.startswith(CBW_SIGNATURE) and len(message) == 62:
-            raise refuse(f"{key} is 31 bytes but does not start with the CBW signature 55534243 ('USBC')",
-                         "storage commands start with 55534243")
+        if message.startswith("5553") and not message.startswith(CBW_SIGNATURE):
+            raise refuse(f"{key} starts like a CBW but its signature is {message[:8]} (expected 55534243, 'USBC')",
+                         "a storage command starts with 55534243; the device would ignore or stall on this one")
 
     interface = target_interface(config, device)
     if interface is None:
         raise refuse(f"interface {config.get('Interface', 0)} does not exist on {device.id}",
                      f"interfaces: {', '.join(str(i.number) for i in device.interfaces if i.alt == 0)}")
-    name = method_name(config)
     if uses_storage_command(config):
         cls = effective_class(device, interface)
         if cls != 0x08:
@@ -75,14 +89,14 @@ def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> Interfac
                          f"interface class is {cls}, expected 8",
                          f"{device.id} shows {interface.classes} on interface {interface.number}, not a "
                          f"storage (CD-ROM) interface: if it is already a modem, it needs no switch")
-    if name in ("MessageContent", "StandardEject", "HuaweiNewMode", "HuaweiAltMode", "OptionMode"):
+    if needs_bulk_endpoints(config):
         eps = interface.endpoints
         out_ep = config.get("MessageEndpoint") or next(
             (e.address for e in eps if e.type == "bulk" and not e.address & 0x80), None)
         in_ep = config.get("ResponseEndpoint") or next(
             (e.address for e in eps if e.type == "bulk" and e.address & 0x80), None)
         if out_ep is None or in_ep is None:
-            missing = "bulk OUT" if out_ep is None else "bulk IN"
-            raise refuse(f"interface {interface.number} has no {missing} endpoint to send the message on",
+            missing = "message (bulk OUT)" if out_ep is None else "response (bulk IN)"
+            raise refuse(f"{missing} endpoint not given or found on interface {interface.number}",
                          "set MessageEndpoint/ResponseEndpoint, or Interface to the storage interface")
     return interface

@@ -1,0 +1,162 @@
+"""Each check made before sending refuses with a one-line reason and a hint, and NOTHING reaches
+the device; plus `hilkit switch`, usb_modeswitch's command line on the engine."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from hilkit.cli import main
+from hilkit.dongle import Dongle
+from hilkit.errors import SwitchRefused
+from hilkit.lab.rig import PowerSpec, Rig, Slot
+from hilkit.paths import PROJECT_ROOT
+from hilkit.profiles import load_profile
+from hilkit.sim.lab import VirtualLab
+from hilkit.switch.config import SwitchConfig
+
+E3131 = yaml.safe_load((PROJECT_ROOT / "device_profiles" / "huawei" / "e3131.yaml").read_text())
+FORUM = "55534243123456780000000000000011060000000000000000000000000000"
+
+
+@pytest.fixture
+def dongle_of(tmp_path):
+    """dongle_of(profile dict) -> (Dongle powered in its initial mode, VirtualDongle)."""
+    labs = []
+
+    def make(data: dict):
+        path = tmp_path / f"p{len(labs)}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        slot = Slot("dut", "1-1.1", PowerSpec("gpio", pin=17), load_profile(path, "test/p"))
+        lab = VirtualLab(Rig("t", "<test>", "virtual", (slot,)))
+        dongle = Dongle(slot, lab)
+        labs.append((dongle, lab))
+        dongle.power_on()
+        return dongle, lab.dongle("dut")
+
+    yield make
+    for dongle, lab in labs:
+        dongle.close()
+        lab.close()
+
+
+def refused(dongle, config: dict, where: str = "profile.yaml:7") -> SwitchRefused:
+    with pytest.raises(SwitchRefused) as info:
+        dongle.run_switch(SwitchConfig.from_mapping(config), where=where)
+    assert "\n" not in str(info.value) and str(info.value).startswith(where + ": ")
+    assert info.value.hint
+    return info.value
+
+
+def test_storage_command_to_a_vendor_class_device_is_refused(dongle_of):
+    data = copy.deepcopy(E3131)
+    data["modes"]["storage"]["device_class"] = 0xFF   # a storage interface under a vendor-class device
+    dongle, device = dongle_of(data)
+    error = refused(dongle, {"MessageContent": FORUM})
+    assert error.problem == ("can't use storage command in MessageContent with interface 0; "
+                             "interface class is 255, expected 8")
+    assert device.switch_transfers() == []
+
+
+def test_storage_interface_under_class_2_device_counts_as_storage(dongle_of):
+    """usb_modeswitch's 'Bogus Class' rule: interface class 8 under device class 2 is treated as 8."""
+    data = copy.deepcopy(E3131)
+    data["modes"]["storage"]["device_class"] = 0x02
+    dongle, device = dongle_of(data)
+    dongle.switch_to("modem")
+    assert device.switch_transfers()[0].data.hex() == FORUM
+
+
+def test_missing_bulk_endpoint_is_refused(dongle_of):
+    data = copy.deepcopy(E3131)
+    data["modes"]["storage"]["interfaces"][0]["endpoints"] = [{"address": 0x81, "type": "bulk"},
+                                                              {"address": 0x02, "type": "interrupt"}]
+    dongle, device = dongle_of(data)
+    error = refused(dongle, {"MessageContent": FORUM})
+    assert error.problem == "message (bulk OUT) endpoint not given or found on interface 0"
+    assert device.switch_transfers() == []
+
+
+def test_two_special_modes_are_refused(dongle_of):
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    error = refused(dongle, {"HuaweiNewMode": 1, "SierraMode": 1})
+    assert "more than one special mode set (SierraMode, HuaweiNewMode)" in error.problem
+    assert device.switch_transfers() == []
+
+
+@pytest.mark.parametrize("message, problem", [
+    (FORUM[:-2], "MessageContent is a CBW of 30 bytes (expected 31)"),
+    (FORUM + "00", "MessageContent is a CBW of 32 bytes (expected 31)"),
+    ("55534244" + FORUM[8:], "MessageContent starts like a CBW but its signature is 55534244"),
+])
+def test_malformed_cbw_is_refused(dongle_of, message, problem):
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    assert problem in refused(dongle, {"MessageContent": message}).problem
+    assert device.switch_transfers() == []
+
+
+def test_device_already_in_target_mode_needs_no_switch(dongle_of):
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    dongle.switch_to("modem")
+    sent = len(device.switch_transfers())
+    error = refused(dongle, {"TargetVendor": 0x12d1, "TargetProductList": "1506,1c05", "MessageContent": FORUM})
+    assert error.problem.startswith("no switch needed: the device on 1-1.1 is 12d1:1c05")
+    assert len(device.switch_transfers()) == sent
+
+
+def test_wrong_device_for_the_config_is_refused(dongle_of):
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    error = refused(dongle, {"DefaultVendor": 0x12d1, "DefaultProduct": 0x1f01, "MessageContent": FORUM})
+    assert "is 12d1:14fe, not the DefaultVendor:DefaultProduct 12d1:1f01" in error.problem
+    assert device.switch_transfers() == []
+
+
+# -- hilkit switch ---------------------------------------------------------------------------
+def test_hilkit_switch_with_usb_modeswitch_flags(capsys):
+    code = main(["switch", "--power-on", "--port", "1-1.2", "-v", "12d1", "-p", "14fe", "-V", "12d1",
+                 "-P", "1506,1c05", "-M", FORUM, "-D"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.strip() == "ok:12d1:1c05"
+    assert "Mode switch succeeded: 12d1:1c05" in err
+
+
+def test_hilkit_switch_refusal_exits_1_with_usb_modeswitchs_words(capsys):
+    code = main(["switch", "--power-on", "-v", "12d1", "-p", "155e", "-M",
+                 "55534243123456780000000000000011063000000100010000000000000000", "-D"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out.strip() == "fail:"
+    assert "Error: can't use storage command in MessageContent with interface 0; interface class is 2" in err
+
+
+def test_hilkit_switch_config_file(tmp_path, capsys):
+    config = tmp_path / "12d1:14fe"
+    config.write_text(f'# Huawei E3131\nTargetVendor=0x12d1\nTargetProductList="1506,1c05"\nMessageContent="{FORUM}"\n')
+    code = main(["switch", "--power-on", "--port", "1-1.2", "-c", str(config), "-Q"])
+    assert code == 0, capsys.readouterr().err
+
+
+def test_hilkit_switch_refuses_to_guess_between_identical_sticks(tmp_path, capsys):
+    rig = tmp_path / "two.yaml"
+    rig.write_text(f"""name: two-e3131
+backend: virtual
+profiles: {PROJECT_ROOT / 'device_profiles'}
+slots:
+  - {{name: left, power: {{driver: gpio, pin: 5}}, port: "1-1.2", profile: huawei/e3131}}
+  - {{name: right, power: {{driver: gpio, pin: 6}}, port: "1-1.3", profile: huawei/e3131}}
+""")
+    code = main(["switch", "--rig", str(rig), "--power-on", "-v", "12d1", "-p", "14fe", "-M", FORUM])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "2 devices are 12d1:14fe (ports 1-1.2, 1-1.3): name one with --port" in err
+    code = main(["switch", "--rig", str(rig), "--power-on", "--port", "1-1.3", "-V", "12d1", "-P", "1c05",
+                 "-M", FORUM, "-Q"])
+    assert code == 0
+
+
+def test_hilkit_switch_bad_config_file_is_one_line(tmp_path, capsys):
+    config = tmp_path / "bad"
+    config.write_text("TargetVendor=0x12d1\nMesageContent=\"00\"\n")
+    assert main(["switch", "-c", str(config)]) == 2
+    assert capsys.readouterr().err.strip() == f"{config}:2: MesageContent: unknown usb_modeswitch key"
