@@ -30,6 +30,15 @@ class LabBackend(ABC):
             return GpioRelay(spec.pin, spec.active_high, self.pin_factory, name=f"{slot.name}: {spec.describe()}")
         return UhubctlPort(spec.hub, spec.port, name=f"{slot.name}: {spec.describe()}")
 
+    def mmcli_command(self) -> list[str]:
+        """How to run ModemManager's command-line client on this rig."""
+        return ["mmcli"]
+
+    def hilink_url(self, slot: Slot) -> str:
+        """Where the HiLink stick in ``slot`` answers its web API (the profile's, by default)."""
+        attach = slot.profile.attach
+        return (attach.url if attach and attach.url else "http://192.168.8.1")
+
     def close(self) -> None:
         self.bus.close()
 

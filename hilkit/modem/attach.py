@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 
 from ..errors import ModemError, WaitTimeout
 from ..profiles.model import AttachSpec
@@ -24,6 +25,14 @@ _REG = re.compile(r"^\+C(?:E|G)?REG:\s*(?:(\d+),)?(\d+)(?:,\"?([0-9A-Fa-f]*)\"?,
 
 @dataclass
 class AttachResult:
+    """What any attach checker reports, whatever it talked to (AT, ModemManager, HiLink).
+
+    ``sim``: ready / pin / puk / absent / error / unknown. ``registration``: home, roaming,
+    searching, denied, not registered, unknown (27.007 / ModemManager names). ``technology``:
+    gsm, umts, hsdpa, hspa, lte, 5gnr ... ``evidence``: raw answers (JSON, XML, AT lines) by name,
+    for the report; secrets already masked.
+    """
+
     sim: str = "unknown"
     registration: str = "unknown"
     technology: str = "unknown"
@@ -32,6 +41,7 @@ class AttachResult:
     signal_percent: int | None = None
     packet_attached: bool = False
     time_to_attach: float = 0.0
+    evidence: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         signal = f"{self.signal_dbm:.0f} dBm ({self.signal_percent}%)" if self.signal_dbm is not None else "no signal"
@@ -66,7 +76,22 @@ def _registered(stat: int) -> bool:
     return stat in (1, 5)
 
 
-class AtAttachChecker:
+class AttachChecker(ABC):
+    """One contract for the three ways a lab meets network attach.
+
+    Must implement ``run(timeout) -> AttachResult``: bring the modem to registered (and packet
+    attached when the profile asks) within ``timeout`` seconds, waiting on events or polling with
+    that deadline, and return what it shows. A SIM that is absent or locked is reported in the
+    result (``sim``), not raised; a deadline that passes raises :class:`WaitTimeout` naming what
+    was expected and what was last seen. Secrets (PIN) come from the environment variable the
+    profile names and never appear in the result, its evidence, or a log.
+    """
+
+    @abstractmethod
+    def run(self, timeout: float) -> AttachResult: ...
+
+
+class AtAttachChecker(AttachChecker):
     def __init__(self, client: AtClient, spec: AttachSpec) -> None:
         self.client = client
         self.spec = spec

@@ -101,6 +101,7 @@ class AttachSpec:
     packet_attach: bool = True
     apn: str = ""
     sim_pin_env: str = ""
+    url: str = ""              # hilink: the stick's web API (http://192.168.8.1 when not given)
 
 
 @dataclass(frozen=True)
