@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import SourceError
+from .errors import HilkitError, SourceError
 from .lab.rig import load_rig
 from .paths import PROJECT_ROOT, default_rig
 
@@ -70,6 +70,52 @@ def cmd_profiles_capture(args: argparse.Namespace) -> int:
     from .profiles.capture import capture_command
 
     return capture_command(args.source, sys.stdout, sys.stderr, vendor=args.vendor, model=args.model)
+
+
+def cmd_nm_connection(args: argparse.Namespace) -> int:
+    import os
+
+    from .modem.nmconnection import check_keyfile, masked, render_keyfile, write_keyfile
+    from .profiles import ProfileLibrary
+
+    try:
+        profile = ProfileLibrary(args.profiles).get(args.profile) if args.profile else None
+    except SourceError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return 2
+    if args.check:
+        path = Path(args.check)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            return 2
+        problems = check_keyfile(text, profile)
+        for problem in problems:
+            print(problem.one_line(str(path)), file=sys.stderr)
+        print(f"{path}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        return 1 if problems else 0
+    if profile is None:
+        print("hilkit nm-connection: give a profile (e.g. huawei/e3131) or --check FILE", file=sys.stderr)
+        return 2
+    password = None
+    if args.store_password:
+        env = profile.attach.password_env if profile.attach else ""
+        password = os.environ.get(env, "") if env else ""
+        if not password:
+            print(f"hilkit nm-connection: --store-password: set {env or 'attach.password_env'} in the environment",
+                  file=sys.stderr)
+            return 2
+    try:
+        text = render_keyfile(profile, args.name or "", password)
+    except HilkitError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.out:
+        write_keyfile(Path(args.out), text)
+        print(f"wrote {args.out} (mode 0600)", file=sys.stderr)
+    print(masked(text), end="")
+    return 0
 
 
 def cmd_rig_check(args: argparse.Namespace) -> int:
@@ -156,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--vendor", help="vendor name for the draft")
     cap.add_argument("--model", help="model name for the draft")
     cap.set_defaults(func=cmd_profiles_capture)
+
+    nm = sub.add_parser("nm-connection", help="write or check a NetworkManager GSM keyfile for a profile")
+    nm.add_argument("profile", nargs="?", help="profile name, e.g. huawei/e3131")
+    nm.add_argument("--out", help="write the keyfile here (mode 0600); it is also shown, password masked")
+    nm.add_argument("--name", help="connection id (default: vendor, model and APN)")
+    nm.add_argument("--store-password", action="store_true",
+                    help="store the APN password from the profile's password_env in the file "
+                         "(default: password-flags=1, an agent supplies it)")
+    nm.add_argument("--check", metavar="FILE", help="check an existing keyfile (against the profile, if given)")
+    nm.add_argument("--profiles", default=str(PROJECT_ROOT / "device_profiles"), help="profiles directory")
+    nm.set_defaults(func=cmd_nm_connection)
 
     rig = sub.add_parser("rig", help="rig files").add_subparsers(dest="action", required=True, metavar="ACTION")
     rig_check = rig.add_parser("check", help="validate a rig file and the profiles it names")

@@ -102,6 +102,9 @@ class AttachSpec:
     apn: str = ""
     sim_pin_env: str = ""
     url: str = ""              # hilink: the stick's web API (http://192.168.8.1 when not given)
+    number: str = ""           # dial string for PPP / NetworkManager (*99# when not given)
+    username: str = ""
+    password_env: str = ""     # environment variable holding the APN password (never in a file here)
 
 
 @dataclass(frozen=True)
