@@ -5,7 +5,6 @@ This is the framework logic above the seam: it uses only a :class:`~hilkit.lab.b
 """
 from __future__ import annotations
 
-import os
 import time
 
 from .errors import HilkitError, SwitchFailed
@@ -117,7 +116,8 @@ class Dongle:
 
     def open_at(self, role: str = "at", index: int = 0) -> AtClient:
         attach = self.profile.attach
-        secrets = [os.environ.get(attach.sim_pin_env, "")] if attach and attach.sim_pin_env else []
+        names = [attach.sim_pin_env, attach.password_env] if attach else []
+        secrets = self.lab.rig.secrets.all_values([n for n in names if n])
         client = AtClient(self.tty(role, index), secrets=secrets)
         self.modems.append(client)
         return client

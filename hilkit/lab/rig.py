@@ -7,11 +7,12 @@ when it switches mode or when another stick is plugged in first.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ProfileError, RigError
+from ..secrets import Secrets, load_secrets
 from ..profiles import Profile, ProfileLibrary
 from ..schema import validate
 from ..yamlsource import dotted, load_located
@@ -52,6 +53,7 @@ class Rig:
     pin_factory: str = ""
     pin_host: str = ""
     profiles_root: str = ""
+    secrets: Secrets = field(default_factory=Secrets, compare=False, repr=False)
 
     def slot(self, name: str) -> Slot:
         for slot in self.slots:
@@ -112,6 +114,7 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
         raise RigError(doc.path, doc.line_of(("backend",)), "backend",
                        "the Linux (real hardware) backend is not available in this version of hilkit "
                        "(expected: virtual)")
+    secrets = Secrets(load_secrets(rig_dir / data["secrets"]) if "secrets" in data else {})
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
-               profiles_root=str(root))
+               profiles_root=str(root), secrets=secrets)

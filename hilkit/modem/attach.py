@@ -5,7 +5,6 @@ deadline; the timeout says which registration state was last seen.
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from abc import ABC, abstractmethod
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ModemError, WaitTimeout
 from ..profiles.model import AttachSpec
+from ..secrets import Secrets
 from .at import AtClient, AtCommandError
 
 REG_STATES = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming",
@@ -92,9 +92,10 @@ class AttachChecker(ABC):
 
 
 class AtAttachChecker(AttachChecker):
-    def __init__(self, client: AtClient, spec: AttachSpec) -> None:
+    def __init__(self, client: AtClient, spec: AttachSpec, secrets: Secrets | None = None) -> None:
         self.client = client
         self.spec = spec
+        self.secrets = secrets or Secrets()
 
     def _sim(self) -> str:
         try:
@@ -104,10 +105,9 @@ class AtAttachChecker(AttachChecker):
                 return "absent"
             raise
         if answer == "SIM PIN":
-            pin = os.environ.get(self.spec.sim_pin_env, "") if self.spec.sim_pin_env else ""
+            pin = self.secrets.get(self.spec.sim_pin_env)
             if not pin:
-                raise ModemError(f"the SIM asks for a PIN; set {self.spec.sim_pin_env or 'attach.sim_pin_env'} "
-                                 "in the environment (it is never written to a report)")
+                return "pin"  # reported by attach_problems with what to set; never guessed
             self.client.add_secret(pin)
             self.client.command(f'AT+CPIN="{pin}"', secret=True)
             answer = self.client.command("AT+CPIN?").value("+CPIN:") or ""
@@ -122,6 +122,12 @@ class AtAttachChecker(AttachChecker):
         if result.sim != "ready":
             result.time_to_attach = time.monotonic() - start
             return result
+        password = self.secrets.get(self.spec.password_env)
+        if password:
+            self.client.add_secret(password)
+            # Huawei's PDP authentication (CHAP=2); the transcript shows it masked
+            self.client.command(f'AT^AUTHDATA=1,2,"","{password}","{self.spec.username}"', check=False,
+                                secret=True)
         since = time.monotonic()
         for cmd in ("CREG", "CGREG", "CEREG"):
             self.client.command(f"AT+{cmd}=2", check=False)
@@ -177,7 +183,12 @@ class AtAttachChecker(AttachChecker):
 def attach_problems(spec: AttachSpec, result: AttachResult) -> list[str]:
     """Where ``result`` falls short of what the profile's attach section asks; [] when it passes."""
     problems = []
-    if result.sim != "ready":
+    if result.sim == "pin":
+        where = f"set {spec.sim_pin_env}" if spec.sim_pin_env else "name the variable in attach.sim_pin_env"
+        problems.append(f"SIM asks for its PIN and no PIN was given (expected ready; {where} to enter it)")
+    elif result.sim == "absent":
+        problems.append("no SIM (expected ready: is a SIM inserted?)")
+    elif result.sim != "ready":
         problems.append(f"SIM {result.sim} (expected ready)")
     if result.registration not in spec.registration:
         problems.append(f"registration {result.registration} (expected {' or '.join(spec.registration)})")

@@ -36,6 +36,7 @@ class ModemModel:
         self.registered_at: float | None = None
         self.attached = False
         self.contexts: dict[int, tuple[str, str]] = {}
+        self.auth: dict[int, int] = {}
         if self.sim_ready:
             self._start_registration()
 
@@ -223,6 +224,16 @@ class ModemModel:
         if self.stat() in (1, 5):
             return [f'+COPS: 0,0,"{self.net.operator}",{_ACT[self.net.technology]}']
         return ["+COPS: 0"]
+
+    def _cmd_AUTHDATA(self, query: bool, arg: str | None) -> list[str]:
+        """Huawei ^AUTHDATA=<cid>,<auth>,<plmn>,<password>,<username>: PDP authentication."""
+        if arg is None or query:
+            return [f'^AUTHDATA: {cid},{auth},"","",""' for cid, auth in sorted(self.auth.items())]
+        parts = [p.strip() for p in arg.split(",")]
+        if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
+            raise _Final("ERROR")
+        self.auth[int(parts[0])] = int(parts[1])
+        return []
 
     def _cmd_CGDCONT(self, query: bool, arg: str | None) -> list[str]:
         if arg is None or query:
