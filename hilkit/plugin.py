@@ -21,8 +21,12 @@ from .lab.backend import LabBackend, open_lab
 from .lab.rig import Rig, Slot, load_rig
 from .modem.at import AtClient
 from .paths import default_rig
+from .report import collect_measurements
+from .report_files import append_jsonl, environment, write_categories, write_environment, write_executor
 from .usb.bus import UsbBus
 
+MEASUREMENTS_HELP = ("JSON-lines file of every measurement (value, unit, limits, test, slot); "
+                     "default: hilkit-measurements.jsonl in the --alluredir directory")
 RIG_HELP = "rig file naming slots (power switch, USB port path, profile); default: the virtual lab"
 PROFILE_HELP = "only test slots whose profile is this (e.g. huawei/e3131); repeatable"
 FEATURES = ("switches", "refuse", "attach", "attach:at", "attach:hilink", "attach:modemmanager")
@@ -36,14 +40,18 @@ class Settings:
 
 
 SETTINGS = pytest.StashKey[Settings]()
+MEASUREMENTS = pytest.StashKey["Path | None"]()
 RIG = pytest.StashKey["Rig | None"]()
 OPEN_DONGLES = pytest.StashKey[list]()
+OUTCOME = pytest.StashKey[str]()
+_ITEMS: dict[str, list[pytest.Item]] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hilkit", "hilkit: USB cellular modem rigs")
     group.addoption("--hilkit-rig", metavar="PATH", default=None, help=RIG_HELP)
     group.addoption("--hilkit-profile", metavar="NAME", action="append", default=None, help=PROFILE_HELP)
+    group.addoption("--hilkit-measurements", metavar="PATH", default=None, help=MEASUREMENTS_HELP)
     parser.addini("hilkit_rig", RIG_HELP, default=None)
     parser.addini("hilkit_profile", PROFILE_HELP, type="linelist", default=[])
 
@@ -83,6 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"--hilkit-profile {name}: no slot of rig {rig.name} ({rig.path}) has "
                                         f"this profile (expected one of: {', '.join(sorted(known))})")
     config.stash[RIG] = rig
+    alluredir = config.getoption("allure_report_dir", None)
+    path = config.getoption("hilkit_measurements") or (
+        str(Path(alluredir) / "hilkit-measurements.jsonl") if alluredir else None)
+    config.stash[MEASUREMENTS] = Path(path) if path else None
     _sigterm_as_interrupt()
 
 
@@ -95,6 +107,52 @@ def _sigterm_as_interrupt() -> None:
             signal.signal(signal.SIGTERM, handler)
     except ValueError:
         pass  # not the main thread: leave signals alone
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Collect the test's measurements; append them to the measurements file when it ends."""
+    records: list[dict] = []
+    item.stash[OUTCOME] = "passed"
+    collect_measurements(records)
+    try:
+        yield
+    finally:
+        collect_measurements(None)
+        path = item.config.stash[MEASUREMENTS]
+        if path is not None and records:
+            slot = getattr(getattr(item, "callspec", None), "params", {}).get("slot")
+            context = {"test": item.nodeid, "outcome": item.stash[OUTCOME]}
+            if slot is not None:
+                context.update(slot=slot.name, port=slot.port, profile=slot.profile.key)
+                context["rig"] = item.config.stash[RIG].name if item.config.stash[RIG] else ""
+            path.parent.mkdir(parents=True, exist_ok=True)
+            append_jsonl(path, [{**context, **r} for r in records])
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        items = [i for i in _ITEMS.get(report.nodeid, [])]
+        for item in items:
+            item.stash[OUTCOME] = "failed" if report.when == "call" else "error"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        _ITEMS.setdefault(item.nodeid, []).append(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Allure's extra files: failure categories, the environment, the CI executor."""
+    alluredir = session.config.getoption("allure_report_dir", None)
+    rig = session.config.stash.get(RIG, None)
+    if not alluredir or rig is None:
+        return
+    results = Path(alluredir)
+    results.mkdir(parents=True, exist_ok=True)
+    write_categories(results)
+    write_environment(results, environment(rig.name, rig.path, rig.backend))
+    write_executor(results)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

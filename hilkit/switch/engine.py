@@ -89,6 +89,18 @@ def target_check(config: SwitchConfig, before: DeviceInfo) -> Check:
     return check
 
 
+def failure_kind(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo | None) -> str:
+    """What a failed switch looks like, in the words of the report's failure categories."""
+    if seen is None:
+        return "no re-enumeration (the device left and did not come back)"
+    if seen.id == before.id and [i.classes for i in seen.interfaces] == [i.classes for i in before.interfaces]:
+        return "no re-enumeration"
+    vendor, products = config.get("TargetVendor"), config.target_products
+    if vendor is not None and products and (seen.id.vendor != vendor or seen.id.product not in products):
+        return "wrong id"
+    return "wrong interface class"
+
+
 class _Gone(Exception):
     """The device left the bus mid-sequence: stop sending, as usb_modeswitch does."""
 
@@ -130,8 +142,9 @@ class SwitchEngine:
             result.after = self.bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
         except WaitTimeout as exc:
             seen = self.bus.device_at(port)
+            kind = failure_kind(config, before, seen)
             raise SwitchFailed(
-                f"{result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
+                f"{kind}: {result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
                 f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})",
                 result=result, seen=seen) from None
         result.done_at = time.monotonic()

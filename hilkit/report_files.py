@@ -1,0 +1,110 @@
+"""Files hilkit adds to an Allure results directory: failure categories, the environment, the
+CI executor, and the measurements of every test as JSON lines (one line per test, appended
+atomically, so a run killed half-way keeps what it measured)."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+#: failure categories (Allure's categories.json); each failure message hilkit raises matches one
+CATEGORIES: list[dict[str, Any]] = [
+    {"name": "no re-enumeration", "messageRegex": r"(?s).*no re-enumeration.*", "matchedStatuses": ["failed", "broken"]},
+    {"name": "wrong id", "messageRegex": r"(?s).*(wrong id|id [0-9a-f]{4}:[0-9a-f]{4} \(expected).*",
+     "matchedStatuses": ["failed", "broken"]},
+    {"name": "wrong interface class", "messageRegex": r"(?s).*(wrong interface class|interface \d+( alt \d+)? is "
+                                                      r"[0-9a-f]{2}/).*", "matchedStatuses": ["failed", "broken"]},
+    {"name": "switch refused", "messageRegex": r"(?s).*(SwitchRefused|can't use storage command|no switch needed|"
+                                               r"special mode set|endpoint not given or found).*",
+     "matchedStatuses": ["failed", "broken"]},
+    {"name": "AT timeout", "messageRegex": r"(?s).*a final result code for.*", "matchedStatuses": ["failed", "broken"]},
+    {"name": "SIM error", "messageRegex": r"(?s).*(SIM asks for its PIN|no SIM|SIM (error|puk|absent)|"
+                                          r"\+CME ERROR: 1[0-5]).*", "matchedStatuses": ["failed", "broken"]},
+    {"name": "not registered", "messageRegex": r"(?s).*(registration (denied|searching|not registered|unknown)|"
+                                               r"waiting for registration|last state: ).*",
+     "matchedStatuses": ["failed", "broken"]},
+    {"name": "weak signal", "messageRegex": r"(?s).*signal -?\d+ dBm.*\(limit >=.*FAIL.*|.*signal -?\d+ dBm \(expected.*",
+     "matchedStatuses": ["failed", "broken"]},
+    {"name": "power fault", "messageRegex": r"(?s).*(PowerError|reads back|uhubctl).*", "matchedStatuses": ["failed", "broken"]},
+    {"name": "rig error", "messageRegex": r"(?s).*(RigError|ProfileError|\.yaml:\d+: ).*", "matchedStatuses": ["failed", "broken"]},
+]
+
+
+def write_categories(results: Path) -> None:
+    (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1), encoding="utf-8")
+
+
+def _first_line(argv: list[str]) -> str:
+    if not shutil.which(argv[0]):
+        return "not installed"
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    lines = [line.strip(" *") for line in (done.stdout + done.stderr).splitlines() if line.strip(" *")]
+    return next((line for line in lines if "ersion" in line), lines[0] if lines else "unknown")
+
+
+def environment(rig_name: str, rig_path: str, backend: str) -> dict[str, str]:
+    import usb
+
+    try:
+        import usb.backend.libusb1 as libusb1
+        lib = libusb1.get_backend()
+        libusb = "available" if lib is not None else "not found"
+    except Exception:  # noqa: BLE001 - any failure to load libusb only means "not found"
+        libusb = "not found"
+    return {
+        "rig": rig_name, "rig.file": rig_path, "rig.backend": backend, "host": socket.gethostname(),
+        "kernel": platform.release(), "python": platform.python_version(), "hilkit": __version__,
+        "pyusb": getattr(usb, "__version__", "unknown"), "libusb": libusb,
+        "usb_modeswitch": _first_line(["usb_modeswitch", "--version"]),
+    }
+
+
+def write_environment(results: Path, values: dict[str, str]) -> None:
+    text = "".join(f"{k}={str(v).replace(chr(10), ' ')}\n" for k, v in values.items())
+    (results / "environment.properties").write_text(text, encoding="utf-8")
+
+
+def write_executor(results: Path, environ: dict[str, str] | None = None) -> bool:
+    """executor.json from CI variables (GitHub Actions, GitLab, Jenkins); False when not in CI."""
+    env = os.environ if environ is None else environ
+    if env.get("GITHUB_ACTIONS"):
+        base = f"{env.get('GITHUB_SERVER_URL', '')}/{env.get('GITHUB_REPOSITORY', '')}"
+        info = {"name": "GitHub Actions", "type": "github", "buildName": env.get("GITHUB_WORKFLOW", ""),
+                "buildOrder": env.get("GITHUB_RUN_NUMBER", ""),
+                "buildUrl": f"{base}/actions/runs/{env.get('GITHUB_RUN_ID', '')}"}
+    elif env.get("GITLAB_CI"):
+        info = {"name": "GitLab CI", "type": "gitlab", "buildName": env.get("CI_JOB_NAME", ""),
+                "buildOrder": env.get("CI_PIPELINE_IID", ""), "buildUrl": env.get("CI_JOB_URL", "")}
+    elif env.get("JENKINS_URL"):
+        info = {"name": "Jenkins", "type": "jenkins", "buildName": env.get("JOB_NAME", ""),
+                "buildOrder": env.get("BUILD_NUMBER", ""), "buildUrl": env.get("BUILD_URL", "")}
+    elif env.get("CI"):
+        info = {"name": "CI", "type": "ci", "buildName": env.get("CI_JOB_NAME", "hilkit")}
+    else:
+        return False
+    (results / "executor.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
+    return True
+
+
+def append_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+    """Append records as JSON lines in ONE write on an O_APPEND descriptor, then fsync: a crash
+    leaves whole lines only."""
+    if not records:
+        return
+    data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
