@@ -12,6 +12,7 @@ from .expect import identify, in_mode
 from .lab.backend import LabBackend
 from .lab.rig import Slot
 from .modem.at import AtClient
+from .modem.attach import AtAttachChecker, AttachChecker, AttachResult
 from .profiles.model import ModeSpec
 from .report import attach_text, step
 from .switch.config import SwitchConfig
@@ -121,6 +122,34 @@ class Dongle:
         client = AtClient(self.tty(role, index), secrets=secrets)
         self.modems.append(client)
         return client
+
+    # -- network attach --------------------------------------------------------------------
+    def attach_checker(self) -> AttachChecker:
+        """The checker the profile's ``attach.method`` names, talking through this rig's seam."""
+        spec = self.profile.attach
+        if spec is None:
+            raise HilkitError(f"{self.profile.path}: attach: missing (the profile says nothing about attach)")
+        if spec.method == "at":
+            return AtAttachChecker(self.open_at(spec.port_role), spec, self.lab.rig.secrets)
+        if spec.method == "hilink":
+            from .modem.hilink import HiLinkAttachChecker, HiLinkClient
+            return HiLinkAttachChecker(HiLinkClient(self.lab.hilink_url(self.slot)), spec)
+        from .modem.modemmanager import ModemManager, ModemManagerAttachChecker
+        return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.port, spec,
+                                         secrets=self.lab.rig.secrets)
+
+    def attach(self, timeout: float | None = None) -> AttachResult:
+        """Bring the dongle onto the network (switching to its working mode first if needed)."""
+        spec = self.profile.attach
+        final = self.profile.final_mode
+        if spec is not None and self.mode() is not None and self.mode() != final:
+            self.switch_to(final.name)
+        with step(f"attach over {spec.method if spec else '?'}"):
+            result = self.attach_checker().run(timeout or self.profile.budgets.attach)
+            attach_text("attach result", result.summary())
+            for name, text in result.evidence.items():
+                attach_text(name, text)
+        return result
 
     # -- teardown --------------------------------------------------------------------------
     def close(self) -> None:

@@ -40,3 +40,32 @@ def powered(vlab: VirtualLab):
     yield make
     for dongle in opened:
         dongle.close()
+
+
+@pytest.fixture
+def dongle_of(tmp_path):
+    """dongle_of(profile dict) -> (Dongle powered in its initial mode, its VirtualDongle), on a
+    one-slot virtual lab of its own; closed at the end."""
+    import yaml
+
+    from hilkit.lab.rig import PowerSpec, Slot
+    from hilkit.profiles import load_profile
+
+    labs = []
+
+    def make(data: dict, secrets: dict | None = None):
+        from hilkit.secrets import Secrets
+
+        path = tmp_path / f"p{len(labs)}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        slot = Slot("dut", "1-1.1", PowerSpec("gpio", pin=17), load_profile(path, "test/p"))
+        lab = VirtualLab(Rig("t", "<test>", "virtual", (slot,), secrets=Secrets(secrets or {}, environ={})))
+        dongle = Dongle(slot, lab)
+        labs.append((dongle, lab))
+        dongle.power_on()
+        return dongle, lab.dongle("dut")
+
+    yield make
+    for dongle, lab in labs:
+        dongle.close()
+        lab.close()

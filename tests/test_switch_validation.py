@@ -8,37 +8,12 @@ import pytest
 import yaml
 
 from hilkit.cli import main
-from hilkit.dongle import Dongle
 from hilkit.errors import SwitchRefused
-from hilkit.lab.rig import PowerSpec, Rig, Slot
 from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import load_profile
-from hilkit.sim.lab import VirtualLab
 from hilkit.switch.config import SwitchConfig
 
 E3131 = yaml.safe_load((PROJECT_ROOT / "device_profiles" / "huawei" / "e3131.yaml").read_text())
 FORUM = "55534243123456780000000000000011060000000000000000000000000000"
-
-
-@pytest.fixture
-def dongle_of(tmp_path):
-    """dongle_of(profile dict) -> (Dongle powered in its initial mode, VirtualDongle)."""
-    labs = []
-
-    def make(data: dict):
-        path = tmp_path / f"p{len(labs)}.yaml"
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        slot = Slot("dut", "1-1.1", PowerSpec("gpio", pin=17), load_profile(path, "test/p"))
-        lab = VirtualLab(Rig("t", "<test>", "virtual", (slot,)))
-        dongle = Dongle(slot, lab)
-        labs.append((dongle, lab))
-        dongle.power_on()
-        return dongle, lab.dongle("dut")
-
-    yield make
-    for dongle, lab in labs:
-        dongle.close()
-        lab.close()
 
 
 def refused(dongle, config: dict, where: str = "profile.yaml:7") -> SwitchRefused:

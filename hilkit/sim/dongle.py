@@ -14,6 +14,7 @@ from ..profiles.model import ModeSpec, Profile
 from .atmodel import ModemModel
 from .descriptors import string_table
 from .firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
+from .hilink import VirtualHiLinkStick
 from .kernel import Binding, SimKernel
 from .scheduler import Scheduler
 
@@ -69,6 +70,7 @@ class VirtualDongle:
         self.transfers: list[Received] = []
         self.detached: set[int] = set()
         self.modem: ModemModel | None = None
+        self.hilink: VirtualHiLinkStick | None = None  # the web API of a HiLink-mode stick
         self.binding = Binding()
         self._csw: dict[int, bytes] = {}
         self._stalled: set[int] = set()
@@ -104,6 +106,9 @@ class VirtualDongle:
             has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
             self.modem = ModemModel(self.profile.virtual, self._broadcast, self._scheduler.after) if has_at else None
             self.binding = self._kernel.bind(self.port, mode, self.modem)
+            attach = self.profile.attach
+            if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
+                self.hilink = VirtualHiLinkStick(self.profile.virtual)
             ident = mode.enumerates_as
         self._notify("add", self.port, f"{ident} ({mode.name})")
 
@@ -114,7 +119,10 @@ class VirtualDongle:
             mode, self.mode = self.mode, None
             binding, self.binding = self.binding, Binding()
             self.modem = None
+            hilink, self.hilink = self.hilink, None
         self._kernel.unbind(binding)
+        if hilink is not None:
+            hilink.close()
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
 
     def _switch_to(self, target: str | ModeSpec) -> None:

@@ -10,9 +10,9 @@ import threading
 
 from gpiozero.pins.mock import MockFactory
 
-from ..errors import RigError
+from ..errors import HilkitError, RigError
 from ..lab.backend import LabBackend
-from ..lab.rig import Rig
+from ..lab.rig import Rig, Slot
 from .backend import SimUsbBackend
 from .bus import SimUsbBus
 from .dongle import VirtualDongle
@@ -59,6 +59,13 @@ class VirtualLab(LabBackend):
     def _kernel_view(self, port: str) -> dict[int, dict[str, str]]:
         dongle = self._by_port.get(port)
         return dongle.kernel_view() if dongle else {}
+
+    def hilink_url(self, slot: Slot) -> str:
+        """The virtual stick's web API, on 127.0.0.1 (a rig's stick answers on 192.168.8.1)."""
+        stick = self.dongles[slot.name].hilink
+        if stick is None:
+            raise HilkitError(f"{slot.describe()}: no HiLink web API: the stick is not in a HiLink mode")
+        return stick.url
 
     def dongle(self, slot: str) -> VirtualDongle:
         return self.dongles[slot]
