@@ -15,6 +15,7 @@ from .atmodel import ModemModel
 from .descriptors import string_table
 from .firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
 from .hilink import VirtualHiLinkStick
+from .mmcli import MMState
 from .kernel import Binding, SimKernel
 from .scheduler import Scheduler
 
@@ -51,7 +52,8 @@ class VirtualDongle:
     CSW_DETACH_DELAY = 0.15
 
     def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
-                 notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]") -> None:
+                 notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]",
+                 modem_manager: MMState | None = None) -> None:
         self.profile = profile
         self.port = port
         self.bus_number = int(port.split("-")[0])
@@ -60,6 +62,7 @@ class VirtualDongle:
         self._kernel = kernel
         self._notify = notify
         self._next_address = next_address
+        self._modem_manager = modem_manager  # the virtual ModemManager that picks up AT-port modems
         self._lock = threading.RLock()
         self._timer: int | None = None
         self.powered = False
@@ -109,6 +112,8 @@ class VirtualDongle:
             attach = self.profile.attach
             if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
                 self.hilink = VirtualHiLinkStick(self.profile.virtual)
+            if self._modem_manager is not None and self.modem is not None:
+                self._register_with_modem_manager(mode)
             ident = mode.enumerates_as
         self._notify("add", self.port, f"{ident} ({mode.name})")
 
@@ -123,7 +128,28 @@ class VirtualDongle:
         self._kernel.unbind(binding)
         if hilink is not None:
             hilink.close()
+        if self._modem_manager is not None:
+            self._modem_manager.remove_modem(self.port)
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
+
+    def _register_with_modem_manager(self, mode: ModeSpec) -> None:
+        """ModemManager probes the new tty/net ports and exports a modem for them."""
+        ports, drivers = [], []
+        for itf in mode.interfaces:
+            entry = self.binding.view.get(itf.number, {})
+            if itf.alt or not entry:
+                continue
+            if entry.get("driver") and entry["driver"] not in drivers:
+                drivers.append(entry["driver"])
+            if entry.get("tty"):
+                kind = "at" if itf.role in ("at", "ppp") else "ignored"
+                ports.append(f"{entry['tty'].rsplit('/', 1)[-1]} ({kind})")
+            if entry.get("net"):
+                ports.append(f"{entry['net']} (net)")
+        spec = self.profile.virtual
+        assert self._modem_manager is not None
+        self._modem_manager.add_modem(self.port, spec.imei, spec.manufacturer or self.profile.vendor.lower(),
+                                      spec.model or self.profile.model, spec.revision, drivers, ports, spec.network)
 
     def _switch_to(self, target: str | ModeSpec) -> None:
         """The firmware accepted a switch: drop off the bus, come back in ``target``."""

@@ -6,7 +6,10 @@ ptys), so fixtures, switch engine and AT client run the code a rig runs.
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
@@ -17,6 +20,7 @@ from .backend import SimUsbBackend
 from .bus import SimUsbBus
 from .dongle import VirtualDongle
 from .kernel import SimKernel
+from .mmcli import MMState
 from .pins import RelayPin
 from .scheduler import Scheduler
 
@@ -37,9 +41,11 @@ class VirtualLab(LabBackend):
             with lock:
                 return next(addresses) % 127 + 1
 
+        self._state_dir = tempfile.mkdtemp(prefix="hilkit-lab-")
+        self.modem_manager = MMState(Path(self._state_dir) / "modemmanager.json")
         self.dongles: dict[str, VirtualDongle] = {
             slot.name: VirtualDongle(slot.profile, slot.port, self.scheduler, self.kernel,
-                                     self._notify, next_address)
+                                     self._notify, next_address, self.modem_manager)
             for slot in rig.slots
         }
         self._by_port = {d.port: d for d in self.dongles.values()}
@@ -59,6 +65,10 @@ class VirtualLab(LabBackend):
     def _kernel_view(self, port: str) -> dict[int, dict[str, str]]:
         dongle = self._by_port.get(port)
         return dongle.kernel_view() if dongle else {}
+
+    def mmcli_command(self) -> list[str]:
+        """The virtual ModemManager's mmcli (same JSON as mmcli 1.20+, state shared with the lab)."""
+        return self.modem_manager.command()
 
     def hilink_url(self, slot: Slot) -> str:
         """The virtual stick's web API, on 127.0.0.1 (a rig's stick answers on 192.168.8.1)."""
@@ -82,4 +92,5 @@ class VirtualLab(LabBackend):
             dongle.set_power(False)
         self.scheduler.stop()
         self.pin_factory.close()
+        shutil.rmtree(self._state_dir, ignore_errors=True)
         super().close()
