@@ -153,15 +153,47 @@ def cmd_run(args: argparse.Namespace) -> int:
         argv.append("--clean-alluredir")
     for name in args.profile or []:
         argv.append(f"--hilkit-profile={name}")
+    if args.junitxml:
+        argv.append(f"--junitxml={args.junitxml}")
     argv += args.pytest_args
     code = int(pytest.main(argv))
     results = Path(args.results)
     count = len(list(results.glob("*-result.json"))) if results.is_dir() else 0
-    print(f"hilkit: {count} test results in {results.resolve()} "
-          f"(view: allure serve {args.results})", file=sys.stderr)
+    print(f"hilkit: {count} test results in {results.resolve()}", file=sys.stderr)
+    if args.junitxml:
+        print(f"hilkit: JUnit XML in {Path(args.junitxml).resolve()}", file=sys.stderr)
     if code == 5:
         print("hilkit: no test ran (check --profile and the rig's slots)", file=sys.stderr)
+    elif args.html:
+        _html(results, Path(args.report))
     return code
+
+
+def _html(results: Path, report: Path) -> None:
+    from .report_html import allure_command, generate_html
+
+    if allure_command() is None:
+        print("hilkit: HTML report skipped: Allure's generator is not installed (run `npm ci` once in the "
+              "hilkit checkout)", file=sys.stderr)
+        return
+    try:
+        index = generate_html(results, report)
+    except HilkitError as exc:
+        print(f"hilkit: HTML report failed: {exc}", file=sys.stderr)
+        return
+    print(f"hilkit: HTML report: {index.resolve()}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report_html import generate_html
+
+    try:
+        index = generate_html(Path(args.results), Path(args.out))
+    except HilkitError as exc:
+        print(f"hilkit: {exc}", file=sys.stderr)
+        return 1
+    print(f"HTML report: {index.resolve()}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,10 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suites", help="suites directory (default: hilkit's suites/)")
     run.add_argument("--no-clean", dest="clean", action="store_false",
                      help="keep earlier results in the results directory")
+    run.add_argument("--report", default="allure-report", help="HTML report directory (default: %(default)s)")
+    run.add_argument("--no-html", dest="html", action="store_false", help="skip the HTML report")
+    run.add_argument("--junitxml", default="junit.xml", help="JUnit XML file (default: %(default)s; '' for none)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
 
     sub.add_parser("switch", help="switch a dongle with usb_modeswitch's flags (see: hilkit switch -h)")
+
+    report = sub.add_parser("report", help="HTML report from Allure results (Allure 3's generator; `npm ci` first)")
+    report.add_argument("--results", default="allure-results", help="Allure results directory (default: %(default)s)")
+    report.add_argument("--out", default="allure-report", help="output directory (default: %(default)s)")
+    report.set_defaults(func=cmd_report)
 
     profiles = sub.add_parser("profiles", help="device profiles").add_subparsers(dest="action", required=True,
                                                                                  metavar="ACTION")

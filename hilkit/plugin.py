@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -21,7 +22,7 @@ from .lab.backend import LabBackend, open_lab
 from .lab.rig import Rig, Slot, load_rig
 from .modem.at import AtClient
 from .paths import default_rig
-from .report import collect_measurements
+from .report import collect_measurements, show_progress
 from .report_files import append_jsonl, environment, write_categories, write_environment, write_executor
 from .usb.bus import UsbBus
 
@@ -45,6 +46,7 @@ RIG = pytest.StashKey["Rig | None"]()
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
 _ITEMS: dict[str, list[pytest.Item]] = {}
+_CURRENT: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hilkit-rig", metavar="PATH", default=None, help=RIG_HELP)
     group.addoption("--hilkit-profile", metavar="NAME", action="append", default=None, help=PROFILE_HELP)
     group.addoption("--hilkit-measurements", metavar="PATH", default=None, help=MEASUREMENTS_HELP)
+    group.addoption("--hilkit-progress", choices=("auto", "on", "off"), default="auto",
+                    help="print each phase (slot, step, elapsed) as it starts; auto: on a terminal, not in CI")
     parser.addini("hilkit_rig", RIG_HELP, default=None)
     parser.addini("hilkit_profile", PROFILE_HELP, type="linelist", default=[])
 
@@ -74,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "profile(*names): run only on slots whose profile is one of names "
                                        "(e.g. 'huawei/e3531')")
     config.addinivalue_line("markers", "mode(name): the dongle fixture brings the dongle into this profile mode")
+    config.addinivalue_line("markers", "hilkit_phase(name, severity='critical'): the phase a test checks "
+                                       "(power, enumeration, switch, attach): the Allure feature")
     config.addinivalue_line("markers", "hilkit_requires(*features): run only on slots whose profile has these "
                                        f"({', '.join(FEATURES)})")
     settings = _settings(config)
@@ -96,6 +102,23 @@ def pytest_configure(config: pytest.Config) -> None:
         str(Path(alluredir) / "hilkit-measurements.jsonl") if alluredir else None)
     config.stash[MEASUREMENTS] = Path(path) if path else None
     _sigterm_as_interrupt()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _progress(session.config)
+
+
+def _progress(config: pytest.Config) -> None:
+    choice = config.getoption("hilkit_progress")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or choice == "off" or (choice == "auto" and (os.environ.get("CI") or not reporter.isatty)):
+        show_progress(None)
+        return
+    start = time.monotonic()
+
+    def announce(title: str) -> None:
+        reporter.write_line(f"    [{time.monotonic() - start:7.1f} s] {_CURRENT.get('slot', '-')}: {title}")
+    show_progress(announce)
 
 
 def _sigterm_as_interrupt() -> None:
@@ -261,12 +284,20 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
     allure.dynamic.tag(profile.key)
     allure.dynamic.parameter("slot", f"{slot.name} (port {slot.port}, {slot.power.describe()})")
     allure.dynamic.parameter("profile", profile.key)
+    allure.dynamic.label("slot", slot.name)
+    allure.dynamic.label("port", slot.port)
+    allure.dynamic.link(Path(profile.path).resolve().as_uri(), name=f"profile {profile.key}")
+    phase = request.node.get_closest_marker("hilkit_phase")
+    if phase is not None:
+        allure.dynamic.feature(phase.args[0])
+        allure.dynamic.severity(phase.kwargs.get("severity", "critical"))
     marker = request.node.get_closest_marker("mode")
     mode = marker.args[0] if marker else profile.initial_mode.name
     if mode not in profile.modes:
         pytest.fail(f"@pytest.mark.mode({mode!r}): {profile.key} has no such mode "
                     f"(expected one of: {', '.join(profile.modes)})", pytrace=False)
     allure.dynamic.label("mode", mode)
+    _CURRENT["slot"] = f"{slot.name} ({slot.port})"
     handle = Dongle(slot, lab)
     opened = request.config.stash[OPEN_DONGLES]
     opened.append(handle)

@@ -7,14 +7,25 @@ from __future__ import annotations
 
 import time
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Callable
 
 import allure
 
 from .errors import HilkitError
 
 
+_progress: "Callable[[str], None] | None" = None
+
+
+def show_progress(callback: "Callable[[str], None] | None") -> None:
+    """Also announce every step on the terminal (the plugin turns this on outside CI)."""
+    global _progress
+    _progress = callback
+
+
 def step(title: str) -> AbstractContextManager[object]:
+    if _progress is not None:
+        _progress(title)
     return allure.step(title)
 
 

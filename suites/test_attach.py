@@ -7,6 +7,8 @@ import pytest
 from hilkit.modem import attach_problems
 from hilkit.report import measure
 
+pytestmark = pytest.mark.hilkit_phase("attach", severity="critical")
+
 
 @pytest.mark.hilkit_requires("attach")
 def test_network_attach(dongle, slot):

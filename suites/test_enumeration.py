@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hilkit.expect import mode_problems
 from hilkit.report import measure
+
+pytestmark = pytest.mark.hilkit_phase("enumeration", severity="critical")
 
 
 def test_powers_up_in_initial_mode(dongle, slot):

@@ -7,6 +7,8 @@ import pytest
 from hilkit.expect import mode_problems
 from hilkit.report import measure
 
+pytestmark = pytest.mark.hilkit_phase("switch", severity="critical")
+
 
 @pytest.mark.hilkit_requires("switches")
 def test_switch_reaches_working_mode(dongle, slot):

@@ -6,6 +6,8 @@ import pytest
 
 from hilkit.errors import SwitchRefused
 
+pytestmark = pytest.mark.hilkit_phase("switch", severity="normal")
+
 
 @pytest.mark.hilkit_requires("refuse")
 def test_known_bad_switches_are_refused(dongle, slot, usb_bus):
