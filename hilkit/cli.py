@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -116,6 +117,64 @@ def cmd_nm_connection(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} (mode 0600)", file=sys.stderr)
     print(masked(text), end="")
     return 0
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    from .lab.backend import open_lab
+    from .soak import soak
+
+    rig_path = args.rig or default_rig(Path.cwd())
+    try:
+        rig = load_rig(rig_path)
+    except SourceError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return 2
+    if args.slot:
+        rig = replace(rig, slots=tuple(s for s in rig.slots if s.name in args.slot))
+        if not rig.slots:
+            print(f"hilkit soak: --slot {', '.join(args.slot)}: no such slot in {rig.path}", file=sys.stderr)
+            return 2
+    faults = None
+    if args.fault:
+        if rig.backend != "virtual":
+            print("hilkit soak: --fault: faults can only be injected in the virtual lab", file=sys.stderr)
+            return 2
+        from .sim.faults import FaultInjector
+        try:
+            faults = FaultInjector.parse(list(rig.faults) + args.fault, args.seed)
+        except ValueError as exc:
+            print(f"hilkit soak: --fault: {exc}", file=sys.stderr)
+            return 2
+    if faults is not None:
+        from .sim.lab import VirtualLab
+        lab = VirtualLab(rig, faults)
+    else:
+        lab = open_lab(rig)
+    count = [0]
+
+    def progress(record: dict) -> None:
+        count[0] += 1
+        if not args.quiet and (count[0] % args.every == 0 or not record.get("ok")):
+            state = "ok" if record.get("ok") else f"FAILED ({record.get('category')})"
+            print(f"cycle {record['cycle']:5d} {record['slot']}: {state}", file=sys.stderr)
+
+    try:
+        summary = soak(rig, lab, args.cycles, Path(args.out), args.budget_scale, on_record=progress)
+    except KeyboardInterrupt:
+        print(f"hilkit soak: interrupted; resume with the same command (state in {args.out})", file=sys.stderr)
+        return 130
+    finally:
+        at_rest = None
+        if hasattr(lab, "relays_energized"):
+            lab.close()
+            at_rest = not any((lab.state_at_close or {}).values())
+        else:
+            lab.close()
+    summary.relays_at_rest = at_rest
+    text = "\n".join(summary.lines())
+    print(text)
+    (Path(args.out) / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    return 0 if not summary.mismatches and summary.relays_at_rest is not False else 1
 
 
 def cmd_rig_check(args: argparse.Namespace) -> int:
@@ -242,6 +301,20 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--vendor", help="vendor name for the draft")
     cap.add_argument("--model", help="model name for the draft")
     cap.set_defaults(func=cmd_profiles_capture)
+
+    soak_cmd = sub.add_parser("soak", help="power-cycle, switch and attach every slot N times; resumable")
+    soak_cmd.add_argument("--cycles", type=int, default=100, help="cycles per slot (default: %(default)s)")
+    soak_cmd.add_argument("--rig", help="rig file (default: lab/virtual.yaml)")
+    soak_cmd.add_argument("--slot", action="append", help="only this slot (repeatable)")
+    soak_cmd.add_argument("--out", default="soak", help="records, state and summary directory (default: %(default)s)")
+    soak_cmd.add_argument("--fault", action="append", default=[],
+                          help="virtual lab: inject name[:probability[:count]] (repeatable)")
+    soak_cmd.add_argument("--seed", type=int, default=0, help="fault random seed (default: %(default)s)")
+    soak_cmd.add_argument("--budget-scale", type=float, default=1.0,
+                          help="multiply the profiles' time budgets (the virtual lab's dongles are fast)")
+    soak_cmd.add_argument("--every", type=int, default=50, help="print every Nth passing cycle")
+    soak_cmd.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    soak_cmd.set_defaults(func=cmd_soak)
 
     nm = sub.add_parser("nm-connection", help="write or check a NetworkManager GSM keyfile for a profile")
     nm.add_argument("profile", nargs="?", help="profile name, e.g. huawei/e3131")

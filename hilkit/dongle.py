@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import HilkitError, SwitchFailed
+from .errors import HilkitError, SwitchFailed, WaitTimeout
 from .expect import identify, in_mode
 from .lab.backend import LabBackend
 from .lab.rig import Slot
@@ -22,8 +22,9 @@ from .usb.snapshot import DeviceInfo
 
 
 class Dongle:
-    def __init__(self, slot: Slot, lab: LabBackend) -> None:
+    def __init__(self, slot: Slot, lab: LabBackend, budget_scale: float = 1.0) -> None:
         self.slot = slot
+        self.budget_scale = budget_scale  # < 1 on the virtual lab's soaks: its dongles are fast
         self.profile = slot.profile
         self.lab = lab
         self.bus = lab.bus
@@ -32,6 +33,10 @@ class Dongle:
         self.modems: list[AtClient] = []
         self.enumeration_time: float | None = None
         self._since = time.monotonic()
+
+    def budget(self, phase: str) -> float:
+        """The profile's time budget for a phase (enumerate, switch, attach), scaled."""
+        return getattr(self.profile.budgets, phase) * self.budget_scale
 
     @property
     def port(self) -> str:
@@ -52,8 +57,11 @@ class Dongle:
             self.power.on()
         with step(f"enumerate on port {self.port} in mode {mode.name}: {mode.describe()}"):
             start = time.monotonic()
-            info = self.bus.wait_until(self.port, in_mode(mode), self.profile.budgets.enumerate,
-                                       f"mode {mode.name!r} ({mode.describe()})")
+            try:
+                info = self.bus.wait_until(self.port, in_mode(mode), self.budget("enumerate"),
+                                           f"mode {mode.name!r} ({mode.describe()})")
+            except WaitTimeout as exc:
+                raise WaitTimeout(f"enumeration timeout: {exc.expected}", exc.seen, exc.timeout) from None
             self.enumeration_time = time.monotonic() - start
             assert info is not None
             attach_text(f"descriptors in mode {mode.name} (lsusb -v)", format_lsusb(info))
@@ -84,7 +92,7 @@ class Dongle:
             since = time.monotonic()
             try:
                 result = self.engine.switch(
-                    self.port, config, timeout or self.profile.budgets.switch, where=where,
+                    self.port, config, timeout or self.budget("switch"), where=where,
                     expect=in_mode(mode) if mode else None,
                     expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "")
             except SwitchFailed as exc:
@@ -119,7 +127,7 @@ class Dongle:
         attach = self.profile.attach
         names = [attach.sim_pin_env, attach.password_env] if attach else []
         secrets = self.lab.rig.secrets.all_values([n for n in names if n])
-        client = AtClient(self.tty(role, index), secrets=secrets)
+        client = AtClient(self.tty(role, index), secrets=secrets, default_timeout=max(1.0, 5.0 * self.budget_scale))
         self.modems.append(client)
         return client
 
@@ -145,7 +153,7 @@ class Dongle:
         if spec is not None and self.mode() is not None and self.mode() != final:
             self.switch_to(final.name)
         with step(f"attach over {spec.method if spec else '?'}"):
-            result = self.attach_checker().run(timeout or self.profile.budgets.attach)
+            result = self.attach_checker().run(timeout or self.budget("attach"))
             attach_text("attach result", result.summary())
             for name, text in result.evidence.items():
                 attach_text(name, text)

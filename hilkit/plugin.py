@@ -54,6 +54,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hilkit-rig", metavar="PATH", default=None, help=RIG_HELP)
     group.addoption("--hilkit-profile", metavar="NAME", action="append", default=None, help=PROFILE_HELP)
     group.addoption("--hilkit-measurements", metavar="PATH", default=None, help=MEASUREMENTS_HELP)
+    group.addoption("--hilkit-fault", metavar="NAME[:P[:N]]", action="append", default=[],
+                    help="virtual lab: inject a fault with probability P (default 1), at most N times")
+    group.addoption("--hilkit-fault-seed", metavar="N", type=int, default=None, help="seed of the fault dice")
+    group.addoption("--hilkit-budget-scale", metavar="F", type=float, default=1.0,
+                    help="multiply the profiles' time budgets (e.g. 0.05 on the virtual lab's fast dongles)")
     group.addoption("--hilkit-progress", choices=("auto", "on", "off"), default="auto",
                     help="print each phase (slot, step, elapsed) as it starts; auto: on a terminal, not in CI")
     parser.addini("hilkit_rig", RIG_HELP, default=None)
@@ -80,6 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mode(name): the dongle fixture brings the dongle into this profile mode")
     config.addinivalue_line("markers", "hilkit_phase(name, severity='critical'): the phase a test checks "
                                        "(power, enumeration, switch, attach): the Allure feature")
+    config.addinivalue_line("markers", "hilkit_fault(name, probability=1.0, count=None): inject this fault "
+                                       "in the virtual lab for this test (see hilkit.sim.faults.FAULTS)")
     config.addinivalue_line("markers", "hilkit_requires(*features): run only on slots whose profile has these "
                                        f"({', '.join(FEATURES)})")
     settings = _settings(config)
@@ -160,9 +167,18 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             item.stash[OUTCOME] = "failed" if report.when == "call" else "error"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Remember items by id; give every test on a slot a hard ceiling from its profile's budgets
+    (pytest-timeout), so a hang becomes a classified failure and teardown still runs."""
+    scale = config.getoption("hilkit_budget_scale")
     for item in items:
         _ITEMS.setdefault(item.nodeid, []).append(item)
+        slot = getattr(getattr(item, "callspec", None), "params", {}).get("slot")
+        if slot is not None and item.get_closest_marker("timeout") is None:
+            budgets = slot.profile.budgets
+            ceiling = 2 * scale * (budgets.enumerate + budgets.switch * max(1, len(slot.profile.switches))
+                                   + budgets.attach) + 30
+            item.add_marker(pytest.mark.timeout(ceiling))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -249,6 +265,23 @@ def rig(pytestconfig: pytest.Config) -> Rig:
 def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
     """The rig's hardware backend (real or virtual); closed at the end with every relay at rest."""
     backend = open_lab(rig)
+    faults = pytestconfig.getoption("hilkit_fault")
+    if faults:
+        injector = getattr(backend, "faults", None)
+        if injector is None:
+            backend.close()
+            raise pytest.UsageError("--hilkit-fault: faults can only be injected in the virtual lab")
+        from .sim.faults import FaultInjector
+        try:
+            parsed = FaultInjector.parse(faults)
+        except ValueError as exc:
+            backend.close()
+            raise pytest.UsageError(f"--hilkit-fault: {exc}") from None
+        for spec in parsed.specs.values():
+            injector.add(spec)
+    seed = pytestconfig.getoption("hilkit_fault_seed")
+    if seed is not None and getattr(backend, "faults", None) is not None:
+        backend.faults.reseed(seed)
     try:
         yield backend
     finally:
@@ -298,7 +331,9 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
                     f"(expected one of: {', '.join(profile.modes)})", pytrace=False)
     allure.dynamic.label("mode", mode)
     _CURRENT["slot"] = f"{slot.name} ({slot.port})"
-    handle = Dongle(slot, lab)
+    injected = _inject_marked_faults(request, lab)
+    request.addfinalizer(lambda: [lab.faults.remove(name) for name in injected])
+    handle = Dongle(slot, lab, request.config.getoption("hilkit_budget_scale"))
     opened = request.config.stash[OPEN_DONGLES]
     opened.append(handle)
     try:
@@ -314,6 +349,25 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
             handle.close()
         finally:
             opened.remove(handle)
+
+
+def _inject_marked_faults(request: pytest.FixtureRequest, lab: LabBackend) -> list[str]:
+    markers = list(request.node.iter_markers("hilkit_fault"))
+    if not markers:
+        return []
+    injector = getattr(lab, "faults", None)
+    if injector is None:
+        pytest.skip("hilkit_fault: fault injection needs the virtual lab")
+    from .sim.faults import FaultSpec
+    names = []
+    for marker in markers:
+        try:
+            spec = FaultSpec(marker.args[0], marker.kwargs.get("probability", 1.0), marker.kwargs.get("count"))
+        except (ValueError, IndexError) as exc:
+            pytest.fail(f"@pytest.mark.hilkit_fault{marker.args}: {exc}", pytrace=False)
+        injector.add(spec)
+        names.append(spec.name)
+    return names
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -14,27 +15,35 @@ from typing import Any
 
 from . import __version__
 
-#: failure categories (Allure's categories.json); each failure message hilkit raises matches one
-CATEGORIES: list[dict[str, Any]] = [
-    {"name": "no re-enumeration", "messageRegex": r"(?s).*no re-enumeration.*", "matchedStatuses": ["failed", "broken"]},
-    {"name": "wrong id", "messageRegex": r"(?s).*(wrong id|id [0-9a-f]{4}:[0-9a-f]{4} \(expected).*",
-     "matchedStatuses": ["failed", "broken"]},
-    {"name": "wrong interface class", "messageRegex": r"(?s).*(wrong interface class|interface \d+( alt \d+)? is "
-                                                      r"[0-9a-f]{2}/).*", "matchedStatuses": ["failed", "broken"]},
-    {"name": "switch refused", "messageRegex": r"(?s).*(SwitchRefused|can't use storage command|no switch needed|"
-                                               r"special mode set|endpoint not given or found).*",
-     "matchedStatuses": ["failed", "broken"]},
-    {"name": "AT timeout", "messageRegex": r"(?s).*a final result code for.*", "matchedStatuses": ["failed", "broken"]},
-    {"name": "SIM error", "messageRegex": r"(?s).*(SIM asks for its PIN|no SIM|SIM (error|puk|absent)|"
-                                          r"\+CME ERROR: 1[0-5]).*", "matchedStatuses": ["failed", "broken"]},
-    {"name": "not registered", "messageRegex": r"(?s).*(registration (denied|searching|not registered|unknown)|"
-                                               r"waiting for registration|last state: ).*",
-     "matchedStatuses": ["failed", "broken"]},
-    {"name": "weak signal", "messageRegex": r"(?s).*signal -?\d+ dBm.*\(limit >=.*FAIL.*|.*signal -?\d+ dBm \(expected.*",
-     "matchedStatuses": ["failed", "broken"]},
-    {"name": "power fault", "messageRegex": r"(?s).*(PowerError|reads back|uhubctl).*", "matchedStatuses": ["failed", "broken"]},
-    {"name": "rig error", "messageRegex": r"(?s).*(RigError|ProfileError|\.yaml:\d+: ).*", "matchedStatuses": ["failed", "broken"]},
-]
+#: failure categories (Allure's categories.json), first match wins; each failure hilkit raises
+#: matches one of them, and :func:`classify` applies the same list outside Allure (the soak)
+CATEGORIES: list[dict[str, Any]] = [{"name": name, "messageRegex": regex, "matchedStatuses": ["failed", "broken"]}
+                                     for name, regex in (
+    ("rig error", r"(?s).*(RigError|ProfileError|\.yaml:\d+: ).*"),
+    ("power fault", r"(?s).*(PowerError|reads back|uhubctl|power switch).*"),
+    ("test timeout", r"(?s).*(Timeout \(>|Failed: Timeout).*"),
+    ("enumeration timeout", r"(?s).*enumeration timeout.*"),
+    ("transfer error", r"(?s).*transfer error.*"),
+    ("no re-enumeration", r"(?s).*no re-enumeration.*"),
+    ("wrong id", r"(?s).*(wrong id|id [0-9a-f]{4}:[0-9a-f]{4} \(expected).*"),
+    ("wrong interface class", r"(?s).*(wrong interface class|interface \d+( alt \d+)? is [0-9a-f]{2}/).*"),
+    ("switch refused", r"(?s).*(SwitchRefused|can't use storage command|no switch needed|special mode set|"
+                       r"endpoint not given or found).*"),
+    ("port vanished", r"(?s).*port vanished.*"),
+    ("AT timeout", r"(?s).*a final result code for.*"),
+    ("SIM error", r"(?s).*(SIM asks for its PIN|no SIM|SIM (error|puk|absent)|\+CME ERROR: 1[0-5]\b).*"),
+    ("not registered", r"(?s).*(registration (denied|searching|not registered|unknown)|last state: |"
+                       r"waiting for registration|waiting for SimStatus 1 .*ServiceStatus 2).*"),
+    ("weak signal", r"(?s).*(signal -?\d+(\.\d+)? dBm \(limit >=.*FAIL|signal -?\d+ dBm \(expected).*"),
+)]
+
+
+def classify(message: str) -> str:
+    """The one failure category a failure message falls into ("unclassified" if none)."""
+    for category in CATEGORIES:
+        if re.match(category["messageRegex"], message):
+            return category["name"]
+    return "unclassified"
 
 
 def write_categories(results: Path) -> None:

@@ -23,11 +23,29 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+def _strict_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema (draft 6 on) counts 1.0 as an integer; the code that uses ids, classes and
+    endpoint addresses (``address & 0x70``, ``f"{cls:02x}"``) does not: an integer is written as one."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 @lru_cache(maxsize=None)
 def _validator(name: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    strict = jsonschema.validators.extend(cls, type_checker=cls.TYPE_CHECKER.redefine("integer", _strict_integer))
+    return strict(schema)
+
+
+def _integral_floats(value: Any) -> bool:
+    """Whether ``value`` holds a float such as 1.0, which fastjsonschema takes for an integer."""
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, dict):
+        return any(_integral_floats(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_integral_floats(v) for v in value)
+    return False
 
 
 @lru_cache(maxsize=None)
@@ -45,7 +63,8 @@ def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
         raise error(doc.path, doc.line_of(()), "", f"expected a mapping of keys at the top level, got {got}")
     try:
         _fast(schema_name)(doc.data)
-        return
+        if not _integral_floats(doc.data):
+            return
     except fastjsonschema.JsonSchemaException:
         pass
     errors = list(_validator(schema_name).iter_errors(doc.data))

@@ -20,6 +20,8 @@ PathKey = tuple[Any, ...]
 # libyaml's parser when PyYAML has it (5-10x faster over the whole profile database); same nodes, same marks
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
+#: values (after aliases are expanded) one document may hold; a profile has a few hundred
+MAX_VALUES = 100_000
 
 
 @dataclass
@@ -75,9 +77,19 @@ def parse_located(text: str, path: str, error: type[SourceError] = SourceError) 
                 _parse(yaml.SafeLoader, text, path, error)
             except yaml.MarkedYAMLError as better:
                 exc = better
+            except RecursionError:
+                pass  # nested deeper than PyYAML's recursive parser goes: libyaml's message stands
         raise error(path, *_syntax(exc)) from None
+    except yaml.reader.ReaderError as exc:
+        # a character YAML does not allow (NUL, most control characters): say which, and where
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        raise error(path, line, "", f"YAML error: unacceptable character #x{character:04x} ({exc.reason})") from None
     except yaml.YAMLError as exc:
-        raise error(path, None, "", f"YAML error: {exc}") from None
+        raise error(path, None, "", f"YAML error: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise error(path, None, "", "nested too deeply, or an alias (*name) used inside its own anchor "
+                    "(&name)") from None
 
 
 def _parse(loader_class: type, text: str, path: str, error: type[SourceError]) -> Located:
@@ -107,11 +119,15 @@ def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int | None, str, str]:
 def _build(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, lines: dict[PathKey, int],
            path: str, error: type[SourceError]) -> Any:
     lines.setdefault(where, node.start_mark.line + 1)
+    if len(lines) > MAX_VALUES:
+        # every alias is copied where it is used: a few nested ones can expand to billions of values
+        raise error(path, node.start_mark.line + 1, dotted(where),
+                    f"more than {MAX_VALUES} values once aliases (*name) are expanded")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node, deep=True)
+            key = key_node.value if key_node.tag == _STR else _construct(loader, key_node, where, path, error)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise error(path, key_node.start_mark.line + 1, dotted(where) or "(top)",
                             f"a key must be a plain value, not {type(key).__name__}")
@@ -129,4 +145,19 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, lines: dict
         return items
     if node.tag == _STR:
         return node.value  # most scalars: skip the constructor's dispatch (a third of the load time)
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node, where, path, error)
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, path: str,
+               error: type[SourceError]) -> Any:
+    """PyYAML's safe constructor for one node. Some values it resolves but cannot build (a date
+    2001-13-45, ``!!int abc``, an integer of more than 4300 digits) raise plain Python errors."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        shown = node.value if isinstance(node.value, str) else ""
+        shown = repr(shown) if len(shown) <= 40 else repr(shown[:37]) + "..."
+        raise error(path, node.start_mark.line + 1, dotted(where),
+                    f"cannot read {shown} as {node.tag.rsplit(':', 1)[-1]}") from None

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import ProfileError, RigError
 from ..secrets import Secrets, load_secrets
+from ..sim.faults import FAULTS
 from ..profiles import Profile, ProfileLibrary
 from ..schema import validate
 from ..yamlsource import dotted, load_located
@@ -54,6 +55,8 @@ class Rig:
     pin_host: str = ""
     profiles_root: str = ""
     secrets: Secrets = field(default_factory=Secrets, compare=False, repr=False)
+    faults: tuple[str, ...] = ()
+    fault_seed: int = 0
 
     def slot(self, name: str) -> Slot:
         for slot in self.slots:
@@ -115,6 +118,14 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
                        "the Linux (real hardware) backend is not available in this version of hilkit "
                        "(expected: virtual)")
     secrets = Secrets(load_secrets(rig_dir / data["secrets"]) if "secrets" in data else {})
+    for index, text in enumerate(data.get("faults", [])):
+        name = text.split(":")[0]
+        if name not in FAULTS:
+            raise RigError(doc.path, doc.line_of(("faults", index)), f"faults[{index}]",
+                           f"unknown fault {name!r} (expected one of: {', '.join(FAULTS)})")
+    if data.get("faults") and data["backend"] != "virtual":
+        raise RigError(doc.path, doc.line_of(("faults",)), "faults", "faults can only be injected in the virtual lab")
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
-               profiles_root=str(root), secrets=secrets)
+               profiles_root=str(root), secrets=secrets, faults=tuple(data.get("faults", [])),
+               fault_seed=data.get("fault_seed", 0))

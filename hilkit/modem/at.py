@@ -82,8 +82,11 @@ class AtClient:
         self.port_name = port
         self.default_timeout = default_timeout
         self._secrets = [s for s in (secrets or []) if s]
-        self.serial = serial.Serial(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
-                                    rtscts=False, dsrdtr=False)
+        try:
+            self.serial = serial.Serial(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
+                                        rtscts=False, dsrdtr=False)
+        except (serial.SerialException, OSError) as exc:
+            raise ModemError(f"port vanished: cannot open {port}: {exc}") from None
         self.transcript: list[TranscriptEntry] = []
         self.urcs: list[Urc] = []
         self._lines: deque[tuple[float, str]] = deque()
@@ -123,7 +126,7 @@ class AtClient:
                 chunk = self.serial.read(self.serial.in_waiting or 1)
             except (serial.SerialException, OSError, TypeError) as exc:
                 with self._cond:
-                    self._reader_error = f"port {self.port_name} failed: {exc}"
+                    self._reader_error = f"port vanished: {self.port_name} failed: {exc}"
                     self._cond.notify_all()
                 return
             if not chunk:
@@ -171,7 +174,7 @@ class AtClient:
         try:
             self.serial.write(text.encode("latin-1") + b"\r")
         except (serial.SerialException, OSError) as exc:
-            raise ModemError(f"{shown}: cannot write to {self.port_name}: {exc}") from None
+            raise ModemError(f"{shown}: port vanished: cannot write to {self.port_name}: {exc}") from None
         lines: list[str] = []
         deadline = start + timeout
         with self._cond:

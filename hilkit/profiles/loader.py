@@ -5,13 +5,14 @@ Every problem is a :class:`~hilkit.errors.ProfileError` that prints as one line,
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ProfileError
 from ..schema import validate
-from ..switch.config import SwitchConfig
+from ..switch.config import HEX_KEYS, SwitchConfig
 from ..switch.methods import method_name
 from ..usb.ids import UsbId
 from ..yamlsource import Located, dotted, load_located
@@ -48,7 +49,7 @@ def _build(doc: Located, key: str) -> Profile:
         for i, raw in enumerate(data.get("refuse", []))
     )
     attach = _attach(doc, data.get("attach"), modes)
-    budgets = Budgets(**{k: float(v) for k, v in data.get("budgets", {}).items()})
+    budgets = Budgets(**{k: _seconds(doc, ("budgets", k), v) for k, v in data.get("budgets", {}).items()})
     virtual = _virtual(doc, data.get("virtual", {}), attach)
     return Profile(
         key=key, path=doc.path, vendor=data["vendor"], model=data["model"], modes=modes,
@@ -56,6 +57,18 @@ def _build(doc: Located, key: str) -> Profile:
         firmware=data.get("firmware", ""), description=data.get("description", ""),
         source=data.get("source", ""), match=dict(data.get("match", {})),
     )
+
+
+def _seconds(doc: Located, where: tuple[Any, ...], value: Any) -> float:
+    """A time in seconds: the schema says "number", which also lets .inf and 10**400 through."""
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise _fail(doc, where, f"{shown} is out of range (expected a finite number of seconds)")
+    return seconds
 
 
 def _mode(doc: Located, name: str, raw: dict[str, Any]) -> ModeSpec:
@@ -95,6 +108,12 @@ def _mode(doc: Located, name: str, raw: dict[str, Any]) -> ModeSpec:
 
 
 def _config(doc: Located, where: tuple[Any, ...], raw: dict[str, Any]) -> SwitchConfig:
+    for key, value in raw.items():
+        try:
+            SwitchConfig.from_mapping({key: value})
+        except ValueError:  # e.g. WaitBefore: "ff", a hex string for a key usb_modeswitch reads in decimal
+            raise _fail(doc, where + (key,), f"{value!r} is not a number (expected decimal, or hex "
+                        "written with 0x)" if key not in HEX_KEYS else f"{value!r} is not a number") from None
     config = SwitchConfig.from_mapping(raw)
     for key in ("MessageContent", "MessageContent2", "MessageContent3"):
         message = config.get(key)
@@ -156,6 +175,11 @@ def _attach(doc: Located, raw: dict[str, Any] | None, modes: dict[str, ModeSpec]
 
 
 def _virtual(doc: Located, raw: dict[str, Any], attach: AttachSpec | None) -> VirtualSpec:
+    for key in ("enumerate_delay", "reenumerate_delay"):
+        if key in raw:
+            _seconds(doc, ("virtual", key), raw[key])
+    if "register_after" in raw.get("network", {}):
+        _seconds(doc, ("virtual", "network", "register_after"), raw["network"]["register_after"])
     net = NetworkModel(**raw.get("network", {}))
     if net.sim == "pin" and not net.sim_pin:
         raise _fail(doc, ("virtual", "network", "sim_pin"),

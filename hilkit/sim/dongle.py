@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 import usb.core
 
 from ..profiles.model import ModeSpec, Profile
+from dataclasses import replace as dc_replace
+
+from ..profiles.model import VirtualSpec
+from ..usb.ids import UsbId
 from .atmodel import ModemModel
+from .faults import FaultInjector
 from .descriptors import string_table
 from .firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
 from .hilink import VirtualHiLinkStick
@@ -53,7 +58,7 @@ class VirtualDongle:
 
     def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
                  notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]",
-                 modem_manager: MMState | None = None) -> None:
+                 modem_manager: MMState | None = None, faults: FaultInjector | None = None) -> None:
         self.profile = profile
         self.port = port
         self.bus_number = int(port.split("-")[0])
@@ -63,6 +68,8 @@ class VirtualDongle:
         self._notify = notify
         self._next_address = next_address
         self._modem_manager = modem_manager  # the virtual ModemManager that picks up AT-port modems
+        self.faults = faults or FaultInjector()
+        self._stays_gone = False  # a fault took it off the bus until the next power cycle
         self._lock = threading.RLock()
         self._timer: int | None = None
         self.powered = False
@@ -89,15 +96,18 @@ class VirtualDongle:
             self.power_log.append((time.monotonic(), on))
             self._scheduler.cancel(self._timer)
             if on:
-                self._timer = self._scheduler.after(self.profile.virtual.enumerate_delay,
-                                                    lambda: self._enumerate(self.profile.initial_mode))
+                delay = self.profile.virtual.enumerate_delay
+                if self.faults.fires("slow_enumeration", self.port):
+                    delay += self.profile.budgets.enumerate * 2  # well past any budget
+                self._timer = self._scheduler.after(delay, lambda: self._enumerate(self.profile.initial_mode))
             else:
                 self._reconnected = False
+                self._stays_gone = False
                 self._unplug()
 
     def _enumerate(self, mode: ModeSpec) -> None:
         with self._lock:
-            if not self.powered or self.mode is not None:
+            if not self.powered or self.mode is not None or self._stays_gone:
                 return
             self.mode = mode
             self.generation += 1
@@ -107,11 +117,15 @@ class VirtualDongle:
             self._csw.clear()
             self._stalled.clear()
             has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
-            self.modem = ModemModel(self.profile.virtual, self._broadcast, self._scheduler.after) if has_at else None
-            self.binding = self._kernel.bind(self.port, mode, self.modem)
+            spec = self._virtual_spec(mode)
+            self.modem = ModemModel(spec, self._broadcast, self._scheduler.after) if has_at else None
+            self.binding = self._kernel.bind(self.port, mode, self.modem, interfere=self._at_fault)
             attach = self.profile.attach
             if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
-                self.hilink = VirtualHiLinkStick(self.profile.virtual)
+                self.hilink = VirtualHiLinkStick(spec)
+            if self.binding.ports and self.faults.fires("tty_vanish", self.port):
+                for pty in self.binding.ports:
+                    self._scheduler.after(0, pty.close)
             if self._modem_manager is not None and self.modem is not None:
                 self._register_with_modem_manager(mode)
             ident = mode.enumerates_as
@@ -132,6 +146,31 @@ class VirtualDongle:
             self._modem_manager.remove_modem(self.port)
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
 
+    def _virtual_spec(self, mode: ModeSpec) -> VirtualSpec:
+        """The dongle's behaviour for this enumeration, with any network fault applied."""
+        spec = self.profile.virtual
+        if not any(i.role in ("at", "ppp", "net") for i in mode.interfaces):
+            return spec
+        if self.faults.fires("sim_absent", self.port):
+            return dc_replace(spec, network=dc_replace(spec.network, sim="absent"))
+        if self.faults.fires("registration_denied", self.port):
+            return dc_replace(spec, network=dc_replace(spec.network, registration="denied"))
+        return spec
+
+    def _at_fault(self, line: str) -> str | None:
+        """Asked by an AT port before answering a command: garbage, truncate, vanish or None."""
+        if not line.strip():
+            return None
+        for fault, action in (("vanish_during_at", "vanish"), ("at_garbage", "garbage"),
+                              ("at_truncated", "truncate")):
+            if self.faults.fires(fault, self.port):
+                if action == "vanish":
+                    with self._lock:
+                        self._stays_gone = True
+                    self._scheduler.after(0, self._unplug)
+                return action
+        return None
+
     def _register_with_modem_manager(self, mode: ModeSpec) -> None:
         """ModemManager probes the new tty/net ports and exports a modem for them."""
         ports, drivers = [], []
@@ -148,17 +187,26 @@ class VirtualDongle:
                 ports.append(f"{entry['net']} (net)")
         spec = self.profile.virtual
         assert self._modem_manager is not None
+        network = self.modem.net if self.modem is not None else spec.network
         self._modem_manager.add_modem(self.port, spec.imei, spec.manufacturer or self.profile.vendor.lower(),
-                                      spec.model or self.profile.model, spec.revision, drivers, ports, spec.network)
+                                      spec.model or self.profile.model, spec.revision, drivers, ports, network)
 
     def _switch_to(self, target: str | ModeSpec) -> None:
         """The firmware accepted a switch: drop off the bus, come back in ``target``."""
         mode = target if isinstance(target, ModeSpec) else self.profile.mode(target)
+        comes_back = not self.faults.fires("no_reenumeration", self.port)
+        if comes_back and self.faults.fires("wrong_id", self.port):
+            wrong = UsbId(mode.enumerates_as.vendor, (mode.enumerates_as.product + 0x0100) & 0xFFFF)
+            mode = dc_replace(mode, ids=(wrong,), observed_id=wrong)
+        elif comes_back and self.faults.fires("wrong_classes", self.port):
+            first = mode.interfaces[0]
+            odd = dc_replace(first, cls=0xFE if first.cls != 0xFE else 0xFD, subclass=0x01, protocol=0x01)
+            mode = dc_replace(mode, interfaces=(odd,) + mode.interfaces[1:])
 
         def detach() -> None:
             self._unplug()
             with self._lock:
-                if self.powered:
+                if self.powered and comes_back:
                     self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay,
                                                         lambda: self._enumerate(mode))
         with self._lock:
@@ -218,6 +266,13 @@ class VirtualDongle:
             if endpoint in self._stalled:
                 raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
             cbw = parse_cbw(bytes(data))
+            if cbw is not None and self.faults.fires("stall", self.port):
+                self._stalled.update({endpoint, endpoint | 0x80})
+                raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
+            if self.faults.fires("vanish_during_transfer", self.port):
+                self._stays_gone = True
+                self._scheduler.after(0, self._unplug)
+                raise gone()
             if cbw is not None:
                 switched = self._fire("cdb", cbw["cdb"])
                 status = 0 if switched else 1  # a command this firmware does not know fails its CSW

@@ -3,6 +3,7 @@ and makes the tty (a real pty) and net names a rig would see under /dev and /sys
 from __future__ import annotations
 
 import threading
+from typing import Callable
 from dataclasses import dataclass, field
 
 from ..profiles.model import InterfaceSpec, ModeSpec
@@ -57,7 +58,8 @@ class SimKernel:
             self._nets_in_use.add(f"{prefix}{n}")
             return f"{prefix}{n}"
 
-    def bind(self, port: str, mode: ModeSpec, modem: ModemModel | None) -> Binding:
+    def bind(self, port: str, mode: ModeSpec, modem: ModemModel | None,
+             interfere: "Callable[[str], str | None] | None" = None) -> Binding:
         binding = Binding()
         master_driver: dict[int, str] = {}
         for itf in mode.interfaces:
@@ -69,7 +71,8 @@ class SimKernel:
             entry = {"driver": driver} if driver else {}
             if creates == "tty":
                 name = f"{port}:{itf.number}"
-                pty = AtPort(name, modem) if modem is not None and itf.role in ("at", "ppp") else PtyPort(name)
+                pty = AtPort(name, modem, interfere) if modem is not None and itf.role in ("at", "ppp") \
+                    else PtyPort(name)
                 binding.ports.append(pty)
                 entry["tty"] = pty.path
             elif creates == "net":

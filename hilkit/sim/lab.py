@@ -20,14 +20,16 @@ from .backend import SimUsbBackend
 from .bus import SimUsbBus
 from .dongle import VirtualDongle
 from .kernel import SimKernel
+from .faults import FaultInjector
 from .mmcli import MMState
 from .pins import RelayPin
 from .scheduler import Scheduler
 
 
 class VirtualLab(LabBackend):
-    def __init__(self, rig: Rig) -> None:
+    def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         super().__init__(rig)
+        self.faults = faults or FaultInjector.parse(list(rig.faults), rig.fault_seed)
         for slot in rig.slots:
             if slot.power.driver != "gpio":
                 raise RigError(rig.path, slot.line, f"slots[{slot.name}].power.driver",
@@ -45,7 +47,7 @@ class VirtualLab(LabBackend):
         self.modem_manager = MMState(Path(self._state_dir) / "modemmanager.json")
         self.dongles: dict[str, VirtualDongle] = {
             slot.name: VirtualDongle(slot.profile, slot.port, self.scheduler, self.kernel,
-                                     self._notify, next_address, self.modem_manager)
+                                     self._notify, next_address, self.modem_manager, self.faults)
             for slot in rig.slots
         }
         self._by_port = {d.port: d for d in self.dongles.values()}
@@ -54,7 +56,8 @@ class VirtualLab(LabBackend):
         for slot in rig.slots:
             dongle = self.dongles[slot.name]
             self.pins[slot.name] = self.pin_factory.pin(
-                slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power)
+                slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power,
+                stuck=lambda port=slot.port: self.faults.fires("relay_stuck", port))
         self.usb_backend = SimUsbBackend(self.dongles.values())
         self.bus = SimUsbBus(self.usb_backend, self._kernel_view)
         self.state_at_close: dict[str, bool] | None = None

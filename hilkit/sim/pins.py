@@ -14,9 +14,11 @@ class RelayPin(MockPin):
     """
 
     def __init__(self, factory, info, active_high: bool = True,
-                 on_power: Callable[[bool], None] | None = None) -> None:
+                 on_power: Callable[[bool], None] | None = None,
+                 stuck: Callable[[], bool] | None = None) -> None:
         self.active_high = active_high
         self.on_power = on_power
+        self.stuck = stuck  # fault injection: asked before the relay closes; True = it does not
         super().__init__(factory, info)
 
     @property
@@ -28,6 +30,9 @@ class RelayPin(MockPin):
             self.on_power(self.energized)
 
     def _change_state(self, value):
+        closing = self._function == "output" and bool(value) == self.active_high
+        if closing and self.stuck is not None and self.stuck():
+            return False  # the driver transistor or coil failed: the pin reads back unchanged
         changed = super()._change_state(value)
         self._update()
         return changed

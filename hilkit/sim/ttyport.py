@@ -79,16 +79,26 @@ class AtPort(PtyPort):
     Several AT ports of one dongle share one model, as they share one firmware.
     """
 
-    def __init__(self, name: str, model: ModemModel) -> None:
+    def __init__(self, name: str, model: ModemModel,
+                 interfere: Callable[[str], str | None] | None = None) -> None:
         super().__init__(name)
         self.model = model
+        self.interfere = interfere  # fault injection: "garbage", "truncate", "vanish" or None
         self.on_line = self._answer
 
     def _answer(self, line: str) -> None:
+        fault = self.interfere(line) if self.interfere is not None else None
+        if fault in ("garbage", "vanish"):
+            if fault == "garbage":
+                self.write(b"\r\n\x8f\xff#&\x00@@\r\n+C\xe9G: ?\r\n")
+            return
         out = b""
         if self.model.echo:
             out += line.encode("latin-1") + b"\r"
-        for reply in self.model.line(line):
+        replies = self.model.line(line)
+        if fault == "truncate" and replies:
+            replies = replies[:-1]  # the final result code never comes
+        for reply in replies:
             out += b"\r\n" + reply.encode("latin-1") + b"\r\n"
         if out:
             self.write(out)

@@ -89,11 +89,16 @@ def target_check(config: SwitchConfig, before: DeviceInfo) -> Check:
     return check
 
 
-def failure_kind(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo | None) -> str:
+def failure_kind(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo | None,
+                 transfers: list[TransferRecord] | None = None) -> str:
     """What a failed switch looks like, in the words of the report's failure categories."""
     if seen is None:
         return "no re-enumeration (the device left and did not come back)"
     if seen.id == before.id and [i.classes for i in seen.interfaces] == [i.classes for i in before.interfaces]:
+        errors = [t for t in transfers or [] if t.result.startswith("error") and "No such device" not in t.result]
+        if errors:
+            return f"transfer error ({errors[0].kind} {errors[0].direction} ep 0x{errors[0].endpoint:02x}: " \
+                   f"{errors[0].result[7:]}), no re-enumeration"
         return "no re-enumeration"
     vendor, products = config.get("TargetVendor"), config.target_products
     if vendor is not None and products and (seen.id.vendor != vendor or seen.id.product not in products):
@@ -142,7 +147,7 @@ class SwitchEngine:
             result.after = self.bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
         except WaitTimeout as exc:
             seen = self.bus.device_at(port)
-            kind = failure_kind(config, before, seen)
+            kind = failure_kind(config, before, seen, result.transfers)
             raise SwitchFailed(
                 f"{kind}: {result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
                 f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})",

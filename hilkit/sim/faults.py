@@ -1,0 +1,109 @@
+"""Faults the virtual lab can inject, declared per rig, per test or on the command line.
+
+Each fault has a probability (per opportunity), an optional count (how many times at most) and
+comes from one seeded random generator, so a soak with faults is reproducible. Every time a fault
+fires it is logged with the failure category the framework must classify it into: a soak checks
+that every injected fault ends up in its category.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+#: fault -> (what it does, the failure category it must be classified into)
+FAULTS: dict[str, tuple[str, str]] = {
+    "no_reenumeration": ("the switch is accepted but the device never comes back", "no re-enumeration"),
+    "wrong_id": ("the device comes back with an id outside its mode's ids", "wrong id"),
+    "wrong_classes": ("the device comes back with the right id but other interface classes", "wrong interface class"),
+    "slow_enumeration": ("the device enumerates after its enumeration budget", "enumeration timeout"),
+    "stall": ("the switch transfer stalls (pipe error) and nothing switches", "transfer error"),
+    "vanish_during_transfer": ("the device drops off the bus when the switch transfer arrives", "no re-enumeration"),
+    "vanish_during_at": ("the device drops off the bus while an AT command is in flight", "port vanished"),
+    "at_garbage": ("the AT port answers garbage instead of result codes", "AT timeout"),
+    "at_truncated": ("AT answers are cut off before their final result code", "AT timeout"),
+    "tty_vanish": ("the serial port disappears right after enumeration", "port vanished"),
+    "relay_stuck": ("the relay does not follow its pin: the power state read back differs", "power fault"),
+    "sim_absent": ("no SIM in the dongle", "SIM error"),
+    "registration_denied": ("the network denies registration", "not registered"),
+}
+
+
+@dataclass
+class FaultSpec:
+    name: str
+    probability: float = 1.0
+    count: int | None = None   # at most this many times (None: unlimited)
+
+    def __post_init__(self) -> None:
+        if self.name not in FAULTS:
+            raise ValueError(f"unknown fault {self.name!r} (expected one of: {', '.join(FAULTS)})")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"fault {self.name}: probability {self.probability} (expected 0..1)")
+
+
+@dataclass
+class Fired:
+    time: float
+    fault: str
+    where: str          # slot port
+    category: str
+
+
+@dataclass
+class FaultInjector:
+    specs: dict[str, FaultSpec] = field(default_factory=dict)
+    seed: int = 0
+    log: list[Fired] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._left = {name: spec.count for name, spec in self.specs.items()}
+
+    @classmethod
+    def parse(cls, texts: list[str], seed: int = 0) -> "FaultInjector":
+        """``name``, ``name:probability`` or ``name:probability:count`` (the CLI and rig form)."""
+        specs = {}
+        for text in texts:
+            parts = text.split(":")
+            try:
+                spec = FaultSpec(parts[0], float(parts[1]) if len(parts) > 1 else 1.0,
+                                 int(parts[2]) if len(parts) > 2 else None)
+            except ValueError as exc:
+                raise ValueError(f"fault {text!r}: {exc}") from None
+            specs[spec.name] = spec
+        return cls(specs, seed)
+
+    def add(self, spec: FaultSpec) -> None:
+        with self._lock:
+            self.specs[spec.name] = spec
+            self._left[spec.name] = spec.count
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self.seed = seed
+            self._random = random.Random(seed)
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            self.specs.pop(name, None)
+            self._left.pop(name, None)
+
+    def fires(self, name: str, where: str) -> bool:
+        """Does fault ``name`` happen at this opportunity? Logged when it does."""
+        with self._lock:
+            spec = self.specs.get(name)
+            if spec is None or self._left.get(name) == 0:
+                return False
+            if self._random.random() >= spec.probability:
+                return False
+            if self._left.get(name) is not None:
+                self._left[name] -= 1
+            self.log.append(Fired(time.monotonic(), name, where, FAULTS[name][1]))
+            return True
+
+    def fired_since(self, index: int, where: str | None = None) -> list[Fired]:
+        with self._lock:
+            return [f for f in self.log[index:] if where is None or f.where == where]
