@@ -29,7 +29,7 @@ CATEGORIES: list[dict[str, Any]] = [{"name": name, "messageRegex": regex, "match
     ("wrong interface class", r"(?s).*(wrong interface class|interface \d+( alt \d+)? is [0-9a-f]{2}/).*"),
     ("switch refused", r"(?s).*(SwitchRefused|can't use storage command|no switch needed|special mode set|"
                        r"endpoint not given or found).*"),
-    ("port vanished", r"(?s).*port vanished.*"),
+    ("port vanished", r"(?s).*(port vanished|no modem (on|for|with) ).*"),
     ("AT timeout", r"(?s).*a final result code for.*"),
     ("SIM error", r"(?s).*(SIM asks for its PIN|no SIM|SIM (error|puk|absent)|\+CME ERROR: 1[0-5]\b).*"),
     ("not registered", r"(?s).*(registration (denied|searching|not registered|unknown)|last state: |"

@@ -34,9 +34,16 @@ class Secrets:
 def load_secrets(path: str | Path) -> dict[str, str]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise RigError(str(path), None, "secrets", f"cannot read the secrets file: {exc.strerror}") from None
+    except ValueError:  # a NUL in the path (secrets: "a\0b" in a rig file)
+        raise RigError(str(path), None, "secrets", "cannot read the secrets file: the path has a NUL character") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # its message would quote the bytes: say where, not what
+        raise RigError(str(path), data.count(b"\n", 0, exc.start) + 1, "",
+                       "not UTF-8 text (the line is not shown)") from None
     values: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()

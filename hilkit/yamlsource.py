@@ -47,8 +47,8 @@ def dotted(where: PathKey) -> str:
     """``("modes", "storage", "interfaces", 0, "class")`` -> ``modes.storage.interfaces[0].class``."""
     out = ""
     for part in where:
-        if isinstance(part, int):
-            out += f"[{part}]"
+        if isinstance(part, int) or (isinstance(part, str) and not part.isprintable()):
+            out += f"[{part!r}]" if isinstance(part, str) else f"[{part}]"  # a key "a\nb" stays on one line
         else:
             out += f".{part}" if out else str(part)
     return out

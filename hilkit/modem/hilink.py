@@ -222,7 +222,8 @@ def attach_from_answers(status: dict[str, str], plmn: dict[str, str] | None = No
     result.signal_dbm = rssi if rssi is not None else parse_dbm(signal.get("rsrp"))
     icon, top = _int(status.get("SignalIcon")), _int(status.get("maxsignal")) or 5
     if icon is not None and top > 0:
-        result.signal_percent = max(0, min(100, round(icon * 100 / top)))
+        icon = max(0, min(icon, top))  # a 400-digit SignalIcon would overflow the division
+        result.signal_percent = round(icon * 100 / top)
     else:
         strength = _int(status.get("SignalStrength"))
         result.signal_percent = strength if strength is not None and 0 <= strength <= 100 else None

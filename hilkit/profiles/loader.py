@@ -110,10 +110,12 @@ def _mode(doc: Located, name: str, raw: dict[str, Any]) -> ModeSpec:
 def _config(doc: Located, where: tuple[Any, ...], raw: dict[str, Any]) -> SwitchConfig:
     for key, value in raw.items():
         try:
-            SwitchConfig.from_mapping({key: value})
+            number = SwitchConfig.from_mapping({key: value}).get(key)
         except ValueError:  # e.g. WaitBefore: "ff", a hex string for a key usb_modeswitch reads in decimal
             raise _fail(doc, where + (key,), f"{value!r} is not a number (expected decimal, or hex "
                         "written with 0x)" if key not in HEX_KEYS else f"{value!r} is not a number") from None
+        if isinstance(number, int) and number > 0xFFFFFFFF:  # the schema's hex strings stop at 8 digits too
+            raise _fail(doc, where + (key,), f"0x{number:x}"[:40] + " is out of range (expected at most 0xffffffff)")
     config = SwitchConfig.from_mapping(raw)
     for key in ("MessageContent", "MessageContent2", "MessageContent3"):
         message = config.get(key)

@@ -18,7 +18,12 @@ class SimUsbBus(UsbBus):
 
     def _find(self, port: str | None = None) -> list[usb.core.Device]:
         match = (lambda d: port_path(d) == port) if port else None
-        return list(usb.core.find(find_all=True, backend=self.backend, custom_match=match))
+        for _ in range(3):
+            try:
+                return list(usb.core.find(find_all=True, backend=self.backend, custom_match=match))
+            except usb.core.USBError:
+                continue  # a device left while the list was read: read it again
+        return []
 
     def devices(self) -> list[DeviceInfo]:
         out = []

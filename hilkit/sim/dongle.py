@@ -123,12 +123,14 @@ class VirtualDongle:
             attach = self.profile.attach
             if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
                 self.hilink = VirtualHiLinkStick(spec)
-            if self.binding.ports and self.faults.fires("tty_vanish", self.port):
+            tty_gone = bool(self.binding.ports) and self.faults.fires("tty_vanish", self.port)
+            if tty_gone:
                 for pty in self.binding.ports:
                     self._scheduler.after(0, pty.close)
-            if self._modem_manager is not None and self.modem is not None:
-                self._register_with_modem_manager(mode)
+            register = self._modem_manager is not None and self.modem is not None and not tty_gone
             ident = mode.enumerates_as
+        if register:  # outside the lock: ModemManager's state file has a lock of its own
+            self._register_with_modem_manager(mode)
         self._notify("add", self.port, f"{ident} ({mode.name})")
 
     def _unplug(self) -> None:

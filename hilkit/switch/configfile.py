@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import ProfileError
-from .config import FLAG_KEYS, MESSAGE_KEYS, NUMERIC_KEYS, SwitchConfig
+from .config import FLAG_KEYS, HEX_KEYS, MESSAGE_KEYS, NUMERIC_KEYS, SwitchConfig
 
 KNOWN_KEYS = NUMERIC_KEYS | FLAG_KEYS | set(MESSAGE_KEYS) | {"TargetProductList"}
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$")
@@ -61,3 +61,8 @@ def _check_value(path: str, number: int, key: str, value: str) -> None:
             raise ProfileError(path, number, key, f"{value[:40]!r} is not a list of 4-digit hex product ids")
     elif not re.fullmatch(r"(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]+)", value):
         raise ProfileError(path, number, key, f"{value[:40]!r} is not a number")
+    elif not re.fullmatch(r"(?:0[xX])?[0-9a-fA-F]{1,8}", value):  # as the profile schema: 32 bits at most
+        raise ProfileError(path, number, key, f"{value[:40]!r} is out of range (expected at most 8 hex digits)")
+    elif key not in HEX_KEYS and not re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", value):
+        # usb_modeswitch reads delays, counts and flags in decimal (12d1 would not parse)
+        raise ProfileError(path, number, key, f"{value[:40]!r} is not a decimal number (hex needs 0x)")

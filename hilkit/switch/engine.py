@@ -188,7 +188,13 @@ class _Session:
             for op in operations:
                 if self.dev is None:
                     raise _Gone
-                self.step(op)
+                try:
+                    self.step(op)
+                except usb.core.USBError as exc:
+                    if _gone(exc):
+                        raise _Gone from None
+                    raise SwitchFailed(f"transfer error: {type(op).__name__} on port {self.port}: {exc}",
+                                       result=self.result) from None
         except _Gone:
             self.result.notes.append("device is gone, skipped the remaining commands")
 
