@@ -37,14 +37,21 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return strict(schema)
 
 
-def _integral_floats(value: Any) -> bool:
-    """Whether ``value`` holds a float such as 1.0, which fastjsonschema takes for an integer."""
+def _float_for_integer(schema: Any, value: Any) -> bool:
+    """Whether ``value`` (valid for fastjsonschema) holds a float such as 1.0 where ``schema``
+    wants an integer. Cheaper than running jsonschema on every file with ``delay: 0.0``; a schema
+    keyword it does not follow counts as yes, so jsonschema decides."""
+    if not isinstance(schema, dict) or any(k in schema for k in ("$ref", "oneOf", "allOf", "not", "if",
+                                                                  "patternProperties", "prefixItems")):
+        return True
     if isinstance(value, float):
-        return value.is_integer()
+        options = schema.get("anyOf", [schema])
+        return value.is_integer() and not any(o.get("type") in ("number", None) for o in options)
     if isinstance(value, dict):
-        return any(_integral_floats(v) for v in value.values())
+        properties, extra = schema.get("properties", {}), schema.get("additionalProperties", {})
+        return any(_float_for_integer(properties.get(k, extra), v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_integral_floats(v) for v in value)
+        return any(_float_for_integer(schema.get("items", {}), v) for v in value)
     return False
 
 
@@ -63,7 +70,7 @@ def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
         raise error(doc.path, doc.line_of(()), "", f"expected a mapping of keys at the top level, got {got}")
     try:
         _fast(schema_name)(doc.data)
-        if not _integral_floats(doc.data):
+        if not _float_for_integer(load_schema(schema_name), doc.data):
             return
     except fastjsonschema.JsonSchemaException:
         pass

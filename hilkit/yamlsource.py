@@ -151,13 +151,19 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, lines: dict
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, where: PathKey, path: str,
                error: type[SourceError]) -> Any:
     """PyYAML's safe constructor for one node. Some values it resolves but cannot build (a date
-    2001-13-45, ``!!int abc``, an integer of more than 4300 digits) raise plain Python errors."""
+    2001-13-45, ``!!int abc``, an integer of more than 4300 digits) raise plain Python errors, and
+    a hex integer that long builds but cannot be printed."""
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+        if isinstance(value, int):
+            str(value)  # 0x followed by 4000 digits reads, but Python refuses to print it (in any message)
+        return value
     except yaml.YAMLError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         shown = node.value if isinstance(node.value, str) else ""
         shown = repr(shown) if len(shown) <= 40 else repr(shown[:37]) + "..."
-        raise error(path, node.start_mark.line + 1, dotted(where),
-                    f"cannot read {shown} as {node.tag.rsplit(':', 1)[-1]}") from None
+        problem = f"cannot read {shown} as {node.tag.rsplit(':', 1)[-1]}"
+        if isinstance(exc, ValueError) and "digits" in str(exc):
+            problem = f"{shown} has too many digits (Python reads at most 4300)"
+        raise error(path, node.start_mark.line + 1, dotted(where), problem) from None
