@@ -34,6 +34,9 @@ class Secrets:
 def load_secrets(path: str | Path) -> dict[str, str]:
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():
+            # /dev/zero or a FIFO would never end: a secrets file is a regular file
+            raise RigError(str(path), None, "secrets", "not a regular file (expected a NAME=value text file)")
         data = path.read_bytes()
     except OSError as exc:
         raise RigError(str(path), None, "secrets", f"cannot read the secrets file: {exc.strerror}") from None

@@ -263,3 +263,18 @@ def test_rig_check_accepts_the_tmp_copy(tmp_path, capsys):
     assert main(["rig", "check", str(path)]) == 0
     out, err = capsys.readouterr()
     assert err == "" and out.startswith(f"{path}: rig virtual [virtual], ")
+
+
+def test_profile_name_may_not_leave_the_profiles_directory(tmp_path):
+    path, text = break_rig(tmp_path, "profile: huawei/e3531", "profile: ../lab/virtual")
+    with pytest.raises(RigError) as info:
+        load_rig(path, profiles_root=PROFILES)
+    assert str(info.value) == (f"{path}:{line_number(text, '../lab/virtual')}: slots[2].profile: "
+                               "'../lab/virtual' leaves the profiles directory (expected a name such as huawei/e3131)")
+
+
+def test_secrets_file_that_never_ends_is_refused(tmp_path):
+    from hilkit.secrets import load_secrets
+
+    with pytest.raises(RigError, match="not a regular file"):
+        load_secrets("/dev/zero")

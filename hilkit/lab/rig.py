@@ -105,6 +105,9 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
             if hub_port in pins:
                 raise fail(("power", "port"), f"hub {power.hub} port {power.port} already powers slot {pins[hub_port]!r}")
             pins[hub_port] = raw["name"]
+        if any(part in (".", "..") for part in raw["profile"].split("/")):
+            raise fail(("profile",), f"{raw['profile']!r} leaves the profiles directory "
+                                     "(expected a name such as huawei/e3131)")
         try:
             profile = library.get(raw["profile"])
         except ProfileError as exc:
