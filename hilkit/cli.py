@@ -164,13 +164,9 @@ def cmd_soak(args: argparse.Namespace) -> int:
         print(f"hilkit soak: interrupted; resume with the same command (state in {args.out})", file=sys.stderr)
         return 130
     finally:
-        at_rest = None
-        if hasattr(lab, "relays_energized"):
-            lab.close()
-            at_rest = not any((lab.state_at_close or {}).values())
-        else:
-            lab.close()
-    summary.relays_at_rest = at_rest
+        lab.close()
+    state = getattr(lab, "state_at_close", None)  # the virtual lab reports its relays at close
+    summary.relays_at_rest = None if state is None else not any(state.values())
     text = "\n".join(summary.lines())
     print(text)
     (Path(args.out) / "summary.txt").write_text(text + "\n", encoding="utf-8")

@@ -150,7 +150,8 @@ class Dongle:
         """Bring the dongle onto the network (switching to its working mode first if needed)."""
         spec = self.profile.attach
         final = self.profile.final_mode
-        if spec is not None and self.mode() is not None and self.mode() != final:
+        current = self.mode()
+        if spec is not None and current is not None and current != final:
             self.switch_to(final.name)
         with step(f"attach over {spec.method if spec else '?'}"):
             result = self.attach_checker().run(timeout or self.budget("attach"))

@@ -45,7 +45,6 @@ MEASUREMENTS = pytest.StashKey["Path | None"]()
 RIG = pytest.StashKey["Rig | None"]()
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
-_ITEMS: dict[str, list[pytest.Item]] = {}
 _CURRENT: dict[str, str] = {}
 
 
@@ -160,19 +159,18 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
             append_jsonl(path, [{**context, **r} for r in records])
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = (yield).get_result()
     if report.failed:
-        items = [i for i in _ITEMS.get(report.nodeid, [])]
-        for item in items:
-            item.stash[OUTCOME] = "failed" if report.when == "call" else "error"
+        item.stash[OUTCOME] = "failed" if report.when == "call" else "error"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Remember items by id; give every test on a slot a hard ceiling from its profile's budgets
-    (pytest-timeout), so a hang becomes a classified failure and teardown still runs."""
+    """Give every test on a slot a hard ceiling from its profile's budgets (pytest-timeout), so a
+    hang becomes a classified failure and teardown still runs."""
     scale = config.getoption("hilkit_budget_scale")
     for item in items:
-        _ITEMS.setdefault(item.nodeid, []).append(item)
         slot = getattr(getattr(item, "callspec", None), "params", {}).get("slot")
         if slot is not None and item.get_closest_marker("timeout") is None:
             budgets = slot.profile.budgets

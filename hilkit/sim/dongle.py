@@ -116,22 +116,27 @@ class VirtualDongle:
             self.detached.clear()
             self._csw.clear()
             self._stalled.clear()
-            has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
-            spec = self._virtual_spec(mode)
-            self.modem = ModemModel(spec, self._broadcast, self._scheduler.after) if has_at else None
-            self.binding = self._kernel.bind(self.port, mode, self.modem, interfere=self._at_fault)
-            attach = self.profile.attach
-            if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
-                self.hilink = VirtualHiLinkStick(spec)
-            tty_gone = bool(self.binding.ports) and self.faults.fires("tty_vanish", self.port)
-            if tty_gone:
-                for pty in self.binding.ports:
-                    self._scheduler.after(0, pty.close)
-            register = self._modem_manager is not None and self.modem is not None and not tty_gone
+            register = self._bring_up(mode)
             ident = mode.enumerates_as
         if register:  # outside the lock: ModemManager's state file has a lock of its own
             self._register_with_modem_manager(mode)
         self._notify("add", self.port, f"{ident} ({mode.name})")
+
+    def _bring_up(self, mode: ModeSpec) -> bool:
+        """Under the lock: the firmware's functions for ``mode`` (AT model, HiLink server) and the
+        kernel's drivers, faults applied. True when ModemManager should pick the modem up."""
+        has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
+        spec = self._virtual_spec(mode)
+        self.modem = ModemModel(spec, self._broadcast, self._scheduler.after) if has_at else None
+        self.binding = self._kernel.bind(self.port, mode, self.modem, interfere=self._at_fault)
+        attach = self.profile.attach
+        if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
+            self.hilink = VirtualHiLinkStick(spec)
+        tty_gone = bool(self.binding.ports) and self.faults.fires("tty_vanish", self.port)
+        if tty_gone:
+            for pty in self.binding.ports:
+                self._scheduler.after(0, pty.close)
+        return self._modem_manager is not None and self.modem is not None and not tty_gone
 
     def _unplug(self) -> None:
         with self._lock:
@@ -371,13 +376,17 @@ class VirtualDongle:
         """The kernel drops the old configuration's interfaces and binds the new ones."""
         if mode is self.mode:
             return
-        old = self.binding
-        self._kernel.unbind(old)
+        self._kernel.unbind(self.binding)
+        if self.hilink is not None:
+            self.hilink.close()
+            self.hilink = None
         self.mode = mode
         self.detached.clear()
-        has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
-        self.modem = ModemModel(self.profile.virtual, self._broadcast, self._scheduler.after) if has_at else None
-        self.binding = self._kernel.bind(self.port, mode, self.modem)
+        register = self._bring_up(mode)
+        if self._modem_manager is not None:  # on the scheduler: its state file has a lock of its own
+            self._scheduler.after(0, lambda: self._modem_manager.remove_modem(self.port))
+            if register:
+                self._scheduler.after(0, lambda: self._register_with_modem_manager(mode))
         self._scheduler.after(0, lambda: self._notify("change", self.port,
                                                       f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"))
 

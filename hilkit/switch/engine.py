@@ -163,7 +163,9 @@ class _Session:
                  config: SwitchConfig, result: SwitchResult) -> None:
         self.engine, self.port, self.before, self.config, self.result = engine, port, before, config, result
         self.interface = interface.number if interface else 0
-        self.out_ep, self.in_ep = _endpoints(interface, config)
+        out_ep, in_ep = validate.bulk_endpoints(interface, config)
+        # validation refused bulk methods without endpoints; the defaults only fill unused slots
+        self.out_ep, self.in_ep = out_ep or 0x01, in_ep or 0x81
         self.nothing_to_do = False
         self.dev = engine.bus.open(port)
         if self.dev is None:
@@ -352,16 +354,6 @@ class _Session:
         self.engine.bus.wait_until(self.port, lambda i: [] if i is not None and i.address != address
                                    else ["not back yet"], timeout, "the device to come back")
         self.dev = self.engine.bus.open(self.port)
-
-
-def _endpoints(interface: InterfaceInfo | None, config: SwitchConfig) -> tuple[int, int]:
-    """MessageEndpoint/ResponseEndpoint if set, else the interface's first bulk OUT and bulk IN."""
-    eps = interface.endpoints if interface else ()
-    out_ep = config.get("MessageEndpoint") or next(
-        (e.address for e in eps if e.type == "bulk" and not e.address & 0x80), 0x01)
-    in_ep = config.get("ResponseEndpoint") or next(
-        (e.address for e in eps if e.type == "bulk" and e.address & 0x80), 0x81)
-    return out_ep, in_ep
 
 
 def _detach(dev: usb.core.Device, number: int) -> None:

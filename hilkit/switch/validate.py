@@ -26,6 +26,17 @@ def effective_class(device: DeviceInfo, interface: InterfaceInfo) -> int:
     return cls
 
 
+def bulk_endpoints(interface: InterfaceInfo | None, config: SwitchConfig) -> tuple[int | None, int | None]:
+    """(message, response) endpoints: MessageEndpoint/ResponseEndpoint if set, else the interface's
+    first bulk OUT and first bulk IN (an interrupt endpoint before them does not count)."""
+    eps = interface.endpoints if interface else ()
+    out_ep = config.get("MessageEndpoint") or next(
+        (e.address for e in eps if e.type == "bulk" and not e.address & 0x80), None)
+    in_ep = config.get("ResponseEndpoint") or next(
+        (e.address for e in eps if e.type == "bulk" and e.address & 0x80), None)
+    return out_ep, in_ep
+
+
 def matches_target(config: SwitchConfig, device: DeviceInfo) -> bool:
     """Does ``device`` show the target ids (TargetVendor + TargetProduct/List) and TargetClass
     (class of the first interface), as far as the config gives them?"""
@@ -90,11 +101,7 @@ def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> Interfac
                          f"{device.id} shows {interface.classes} on interface {interface.number}, not a "
                          f"storage (CD-ROM) interface: if it is already a modem, it needs no switch")
     if needs_bulk_endpoints(config):
-        eps = interface.endpoints
-        out_ep = config.get("MessageEndpoint") or next(
-            (e.address for e in eps if e.type == "bulk" and not e.address & 0x80), None)
-        in_ep = config.get("ResponseEndpoint") or next(
-            (e.address for e in eps if e.type == "bulk" and e.address & 0x80), None)
+        out_ep, in_ep = bulk_endpoints(interface, config)
         if out_ep is None or in_ep is None:
             missing = "message (bulk OUT)" if out_ep is None else "response (bulk IN)"
             raise refuse(f"{missing} endpoint not given or found on interface {interface.number}",
