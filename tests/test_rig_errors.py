@@ -86,10 +86,10 @@ CASES = [
          line="- name: E3372", field="slots[1].name", says=("'E3372'", "wrong form")),
     case("unknown-backend",
          "backend: virtual\n", "backend: real\n",
-         line="backend:", field="backend", says=("'real' is not allowed", "virtual, linux")),
-    case("backend-linux-unavailable",
-         "backend: virtual\n", "backend: linux\n",
-         line="backend:", field="backend", says=("Linux", "not available", "expected: virtual")),
+         line="backend:", field="backend", says=("'real' is not allowed", "virtual, umockdev, linux")),
+    case("faults-on-a-real-rig",
+         "backend: virtual\n", "backend: linux\nfaults: [stall]\n",
+         line="faults:", field="faults", says=("only be injected in the virtual lab",)),
     case("unknown-pin-factory",
          "pin_factory: mock\n", "pin_factory: gpiod\n",
          line="pin_factory:", field="pin_factory", says=("'gpiod' is not allowed", "lgpio")),
@@ -220,7 +220,7 @@ CLI_BREAKS = [
     pytest.param('"1-1.3"', '"1.1-3"', id="malformed-port-path"),
     pytest.param("pin: 27", "pin: 17", id="same-gpio-pin"),
     pytest.param("profile: huawei/e3372-hilink\n", "profile: huawei/e3372\n", id="unknown-profile"),
-    pytest.param("backend: virtual\n", "backend: linux\n", id="backend-linux"),
+    pytest.param("backend: virtual\n", "backend: linux\nfaults: [stall]\n", id="faults-on-linux"),
     pytest.param(E3372_PORT, '     port: "1-1.3"\n', id="yaml-syntax-error"),
 ]
 

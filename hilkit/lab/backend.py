@@ -48,4 +48,10 @@ def open_lab(rig: Rig) -> LabBackend:
     if rig.backend == "virtual":
         from ..sim.lab import VirtualLab
         return VirtualLab(rig)
+    if rig.backend == "umockdev":
+        from ..umock.lab import UmockdevLab
+        return UmockdevLab(rig)
+    if rig.backend == "linux":
+        from .linux import LinuxLab
+        return LinuxLab(rig)
     raise ValueError(f"no backend {rig.backend!r}")

@@ -116,18 +116,14 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
             raise
         slots.append(Slot(raw["name"], raw["port"], power, profile, doc.line_of(where)))
 
-    if data["backend"] == "linux":
-        raise RigError(doc.path, doc.line_of(("backend",)), "backend",
-                       "the Linux (real hardware) backend is not available in this version of hilkit "
-                       "(expected: virtual)")
     secrets = Secrets(load_secrets(rig_dir / data["secrets"]) if "secrets" in data else {})
     for index, text in enumerate(data.get("faults", [])):
         name = text.split(":")[0]
         if name not in FAULTS:
             raise RigError(doc.path, doc.line_of(("faults", index)), f"faults[{index}]",
                            f"unknown fault {name!r} (expected one of: {', '.join(FAULTS)})")
-    if data.get("faults") and data["backend"] != "virtual":
-        raise RigError(doc.path, doc.line_of(("faults",)), "faults", "faults can only be injected in the virtual lab")
+    if data.get("faults") and data["backend"] == "linux":
+        raise RigError(doc.path, doc.line_of(("faults",)), "faults", "faults can only be injected in the virtual lab (backend virtual or umockdev)")
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
                profiles_root=str(root), secrets=secrets, faults=tuple(data.get("faults", [])),

@@ -222,10 +222,19 @@ class AtClient:
         if self._closed:
             return
         self._closed = True
+        # Stop the reader before closing the port: closing a descriptor another thread is
+        # reading (or ioctl-ing) is a race on any tty driver.
+        try:
+            cancel = getattr(self.serial, "cancel_read", None)
+            if cancel is not None and self.serial.is_open:
+                cancel()
+        except (serial.SerialException, OSError):
+            pass
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout=2)
         try:
             self.serial.close()
         finally:
-            self._reader.join(timeout=2)
             self._note("closed")
 
     def __enter__(self) -> "AtClient":

@@ -29,6 +29,11 @@ class PtyPort:
         self._thread = threading.Thread(target=self._pump, name=f"pty-{name}", daemon=True)
         self._thread.start()
 
+    @property
+    def slave_fd(self) -> int:
+        """The model's own descriptor of the pty's slave end (the tty a host program opens)."""
+        return self._slave
+
     def write(self, data: bytes) -> None:
         with self._lock:
             if self._closed:

@@ -1,0 +1,48 @@
+"""The umockdev lab: the virtual lab's dongles (same model, same relays, same ModemManager and
+HiLink fakes) seen through the real Linux backend -- pyudev, libusb and /dev/ttyUSB* -- instead
+of the in-process pyusb backend. What it tests is the code a rig runs; what it fakes is the kernel.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import HilkitError
+from ..lab.rig import Rig
+from ..sim.faults import FaultInjector
+from ..sim.lab import VirtualLab
+from ..usb.linux import LinuxUsbBus
+from . import unavailable
+from .world import UmockdevWorld
+
+_TESTBED: Any = None
+
+
+def testbed() -> tuple[Any, Any]:
+    """The process's one testbed (a second one would leave libusb's hotplug bound to the first)."""
+    global _TESTBED
+    reason = unavailable()
+    if reason:
+        raise HilkitError(f"the umockdev lab cannot start: {reason}")
+    from gi.repository import UMockdev
+    if _TESTBED is None:
+        _TESTBED = UMockdev.Testbed.new()
+    return _TESTBED, UMockdev
+
+
+class UmockdevLab(VirtualLab):
+    def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
+        bed, umockdev = testbed()
+        super().__init__(rig, faults)
+        self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots])
+        self.bus.close()
+        self.bus = LinuxUsbBus()
+
+    def _notify(self, action: str, port: str, detail: str) -> None:
+        """A dongle changed: the kernel side follows, and its uevents wake the bus."""
+        dongle = self._by_port.get(port)
+        if dongle is not None:
+            self.world.event(dongle, action)
+
+    def close(self) -> None:
+        super().close()
+        self.world.close()
