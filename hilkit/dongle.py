@@ -17,6 +17,7 @@ from .profiles.model import ModeSpec
 from .report import attach_text, step
 from .switch.config import SwitchConfig
 from .switch.engine import SwitchEngine, SwitchResult
+from .switch.external import ExternalSwitchEngine
 from .usb.lsusb import format_lsusb
 from .usb.snapshot import DeviceInfo
 
@@ -29,7 +30,8 @@ class Dongle:
         self.lab = lab
         self.bus = lab.bus
         self.power = lab.power_switch(slot)
-        self.engine = SwitchEngine(lab.bus)
+        self.engine = ExternalSwitchEngine(lab.bus) if lab.rig.switch_engine == "usb_modeswitch" \
+            else SwitchEngine(lab.bus)
         self.modems: list[AtClient] = []
         self.enumeration_time: float | None = None
         self._since = time.monotonic()

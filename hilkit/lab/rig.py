@@ -57,6 +57,7 @@ class Rig:
     secrets: Secrets = field(default_factory=Secrets, compare=False, repr=False)
     faults: tuple[str, ...] = ()
     fault_seed: int = 0
+    switch_engine: str = "native"   # or "usb_modeswitch": the installed binary does the switches
 
     def slot(self, name: str) -> Slot:
         for slot in self.slots:
@@ -127,4 +128,4 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
                profiles_root=str(root), secrets=secrets, faults=tuple(data.get("faults", [])),
-               fault_seed=data.get("fault_seed", 0))
+               fault_seed=data.get("fault_seed", 0), switch_engine=data.get("switch_engine", "native"))

@@ -142,18 +142,26 @@ class SwitchEngine:
         if session.nothing_to_do:
             result.after, result.done_at = before, result.sent_at
             return result
-        wanted = expected or config.describe_targets()
-        try:
-            result.after = self.bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
-        except WaitTimeout as exc:
-            seen = self.bus.device_at(port)
-            kind = failure_kind(config, before, seen, result.transfers)
-            raise SwitchFailed(
-                f"{kind}: {result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
-                f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})",
-                result=result, seen=seen) from None
-        result.done_at = time.monotonic()
-        return result
+        return await_switched(self.bus, config, result, timeout, expect, expected)
+
+
+def await_switched(bus: UsbBus, config: SwitchConfig, result: SwitchResult, timeout: float,
+                   expect: Check | None = None, expected: str = "", reason: str = "") -> SwitchResult:
+    """After the last transfer: wait (on bus events) for the port to show the target, or raise
+    :class:`SwitchFailed` in the words of the report's categories. Shared by both engines."""
+    port, before = result.port, result.before
+    wanted = expected or config.describe_targets()
+    try:
+        result.after = bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
+    except WaitTimeout as exc:
+        seen = bus.device_at(port)
+        kind = failure_kind(config, before, seen, result.transfers)
+        raise SwitchFailed(
+            f"{kind}: {result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
+            f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})"
+            + (f"; {reason}" if reason else ""), result=result, seen=seen) from None
+    result.done_at = time.monotonic()
+    return result
 
 
 class _Session:

@@ -12,9 +12,10 @@ from ..sim.faults import FaultInjector
 from ..sim.lab import VirtualLab
 from ..usb.linux import LinuxUsbBus
 from . import unavailable
-from .world import UmockdevWorld
+from .world import UmockdevWorld, next_address
 
 _TESTBED: Any = None
+_BUS: LinuxUsbBus | None = None
 
 
 def testbed() -> tuple[Any, Any]:
@@ -29,13 +30,23 @@ def testbed() -> tuple[Any, Any]:
     return _TESTBED, UMockdev
 
 
+def shared_bus() -> LinuxUsbBus:
+    """One Linux bus per testbed: labs come and go within a process, the uevent monitor stays."""
+    global _BUS
+    if _BUS is None:
+        _BUS = LinuxUsbBus()
+    return _BUS
+
+
 class UmockdevLab(VirtualLab):
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         bed, umockdev = testbed()
         super().__init__(rig, faults)
         self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots])
+        for dongle in self.dongles.values():  # addresses are the testbed's, not this lab's
+            dongle._next_address = lambda bus=dongle.bus_number: next_address(bus)
         self.bus.close()
-        self.bus = LinuxUsbBus()
+        self.bus = shared_bus()
 
     def _notify(self, action: str, port: str, detail: str) -> None:
         """A dongle changed: the kernel side follows, and its uevents wake the bus."""
@@ -44,5 +55,18 @@ class UmockdevLab(VirtualLab):
             self.world.event(dongle, action)
 
     def close(self) -> None:
-        super().close()
-        self.world.close()
+        bus = self.bus
+        self.bus = _Unclosable(bus)  # the shared bus outlives this lab
+        try:
+            super().close()
+        finally:
+            self.bus = bus
+            self.world.close()
+
+
+class _Unclosable:
+    def __init__(self, bus: LinuxUsbBus) -> None:
+        self._bus = bus
+
+    def close(self) -> None:
+        pass

@@ -1,8 +1,8 @@
 """usbdevfs ioctls (what libusb sends to /dev/bus/usb/BBB/DDD) answered by the virtual dongle model.
 
-libusb submits each transfer as a URB (SUBMITURB), polls, and reaps it (REAPURBNDELAY); a URB the
-device does not answer (an IN with nothing to send) stays pending until libusb's timeout discards
-it (DISCARDURB), as in the kernel. The model calls are the ones the in-process pyusb backend makes,
+libusb submits each transfer as a URB (SUBMITURB), polls, and reaps it (REAPURBNDELAY). An IN the
+model has nothing for completes at once as timed out (see ``_submit``); DISCARDURB is still
+answered for URBs a host cancels. The model calls are the ones the in-process pyusb backend makes,
 so a dongle behaves the same under both transports.
 
 Handlers run on umockdev's worker thread: they never block.
@@ -48,7 +48,7 @@ CAPS = 0x02 | 0x04                 # BULK_CONTINUATION | NO_PACKET_SIZE_LIM: one
 class _Urb:
     data: Any        # UMockdev.IoctlData of the struct
     buffer: Any      # UMockdev.IoctlData of its buffer
-    address: int     # the client's pointer, as DISCARDURB names it
+    address: int     # where the URB lives in the client, as DISCARDURB names it
 
     def finish(self, status: int, actual: int) -> None:
         self.data.update(4, struct.pack("<i", status))
@@ -171,10 +171,10 @@ class UsbfsHandler:
 
     # -- transfers -----------------------------------------------------------------------
     def _submit(self, data: Any) -> int:
-        kind, endpoint, _status, _flags, address, length, _actual = struct.unpack_from(
+        kind, endpoint, _status, _flags, _buffer, length, _actual = struct.unpack_from(
             URB_FORMAT, bytes(data.retrieve()), 0)
         buffer = data.resolve(16, length)
-        urb = _Urb(data, buffer, address)
+        urb = _Urb(data, buffer, data.client_addr)
         payload = bytes(buffer.retrieve()) if length else b""
         dongle, generation = self.handle.dongle, self.handle.generation
         try:
@@ -198,7 +198,11 @@ class UsbfsHandler:
             else:
                 return -errno.EINVAL
         except usb.core.USBTimeoutError:
-            self._pending.append(urb)  # nothing to send yet: the host's timeout discards it
+            # Nothing to send, ever (the model answers at once or not at all): rather than make
+            # the host sit out its timeout, fail the URB with -ETIMEDOUT, which libusb reports
+            # as the same timeout. 144 unanswered reads of MobileActionMode take ms, not minutes.
+            urb.finish(-errno.ETIMEDOUT, 0)
+            self._done.append(urb)
             return 0
         except usb.core.USBError as exc:
             if exc.errno == errno.ENODEV:

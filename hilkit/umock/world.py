@@ -28,6 +28,25 @@ from .usbfs import UsbfsHandler
 PCI = "/devices/pci0000:00/0000:00:14.0"
 _TTY_PREFIX = {"option": "ttyUSB", "qcserial": "ttyUSB", "cdc_acm": "ttyACM"}
 _TTY_MAJOR = {"ttyUSB": 188, "ttyACM": 166}
+#: one testbed per process, changed by every lab's dongles: one lock for all of them
+_TESTBED_LOCK = threading.RLock()
+#: ttyUSB/ttyACM names in use in the testbed (the kernel numbers across all devices)
+_TTYS_IN_USE: set[str] = set()
+#: (bus, address) of every device node in the testbed, and the last address handed out per bus
+_ADDRESSES_IN_USE: set[tuple[int, int]] = set()
+_LAST_ADDRESS: dict[int, int] = {}
+
+
+def next_address(bus: int) -> int:
+    """The kernel's way: the next free address on the bus after the last one given, wrapping at 127."""
+    with _TESTBED_LOCK:
+        address = _LAST_ADDRESS.get(bus, 2)
+        for _ in range(126):
+            address = address % 127 + 1
+            if address > 2 and (bus, address) not in _ADDRESSES_IN_USE:
+                _LAST_ADDRESS[bus] = address
+                return address
+        raise RuntimeError(f"no free USB address on bus {bus}")
 
 
 @dataclass
@@ -38,7 +57,8 @@ class _Plugged:
     node: str
     usbfs: UsbfsHandler
     children: list[Record] = field(default_factory=list)
-    tty_nodes: list[tuple[str, Any]] = field(default_factory=list)   # (/dev/ttyUSBn, passthrough handler)
+    tty_nodes: list[tuple[str, Any]] = field(default_factory=list)   # (/dev/ttyUSBn, ioctl handler)
+    address: tuple[int, int] = (0, 0)
 
 
 #: legacy tty ioctls (no size in the request number): request -> bytes the argument points to;
@@ -92,13 +112,14 @@ class UmockdevWorld:
         self.umockdev = umockdev
         self.backend = backend
         self.root = testbed.get_root_dir()
-        self._lock = threading.RLock()
+        self._lock = _TESTBED_LOCK
         self._plugged: dict[str, _Plugged] = {}
-        self._ttys_in_use: set[str] = set()
+        self._ttys_in_use = _TTYS_IN_USE
         self.uevents: list[tuple[str, str]] = []   # (action, sysfs path), for tests
         self._hubs: dict[str, str] = {}
-        for port in ports:
-            self._hub_path(port)
+        with self._lock:
+            for port in ports:
+                self._hub_path(port)
 
     # -- topology --------------------------------------------------------------------------
     def _hub_path(self, port: str) -> str:
@@ -118,7 +139,9 @@ class UmockdevWorld:
 
     def _add_hub(self, parent: str, name: str, bus: int, address: int, root: bool) -> None:
         record = hub_record(parent, name, bus, address, root)
-        self.testbed.add_from_string(record.text())
+        # hubs stay for the testbed's life: a later lab in the same process finds them there
+        if not os.path.exists(os.path.join(self.root, "sys", record.path.lstrip("/"))):
+            self.testbed.add_from_string(record.text())
         self._hubs[name] = record.path
 
     # -- events from the dongles -----------------------------------------------------------
@@ -158,7 +181,8 @@ class UmockdevWorld:
         self.testbed.add_from_string(text)
         usbfs = UsbfsHandler(self.umockdev, self.backend, handle)
         self.testbed.attach_ioctl(node, usbfs.ioctl)
-        plugged = _Plugged(device, node, usbfs)
+        plugged = _Plugged(device, node, usbfs, address=(bus, address))
+        _ADDRESSES_IN_USE.add(plugged.address)
         self._plugged[dongle.port] = plugged
         self._add_interfaces(dongle, plugged)
         self._send("add", device.path)
@@ -240,6 +264,12 @@ class UmockdevWorld:
         self.testbed.detach_ioctl(plugged.node)
         self._send("remove", plugged.device.path)
         self.testbed.remove_device(f"/sys{plugged.device.path}")
+        # umockdev 0.17 leaves the /sys/dev/char/MAJOR:MINOR link behind; the next device with
+        # that address would fail to add (the kernel removes it with the device)
+        char = os.path.join(self.root, "sys", "dev", "char", str(plugged.device.attributes["dev"]))
+        if os.path.lexists(char):
+            os.unlink(char)
+        _ADDRESSES_IN_USE.discard(plugged.address)
 
     def _reconfigure(self, dongle: VirtualDongle) -> None:
         """SET_CONFIGURATION changed the interfaces in place: the kernel rebinds them."""

@@ -66,6 +66,7 @@ class LinuxUsbBus(UsbBus):
         monitor = pyudev.Monitor.from_netlink(self.context)
         for subsystem in self.SUBSYSTEMS:
             monitor.filter_by(subsystem)
+        self._monitor: pyudev.Monitor | None = monitor
         self._observer = pyudev.MonitorObserver(monitor, callback=self._uevent, name="hilkit-uevents")
         self._observer.daemon = True
         self._observer.start()
@@ -86,9 +87,13 @@ class LinuxUsbBus(UsbBus):
         self.notify(device.action or "change", port, detail)
 
     def close(self) -> None:
+        """Stop the monitor thread and close its netlink socket (an unread one fills up and
+        makes the kernel -- or umockdev -- drop uevents for everyone)."""
         self._observer.send_stop()
         if self._observer is not threading.current_thread():
             self._observer.join(timeout=2)
+        self._monitor = None
+        self._observer.monitor = None
 
     # -- snapshots -------------------------------------------------------------------------
     def devices(self) -> list[DeviceInfo]:

@@ -1,0 +1,96 @@
+"""Byte comparison of hilkit's native switch engine with usb_modeswitch 2.6.1 on every config of
+usb-modeswitch-data: both switch the same emulated dongle under umockdev, and what the device
+received from each is compared. Prints a summary and every config that differs or that the
+reference did not switch, with the reason.
+
+Each worker process runs under umockdev-wrapper with its own testbed:
+    PYTHONPATH=. .venv/bin/python bench/reference_bytes.py [--workers N] [--limit N] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from types import SimpleNamespace
+
+from hilkit.paths import PROJECT_ROOT  # noqa: E402
+from hilkit.profiles import ProfileLibrary  # noqa: E402
+from hilkit.umock import unavailable  # noqa: E402
+from hilkit.umock.reference import compare  # noqa: E402
+
+
+def chunk(keys: list[str], index: int, count: int, out: str) -> int:
+    """One worker process (one testbed): its share of the configs, one after another."""
+    reason = unavailable()
+    if reason:
+        print(f"reference_bytes: {reason}", file=sys.stderr)
+        return 2
+    library = ProfileLibrary(PROJECT_ROOT / "device_profiles")
+    rows = []
+    for key in keys[index::count]:
+        r = compare(library.get(key))
+        rows.append({"key": r.key, "method": r.method, "compared": r.compared, "identical": r.identical,
+                     "reference_error": r.reference.error, "native_error": r.native.error,
+                     "difference": r.difference(), "retried": r.retried})
+    with open(out, "w") as handle:
+        json.dump(rows, handle)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="processes, each with its own testbed")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N configs")
+    parser.add_argument("--json", help="write every comparison here")
+    parser.add_argument("--chunk", help=argparse.SUPPRESS)   # INDEX/COUNT:FILE, for a worker
+    args = parser.parse_args()
+    library = ProfileLibrary(PROJECT_ROOT / "device_profiles")
+    keys = [k for k in library.keys() if k.startswith("usb-modeswitch-data/")]
+    if args.limit:
+        keys = keys[:args.limit]
+    if args.chunk:
+        part, out = args.chunk.split(":", 1)
+        index, count = (int(n) for n in part.split("/"))
+        return chunk(keys, index, count, out)
+    if not shutil.which("umockdev-wrapper"):
+        print("reference_bytes: umockdev-wrapper not found (apt install umockdev)", file=sys.stderr)
+        return 2
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = [os.path.join(tmp, f"{i}.json") for i in range(args.workers)]
+        base = ["umockdev-wrapper", sys.executable, __file__] + (["--limit", str(args.limit)] if args.limit else [])
+        procs = [subprocess.Popen(base + ["--chunk", f"{i}/{args.workers}:{out}"]) for i, out in enumerate(outs)]
+        codes = [p.wait() for p in procs]
+        if any(codes):
+            print(f"reference_bytes: a worker failed (exit codes {codes})", file=sys.stderr)
+            return 2
+        rows = [row for out in outs for row in json.load(open(out))]
+    wall = time.monotonic() - start
+    results = [SimpleNamespace(**row) for row in sorted(rows, key=lambda r: r["key"])]
+    compared = [r for r in results if r.compared]
+    identical = [r for r in compared if r.identical]
+    print(f"configs: {len(results)}; usb_modeswitch switched the emulated dongle: {len(compared)}; "
+          f"byte-identical: {len(identical)}; differ: {len(compared) - len(identical)}; wall {wall:.1f} s "
+          f"({args.workers} processes); runs repeated after an emulation hiccup: {sum(r.retried for r in results)}")
+    print("by method (compared/identical): " + ", ".join(
+        f"{m} {n}/{sum(1 for r in identical if r.method == m)}"
+        for m, n in sorted(Counter(r.method for r in compared).items())))
+    for r in results:
+        if not r.compared:
+            print(f"NOT SWITCHED BY usb_modeswitch {r.key} ({r.method}): {r.reference_error[:240]}")
+        elif not r.identical:
+            print(f"DIFFER {r.key} ({r.method}): {r.difference}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(rows, out, indent=1)
+    return 0 if len(identical) == len(compared) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
