@@ -7,12 +7,14 @@ texts are real outputs (uhubctl's issue tracker, usb_modeswitch 2.6.1, usb-modes
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from hilkit import cli
 from hilkit.doctor import (FAIL, OK, WARN, CommandResult, Host, check_container, check_gpio_chip,
                            check_modemmanager, check_modeswitch_binary, check_modeswitch_rule, check_permissions,
                            check_pin_factory, check_ports, check_uhubctl, node_fix, parse_udev_rules,
@@ -595,3 +597,71 @@ def test_virtual_rig_needs_nothing(tmp_path):
     (f,) = run_doctor(virtual, h)
     assert f.status == OK and "backend virtual" in f.message and "hardware checks skipped" in f.message
     assert h.run.ran == []
+
+
+@pytest.fixture
+def linux_rig(monkeypatch):
+    """load_rig still refuses backend: linux; the CLI gets the shipped rig with its backend swapped."""
+    monkeypatch.setattr(cli, "load_rig", lambda path: replace(load_rig(path), backend="linux"))
+    monkeypatch.delenv("container", raising=False)
+    return ROOT / "lab" / "virtual.yaml"
+
+
+def test_cli_fails_on_a_container_root_with_problems(tmp_path, linux_rig, capsys):
+    make_root(tmp_path, {"/.dockerenv": "", **MM_RUNNING, **sysfs_device("1-1", "0424:2514", 1, 2),
+                         "/lib/udev/rules.d/40-usb_modeswitch.rules": MODESWITCH_RULES,
+                         "/usr/sbin/usb_modeswitch": "#!/bin/sh\necho ' * Version 2.6.1 (C) Josua Dietze 2017'\n"})
+    (tmp_path / "usr/sbin/usb_modeswitch").chmod(0o755)
+    code = cli.main(["doctor", "--rig", str(linux_rig), "--root", str(tmp_path)])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert code == 1
+    assert [line.split()[:2] for line in lines] == [
+        ["FAIL", "container"], ["FAIL", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
+        ["OK", "gpio-chip"], ["OK", "pin-factory"], ["WARN", "port"], ["WARN", "port"], ["WARN", "port"],
+        ["OK", "usb_modeswitch"]]
+    assert "slots e3131 (12d1:14fe, line 15), e3372 (12d1:15ca, line 15)" in lines[1]
+    assert lines[-1].endswith("version 2.6.1")
+    assert "hilkit doctor: 3 FAIL, 4 WARN, 3 OK" in err
+
+
+def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys):
+    files = {"/run/udev/control": "", "/etc/usb_modeswitch.conf": "DisableSwitching=1\n",
+             "/lib/udev/rules.d/40-usb_modeswitch.rules": MODESWITCH_RULES, **MM_RUNNING,  # e3531 needs it
+             "/etc/udev/rules.d/70-hilkit-mm-ignore.rules":
+                 'ATTRS{idVendor}=="12d1", ATTRS{idProduct}=="14fe|1506|1c05", ENV{ID_MM_DEVICE_IGNORE}="1"\n'}
+    for n, (port, usb_id) in enumerate([("1-1.2", "12d1:1c05"), ("1-1.3", "12d1:14dc"), ("1-1.4", "12d1:155e")]):
+        files.update(sysfs_device(port, usb_id, 1, 5 + n))
+        files[f"/dev/bus/usb/001/{5 + n:03d}"] = 0o666
+    files.update(sysfs_device("1-1", "0424:2514", 1, 2))
+    make_root(tmp_path, files)
+    code = cli.main(["doctor", "--rig", str(linux_rig), "--root", str(tmp_path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["ok"] is True
+    statuses = {(f["check"], f["status"]) for f in report["findings"]}
+    assert ("usb_modeswitch", WARN) in statuses  # not installed under this root: not fatal
+    assert {s for c, s in statuses if c != "usb_modeswitch"} == {OK}
+    assert [f["message"] for f in report["findings"] if f["check"] == "port"][0] == \
+        "slot e3131 (1-1.2): 12d1:1c05 (huawei/e3131, mode modem)"
+
+
+def test_cli_virtual_rig_and_bad_rig(tmp_path, capsys):
+    assert cli.main(["doctor", "--rig", str(ROOT / "lab" / "virtual.yaml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith("OK   rig")
+    bad = tmp_path / "rig.yaml"
+    bad.write_text("name: x\nbackend: virtual\nslots:\n  - name: a\n    port: nope\n")
+    assert cli.main(["doctor", "--rig", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"{bad}:4")
+
+
+def test_secrets_never_printed(tmp_path, linux_rig, capsys, monkeypatch):
+    (tmp_path / "secrets.env").write_text("SIM_PIN=4711\n")
+    rig_file = tmp_path / "rig.yaml"
+    rig_file.write_text(linux_rig.read_text().replace("profiles: ../device_profiles",
+                                                      f"profiles: {ROOT / 'device_profiles'}\nsecrets: secrets.env"))
+    assert load_rig(rig_file).secrets.get("SIM_PIN") == "4711"
+    cli.main(["doctor", "--rig", str(rig_file), "--root", str(tmp_path / "root"), "--json"])
+    out, err = capsys.readouterr()
+    assert "4711" not in out + err and json.loads(out)["findings"]
