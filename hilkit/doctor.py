@@ -485,16 +485,42 @@ def _groups(host: Host) -> dict[int, str]:
     return names
 
 
-def node_fix(kind: str, group: str, mode: int, usb_id: str = "") -> str:
-    """How a user gets read+write on a device node: join its group, or a udev rule first."""
-    if group not in ("root", "0", "") and mode & 0o060 == 0o060:
-        return f"sudo usermod -aG {group} $USER (then log in again)"
-    if kind == "tty":
-        return ('udev rule KERNEL=="ttyUSB*|ttyACM*", GROUP="dialout", MODE="0660" in '
-                "/etc/udev/rules.d/50-hilkit.rules, and sudo usermod -aG dialout $USER")
-    vendor = f', ATTR{{idVendor}}=="{usb_id.split(":")[0]}"' if ":" in usb_id and usb_id != "?" else ""
-    return (f'udev rule SUBSYSTEM=="usb"{vendor}, MODE="0660", GROUP="plugdev" in /etc/udev/rules.d/50-hilkit.rules '
-            "(sudo udevadm control --reload && sudo udevadm trigger), and sudo usermod -aG plugdev $USER")
+@dataclass(frozen=True)
+class DeniedNode:
+    kind: str         # "usb" or "tty"
+    group: str        # the node's group name (or gid)
+    mode: int         # its permission bits
+    usb_id: str = ""  # vvvv:pppp of the USB device, for a rule that matches it
+
+
+def permission_fix(nodes: Sequence[DeniedNode]) -> str:
+    """How this user gets read+write on ``nodes``: join their group when it has rw, else udev rules first."""
+    join: list[str] = []
+    vendors: list[str] = []
+    usb_rule = tty_rule = False
+    for node in nodes:
+        if node.group not in ("root", "0", "") and node.mode & 0o060 == 0o060:
+            join.append(node.group)
+        elif node.kind == "tty":
+            tty_rule = True
+            join.append("dialout")
+        else:
+            usb_rule = True
+            if ":" in node.usb_id:
+                vendors.append(node.usb_id.split(":")[0])
+            join.append("plugdev")
+    rules = []
+    if usb_rule:
+        match = f', ATTR{{idVendor}}=="{"|".join(sorted(set(vendors)))}"' if vendors else ""
+        rules.append(f'SUBSYSTEM=="usb"{match}, MODE="0660", GROUP="plugdev"')
+    if tty_rule:
+        rules.append('KERNEL=="ttyUSB*|ttyACM*", MODE="0660", GROUP="dialout"')
+    groups = ",".join(sorted(set(join)))
+    parts = [f"add {' and '.join(rules)} to /etc/udev/rules.d/50-hilkit.rules, then sudo udevadm control "
+             "--reload && sudo udevadm trigger"] if rules else []
+    if groups:
+        parts.append(f"sudo usermod -aG {groups} $USER (then log in again)")
+    return "; ".join(parts)
 
 
 def check_permissions(rig: Rig, host: Host) -> list[Finding]:
@@ -516,7 +542,7 @@ def check_permissions(rig: Rig, host: Host) -> list[Finding]:
         return [Finding(WARN, check, "nothing to check: no slot's dongle on the bus, no /dev/ttyUSB*, /dev/ttyACM*",
                         "power the dongles on and run hilkit doctor again")]
     groups = _groups(host)
-    denied, fixes = [], []
+    denied, causes = [], []
     for node, (what, usb_id) in sorted(wanted.items()):
         path = host.path(node)
         if not path.exists():
@@ -528,13 +554,11 @@ def check_permissions(rig: Rig, host: Host) -> list[Finding]:
         group = groups.get(info.st_gid, str(info.st_gid))
         mode = info.st_mode & 0o777
         denied.append(f"{node} ({what}, group {group}, mode {mode:04o})")
-        fix = node_fix("tty" if what == "tty" else "usb", group, mode, usb_id)
-        if fix not in fixes:
-            fixes.append(fix)
+        causes.append(DeniedNode("tty" if what == "tty" else "usb", group, mode, usb_id))
     if not denied:
         return [Finding(OK, check, f"read+write on {', '.join(sorted(wanted))}")]
     return [Finding(FAIL, check, f"this user cannot read+write {', '.join(denied)}",
-                    "; ".join(fixes) or "bind /dev into the container (-v /dev:/dev)")]
+                    permission_fix(causes) or "bind /dev into the container (-v /dev:/dev)")]
 
 
 # --- 5. GPIO -------------------------------------------------------------------------------------

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from hilkit import cli
-from hilkit.doctor import (FAIL, OK, WARN, CommandResult, Host, check_container, check_gpio_chip,
+from hilkit.doctor import (FAIL, OK, WARN, CommandResult, DeniedNode, Host, check_container, check_gpio_chip,
                            check_modemmanager, check_modeswitch_binary, check_modeswitch_rule, check_permissions,
-                           check_pin_factory, check_ports, check_uhubctl, node_fix, parse_udev_rules,
-                           parse_uhubctl_hubs, run_doctor)
+                           check_pin_factory, check_ports, check_uhubctl, parse_udev_rules, parse_uhubctl_hubs,
+                           permission_fix, run_doctor)
 from hilkit.lab.rig import PowerSpec, Rig, Slot, load_rig
 from hilkit.profiles import ProfileLibrary
 
@@ -387,7 +387,7 @@ def test_permissions_fail_names_nodes_and_fix(tmp_path):
     assert "/dev/ttyUSB0 (tty" in f.message
     assert "001/003" not in f.message and "ttyACM0" not in f.message  # not a slot's / readable
     assert 'SUBSYSTEM=="usb", ATTR{idVendor}=="12d1", MODE="0660", GROUP="plugdev"' in f.fix
-    assert "usermod -aG dialout" in f.fix
+    assert "usermod -aG dialout,plugdev $USER" in f.fix
 
 
 def test_permissions_ok(tmp_path):
@@ -413,15 +413,21 @@ def test_permissions_checks_the_uhubctl_hub_node(tmp_path):
     assert 'ATTR{idVendor}=="0424"' in f.fix
 
 
-@pytest.mark.parametrize("kind, group, mode, expected", [
-    ("tty", "dialout", 0o660, "sudo usermod -aG dialout $USER (then log in again)"),
-    ("usb", "plugdev", 0o664, "sudo usermod -aG plugdev $USER (then log in again)"),
-    ("usb", "plugdev", 0o644, 'udev rule SUBSYSTEM=="usb", ATTR{idVendor}=="12d1", MODE="0660", GROUP="plugdev"'),
-    ("usb", "root", 0o664, 'udev rule SUBSYSTEM=="usb", ATTR{idVendor}=="12d1", MODE="0660", GROUP="plugdev"'),
-    ("tty", "root", 0o600, 'udev rule KERNEL=="ttyUSB*|ttyACM*", GROUP="dialout", MODE="0660"'),
+RULES = "to /etc/udev/rules.d/50-hilkit.rules, then sudo udevadm control --reload && sudo udevadm trigger"
+
+
+@pytest.mark.parametrize("nodes, expected", [
+    ([DeniedNode("tty", "dialout", 0o660)], "sudo usermod -aG dialout $USER (then log in again)"),
+    ([DeniedNode("usb", "plugdev", 0o664, "12d1:1506")], "sudo usermod -aG plugdev $USER (then log in again)"),
+    ([DeniedNode("usb", "root", 0o664, "12d1:1506"), DeniedNode("usb", "plugdev", 0o644, "0424:2514")],
+     f'add SUBSYSTEM=="usb", ATTR{{idVendor}}=="0424|12d1", MODE="0660", GROUP="plugdev" {RULES}; '
+     "sudo usermod -aG plugdev $USER (then log in again)"),
+    ([DeniedNode("tty", "root", 0o600), DeniedNode("usb", "root", 0o664, "?")],
+     f'add SUBSYSTEM=="usb", MODE="0660", GROUP="plugdev" and KERNEL=="ttyUSB*|ttyACM*", MODE="0660", '
+     f'GROUP="dialout" {RULES}; sudo usermod -aG dialout,plugdev $USER (then log in again)'),
 ])
-def test_node_fix(kind, group, mode, expected):
-    assert node_fix(kind, group, mode, "12d1:1506").startswith(expected)
+def test_permission_fix(nodes, expected):
+    assert permission_fix(nodes) == expected
 
 
 # --- 5. GPIO -------------------------------------------------------------------------------------
