@@ -765,11 +765,15 @@ CHECKS: tuple[Callable[[Rig, Host], list[Finding]], ...] = (
     check_pin_factory, check_uhubctl, check_ports, check_modeswitch_binary)
 
 
+#: backends whose dongles are simulated: nothing on this machine's USB, udev or GPIO matters to them
+SIMULATED_BACKENDS = ("virtual", "umockdev")
+
+
 def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:
-    """Every check's findings for ``rig`` on ``host``; the virtual lab gets one OK line."""
-    if rig.backend == "virtual":
-        return [Finding(OK, "rig", f"{rig.path}: backend virtual: the virtual lab needs nothing from this machine; "
-                                   "hardware checks skipped")]
+    """Every check's findings for ``rig`` on ``host``; a simulated lab gets one OK line."""
+    if rig.backend in SIMULATED_BACKENDS:
+        return [Finding(OK, "rig", f"{rig.path}: backend {rig.backend}: the virtual lab needs nothing from this "
+                                   "machine; hardware checks skipped")]
     host = host or Host()
     return [finding for check in CHECKS for finding in check(rig, host)]
 

@@ -603,6 +603,9 @@ def test_virtual_rig_needs_nothing(tmp_path):
     (f,) = run_doctor(virtual, h)
     assert f.status == OK and "backend virtual" in f.message and "hardware checks skipped" in f.message
     assert h.run.ran == []
+    (f,) = run_doctor(replace(virtual, backend="umockdev"), h)  # main's kernel-level virtual lab
+    assert f.status == OK and "backend umockdev" in f.message
+    assert {f.check for f in run_doctor(replace(virtual, backend="linux"), h)} > {"container", "port"}
 
 
 @pytest.fixture
