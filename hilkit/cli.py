@@ -3,6 +3,7 @@
     hilkit run [--rig PATH] [--profile NAME] [--results DIR] [-- PYTEST ARGS]
     hilkit profiles check [PATH ...]
     hilkit rig check [PATH]
+    hilkit doctor [--rig PATH] [--json]
 """
 from __future__ import annotations
 
@@ -189,6 +190,32 @@ def cmd_rig_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from .doctor import FAIL, Host, run_doctor, summary
+
+    path = args.rig or default_rig(Path.cwd())
+    if path is None:
+        print("hilkit: no rig file given (--rig PATH) and no lab/virtual.yaml here", file=sys.stderr)
+        return 2
+    try:
+        rig = load_rig(path)
+    except SourceError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return 2
+    findings = run_doctor(rig, Host(root=Path(args.root)))
+    failed = any(f.status == FAIL for f in findings)
+    if args.json:
+        print(json.dumps({"rig": rig.path, "root": args.root, "ok": not failed,
+                          "findings": [f.as_dict() for f in findings]}, indent=1))
+    else:
+        for finding in findings:
+            print(finding.line())
+        print(f"hilkit doctor: {summary(findings)} ({rig.path})", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
@@ -327,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     rig_check = rig.add_parser("check", help="validate a rig file and the profiles it names")
     rig_check.add_argument("path", nargs="?", help="rig file (default: lab/virtual.yaml)")
     rig_check.set_defaults(func=cmd_rig_check)
+
+    doctor = sub.add_parser("doctor", help="check this machine for a rig: udev rules, ModemManager, container, "
+                                           "permissions, GPIO, uhubctl, ports (exit 1 on any FAIL)")
+    doctor.add_argument("--rig", help="rig file (default: lab/virtual.yaml)")
+    doctor.add_argument("--root", default="/", help=argparse.SUPPRESS)  # a fake or mounted root, for tests
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    doctor.set_defaults(func=cmd_doctor)
     return parser
 
 
