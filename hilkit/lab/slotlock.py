@@ -63,7 +63,7 @@ def command_line() -> str:
         argv = [sys.executable] + sys.argv
     if len(argv) > 1 and Path(argv[0]).name.startswith("python") and not argv[1].startswith("-"):
         argv = argv[1:]  # a console script run by its interpreter: name the script
-    text = shlex.join([Path(argv[0]).name] + argv[1:]) if argv else "?"
+    text = " ".join(shlex.join([Path(argv[0]).name] + argv[1:]).split()) if argv else "?"  # one line
     return text if len(text) <= 80 else text[:79] + "…"
 
 
