@@ -1,6 +1,6 @@
 """The ``hilkit`` command.
 
-    hilkit run [--rig PATH] [--profile NAME] [--results DIR] [-- PYTEST ARGS]
+    hilkit run [--rig PATH] [--profile NAME] [--results DIR] [--parallel] [-- PYTEST ARGS]
     hilkit profiles check [PATH ...]
     hilkit rig check [PATH]
     hilkit doctor [--rig PATH] [--json]
@@ -237,6 +237,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         argv.append(f"--hilkit-profile={name}")
     if args.junitxml:
         argv.append(f"--junitxml={args.junitxml}")
+    if args.parallel:
+        argv.append("--hilkit-parallel")
+    if args.slot_wait:
+        argv.append(f"--hilkit-slot-wait={args.slot_wait:g}")
     argv += args.pytest_args
     code = int(pytest.main(argv))
     results = Path(args.results)
@@ -293,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", default="allure-report", help="HTML report directory (default: %(default)s)")
     run.add_argument("--no-html", dest="html", action="store_false", help="skip the HTML report")
     run.add_argument("--junitxml", default="junit.xml", help="JUnit XML file (default: %(default)s; '' for none)")
+    run.add_argument("--parallel", action="store_true",
+                     help="run every slot at once (one pytest-xdist worker per slot); default: one slot after another")
+    run.add_argument("--slot-wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait up to this long for a slot another run holds (default: fail at once)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
 

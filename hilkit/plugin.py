@@ -2,7 +2,12 @@
 
 Settings come from the command line, then the environment, then the ini file:
 ``--hilkit-rig`` / ``HILKIT_RIG`` / ``hilkit_rig`` (default: the virtual lab, ``lab/virtual.yaml``),
-``--hilkit-profile`` / ``HILKIT_PROFILE`` / ``hilkit_profile`` (only slots with these profiles).
+``--hilkit-profile`` / ``HILKIT_PROFILE`` / ``hilkit_profile`` (only slots with these profiles),
+``--hilkit-lock-dir`` / ``HILKIT_LOCK_DIR`` / ``hilkit_lock_dir`` (where slot locks live).
+
+``--hilkit-parallel`` runs every slot at once, one pytest-xdist worker per slot (:mod:`hilkit.parallel`).
+Whoever runs the session (the one process, or xdist's controller) holds a lock per slot it drives
+(:mod:`hilkit.lab.slotlock`), so two runs on one host never drive the same dongle.
 """
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ import pytest
 
 from .dongle import Dongle
 from .errors import HilkitError, SourceError
-from .lab.backend import LabBackend, open_lab
+from .lab.backend import LabBackend, open_lab, shares_hardware
 from .lab.rig import Rig, Slot, load_rig
+from .lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path
 from .modem.at import AtClient
 from .paths import default_rig
 from .report import collect_measurements, show_progress
@@ -30,6 +36,8 @@ MEASUREMENTS_HELP = ("JSON-lines file of every measurement (value, unit, limits,
                      "default: hilkit-measurements.jsonl in the --alluredir directory")
 RIG_HELP = "rig file naming slots (power switch, USB port path, profile); default: the virtual lab"
 PROFILE_HELP = "only test slots whose profile is this (e.g. huawei/e3131); repeatable"
+LOCK_DIR_HELP = ("directory of the slot locks (default: /run/lock/hilkit, else $XDG_RUNTIME_DIR/hilkit/locks); "
+                 "naming one also locks a virtual rig's slots, whose dongles otherwise live in each run")
 FEATURES = ("switches", "refuse", "attach", "attach:at", "attach:hilink", "attach:modemmanager")
 
 
@@ -38,11 +46,15 @@ class Settings:
     rig_path: str | None
     profiles: tuple[str, ...]
     source: str
+    lock_dir: str | None = None   # named explicitly (option, environment or ini)
+    slot_wait: float = 0.0
 
 
 SETTINGS = pytest.StashKey[Settings]()
+LOCKS = pytest.StashKey[SlotLocks]()
 MEASUREMENTS = pytest.StashKey["Path | None"]()
 RIG = pytest.StashKey["Rig | None"]()
+WHOLE_RIG = pytest.StashKey["Rig | None"]()  # an xdist worker's RIG is its own slot only
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
 _CURRENT: dict[str, str] = {}
@@ -60,8 +72,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="multiply the profiles' time budgets (e.g. 0.05 on the virtual lab's fast dongles)")
     group.addoption("--hilkit-progress", choices=("auto", "on", "off"), default="auto",
                     help="print each phase (slot, step, elapsed) as it starts; auto: on a terminal, not in CI")
+    group.addoption("--hilkit-parallel", action="store_true", default=False,
+                    help="run every slot at once: one pytest-xdist worker per slot, each opening only its slot")
+    group.addoption("--hilkit-slot-wait", metavar="SECONDS", type=float, default=0.0,
+                    help="wait up to this long for a slot another run holds (default 0: fail at once)")
+    group.addoption("--hilkit-lock-dir", metavar="DIR", default=None, help=LOCK_DIR_HELP)
     parser.addini("hilkit_rig", RIG_HELP, default=None)
     parser.addini("hilkit_profile", PROFILE_HELP, type="linelist", default=[])
+    parser.addini("hilkit_lock_dir", LOCK_DIR_HELP, default=None)
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -75,9 +93,15 @@ def _settings(config: pytest.Config) -> Settings:
         rig, source = (str(found), "default virtual lab") if found else (None, "none")
     profiles = config.getoption("hilkit_profile") or (
         [os.environ["HILKIT_PROFILE"]] if os.environ.get("HILKIT_PROFILE") else config.getini("hilkit_profile"))
-    return Settings(rig, tuple(profiles), source)
+    lock_dir = config.getoption("hilkit_lock_dir") or os.environ.get("HILKIT_LOCK_DIR") or (
+        str(config.rootpath / config.getini("hilkit_lock_dir")) if config.getini("hilkit_lock_dir") else None)
+    wait = config.getoption("hilkit_slot_wait")
+    if wait < 0:
+        raise pytest.UsageError(f"--hilkit-slot-wait {wait:g}: must not be negative (expected seconds >= 0)")
+    return Settings(rig, tuple(profiles), source, lock_dir, wait)
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure's: an xdist worker must not clean the results directory
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "profile(*names): run only on slots whose profile is one of names "
                                        "(e.g. 'huawei/e3531')")
@@ -88,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "in the virtual lab for this test (see hilkit.sim.faults.FAULTS)")
     config.addinivalue_line("markers", "hilkit_requires(*features): run only on slots whose profile has these "
                                        f"({', '.join(FEATURES)})")
+    config.addinivalue_line("markers", "hilkit_elsewhere: (internal) under --hilkit-parallel, a test that "
+                                       "other workers' slots run")
     settings = _settings(config)
     config.stash[SETTINGS] = settings
     config.stash[OPEN_DONGLES] = []
@@ -102,6 +128,10 @@ def pytest_configure(config: pytest.Config) -> None:
             if name not in known:
                 raise pytest.UsageError(f"--hilkit-profile {name}: no slot of rig {rig.name} ({rig.path}) has "
                                         f"this profile (expected one of: {', '.join(sorted(known))})")
+    config.stash[WHOLE_RIG] = rig
+    if rig is not None:
+        from .parallel import configure_parallel
+        rig = configure_parallel(config, rig, settings.profiles)
     config.stash[RIG] = rig
     alluredir = config.getoption("allure_report_dir", None)
     path = config.getoption("hilkit_measurements") or (
@@ -138,6 +168,43 @@ def _sigterm_as_interrupt() -> None:
         pass  # not the main thread: leave signals alone
 
 
+def _slot_of(item: pytest.Item) -> Slot | None:
+    return getattr(getattr(item, "callspec", None), "params", {}).get("slot")
+
+
+def hold_slots(config: pytest.Config, rig: Rig, slots: "list[Slot]") -> None:
+    """Lock ``slots`` for the rest of the session (released at unconfigure, whatever ended it),
+    or stop the run with one line naming the holder. Nothing to lock on a virtual rig unless a
+    lock directory is named."""
+    settings = config.stash[SETTINGS]
+    if not slots or not (settings.lock_dir or shares_hardware(rig.backend)):
+        return
+    directory = Path(settings.lock_dir) if settings.lock_dir else default_lock_dir()
+    locks = SlotLocks(SlotLock(lock_path(directory, rig.name, s.port), f"slot {s.name} (port {s.port})")
+                      for s in slots)
+    try:
+        locks.acquire(settings.slot_wait)
+    except SlotBusy as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[LOCKS] = locks
+    config.add_cleanup(locks.release)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Before the first test: lock every slot a collected test will drive (uses the lab)."""
+    config = session.config
+    rig = config.stash.get(RIG, None)
+    if rig is None or config.option.collectonly or "hilkit_slot" in getattr(config, "workerinput", {}):
+        return  # an xdist worker bound to a slot: its controller holds the lock
+    driven: dict[str, Slot] = {}
+    for item in session.items:
+        slot = _slot_of(item)
+        if slot is not None and "lab" in getattr(item, "fixturenames", ()):
+            driven[slot.name] = slot
+    hold_slots(config, rig, list(driven.values()))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     """Collect the test's measurements; append them to the measurements file when it ends."""
@@ -150,7 +217,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         collect_measurements(None)
         path = item.config.stash[MEASUREMENTS]
         if path is not None and records:
-            slot = getattr(getattr(item, "callspec", None), "params", {}).get("slot")
+            slot = _slot_of(item)
             context = {"test": item.nodeid, "outcome": item.stash[OUTCOME]}
             if slot is not None:
                 context.update(slot=slot.name, port=slot.port, profile=slot.profile.key)
@@ -169,9 +236,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give every test on a slot a hard ceiling from its profile's budgets (pytest-timeout), so a
     hang becomes a classified failure and teardown still runs."""
+    from .parallel import keep_own_tests
+    keep_own_tests(config, items)
     scale = config.getoption("hilkit_budget_scale")
     for item in items:
-        slot = getattr(getattr(item, "callspec", None), "params", {}).get("slot")
+        slot = _slot_of(item)
         if slot is not None and item.get_closest_marker("timeout") is None:
             budgets = slot.profile.budgets
             ceiling = 2 * scale * (budgets.enumerate + budgets.switch * max(1, len(slot.profile.switches))
@@ -183,8 +252,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Allure's extra files: failure categories, the environment, the CI executor."""
     alluredir = session.config.getoption("allure_report_dir", None)
     rig = session.config.stash.get(RIG, None)
-    if not alluredir or rig is None:
-        return
+    if not alluredir or rig is None or hasattr(session.config, "workerinput"):
+        return  # under xdist the controller writes them, once
     results = Path(alluredir)
     results.mkdir(parents=True, exist_ok=True)
     write_categories(results)
@@ -241,6 +310,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              ids=["no-rig"], indirect=True)
         return
     slots, why = _eligible(metafunc, rig, metafunc.config.stash[SETTINGS])
+    whole = metafunc.config.stash[WHOLE_RIG]
+    if not slots and whole is not rig and _eligible(metafunc, whole, metafunc.config.stash[SETTINGS])[0]:
+        from .parallel import ELSEWHERE  # other workers run it on their slots; this one drops it
+        metafunc.parametrize("slot", [pytest.param(None, marks=getattr(pytest.mark, ELSEWHERE))],
+                             ids=["elsewhere"], indirect=True)
+        return
     if not slots:
         reason = f"no slot of rig {rig.name} has a {why}"
         metafunc.parametrize("slot", [pytest.param(None, marks=pytest.mark.skip(reason=reason))],

@@ -43,6 +43,12 @@ class LabBackend(ABC):
         self.bus.close()
 
 
+def shares_hardware(backend: str) -> bool:
+    """Whether the rig's dongles are shared by every process on the host (so a run must lock the
+    slots it drives). The virtual lab's dongles live inside the run that made them."""
+    return backend != "virtual"
+
+
 def open_lab(rig: Rig) -> LabBackend:
     """The backend the rig file names."""
     if rig.backend == "virtual":
