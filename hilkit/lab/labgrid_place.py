@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import time
-from dataclasses import dataclass, field
+import getpass
+import os
+import socket
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import HilkitError
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
+_SESSIONS: dict[str, tuple[Any, str]] = {}  # coordinator -> (ClientSession, the host/user it announced)
 CONNECT_TIMEOUT = 10.0
 CALL_TIMEOUT = 20.0
 
@@ -57,14 +60,12 @@ class PlaceResource:
 class _Held:
     name: str
     where: str
-    acquired: bool = False
-    since: float = field(default_factory=time.monotonic)
+    by: str   # host/user the coordinator recorded: release only if it still says so
 
 
 def _identity() -> str:
-    """``host/user`` as the coordinator records the acquirer (LG_HOSTNAME / LG_USERNAME honoured)."""
-    from labgrid.remote.client import ClientSession
-    return f"{ClientSession.gethostname(None)}/{ClientSession.getuser(None)}"  # type: ignore[arg-type]
+    """``host/user`` as labgrid's ClientSession announces itself (LG_HOSTNAME / LG_USERNAME honoured)."""
+    return f"{os.environ.get('LG_HOSTNAME', socket.gethostname())}/{os.environ.get('LG_USERNAME', getpass.getuser())}"
 
 
 class PlaceClient:
@@ -73,7 +74,6 @@ class PlaceClient:
     def __init__(self, coordinator: str) -> None:
         self.coordinator = coordinator
         self.identity = _identity()
-        self._session: Any = None
         self._held: dict[str, _Held] = {}
         atexit.register(self.release_all)
 
@@ -90,20 +90,28 @@ class PlaceClient:
                              f"within {timeout:.0f} s") from None
 
     def session(self) -> Any:
-        """A live labgrid ClientSession (a new one if the last one lost the coordinator)."""
-        if self._session is not None and not self._session.stopping.is_set():
-            return self._session
+        """The process's live labgrid ClientSession to this coordinator (a new one if it lost it).
+
+        One per process and coordinator, shared by every PlaceClient: a second ClientSession on
+        the same event loop fails in gRPC's core ("Internal error from Core" on its first send).
+        """
+        shared = _SESSIONS.get(self.coordinator)
+        if shared is not None and not shared[0].stopping.is_set():
+            self.identity = shared[1]
+            return shared[0]
         from labgrid.remote.client import ClientSession, Error
         from labgrid.util.proxy import proxymanager
         address = proxymanager.get_grpc_address(self.coordinator, default_port=20408)
         session = ClientSession(address, self._loop())
+        identity = _identity()  # what session.start() announces: the coordinator names the acquirer so
         try:
             self._run(session.start(), CONNECT_TIMEOUT, "a new client session")
         except (Error, PlaceError) as exc:
             self._run(session.close(), 5, "closing the session")
             raise PlaceError(f"labgrid coordinator {self.coordinator} is not reachable ({exc}); "
                              f"is labgrid-coordinator running there?") from None
-        self._session = session
+        _SESSIONS[self.coordinator] = (session, identity)
+        self.identity = identity
         return session
 
     def refresh(self) -> Any:
@@ -130,8 +138,9 @@ class PlaceClient:
         place = self._place(name, where)
         if place.acquired:
             raise self._busy(name, place.acquired, where)
+        session = self.session()
         resources = [(exporter, group, entry.cls, res)
-                     for exporter, groups in self._session.resources.items()
+                     for exporter, groups in session.resources.items()
                      for group, entries in groups.items() for res, entry in entries.items()]
         unmatched = place.unmatched(resources)
         if unmatched is not None:
@@ -139,14 +148,14 @@ class PlaceClient:
                              f"{self.coordinator} (is the exporter running?)")
         request = labgrid_coordinator_pb2.AcquirePlaceRequest(placename=name)
         try:
-            self._run(self._session.stub.AcquirePlace(request), what=f"acquiring {name}")
+            self._run(session.stub.AcquirePlace(request), what=f"acquiring {name}")
         except grpc.aio.AioRpcError as exc:
             holder = self._place(name, where).acquired
             if holder:
                 raise self._busy(name, holder, where) from None
             raise PlaceError(f"{where}: labgrid place {name}: the coordinator refused to acquire it: "
                              f"{exc.details()}") from None
-        self._held[name] = _Held(name, where, acquired=True)
+        self._held[name] = _Held(name, where, by=self.identity)
         self.refresh()
 
     def _busy(self, name: str, holder: str, where: str) -> PlaceBusy:
@@ -178,11 +187,11 @@ class PlaceClient:
     def release(self, name: str) -> None:
         """Give ``name`` back, only if this run still holds it (``fromuser``: never someone else's)."""
         held = self._held.pop(name, None)
-        if held is None or not held.acquired:
+        if held is None:
             return
         from labgrid.remote.generated import labgrid_coordinator_pb2
         import grpc
-        request = labgrid_coordinator_pb2.ReleasePlaceRequest(placename=name, fromuser=self.identity)
+        request = labgrid_coordinator_pb2.ReleasePlaceRequest(placename=name, fromuser=held.by)
         try:
             session = self.session()
             self._run(session.stub.ReleasePlace(request), what=f"releasing {name}")
@@ -204,14 +213,8 @@ class PlaceClient:
             raise failure
 
     def close(self) -> None:
+        """Release this client's places; the shared session stays for the next client."""
         try:
             self.release_all()
         finally:
             atexit.unregister(self.release_all)
-            session, self._session = self._session, None
-            if session is not None:
-                try:
-                    self._run(session.stop(), 5, "stopping the session")
-                    self._run(session.close(), 5, "closing the session")
-                except (PlaceError, RuntimeError):
-                    pass  # the coordinator is gone: nothing left to tell it
