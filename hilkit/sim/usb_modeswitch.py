@@ -26,7 +26,7 @@ def run_config(bus: UsbBus, busnum: int, address: int, text: str) -> tuple[int, 
     """Send the config's switch to the device BUS/DEV on ``bus``: (exit code, usb_modeswitch-like output)."""
     device = next((d for d in bus.devices() if d.bus == busnum and d.address == address), None)
     if device is None:
-        return 1, f"No devices in default mode found. Nothing to do. Bye! (bus {busnum:03d} device {address:03d})"
+        return 0, f"Use given bus/device number: {busnum:03d}/{address:03d} ...\n No devices in default mode found. Nothing to do. Bye!"
     try:
         config = parse_config_text(text, "<usb_modeswitch -c>").config()
         interface = validate.check(config, device)

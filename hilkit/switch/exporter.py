@@ -27,6 +27,7 @@ from .methods import Operation
 # what `hilkit switch` and the profile say, and nothing is left behind.
 _SCRIPT = 'f=$(mktemp) || exit 1; cat > "$f"; "$@" -c "$f"; rc=$?; rm -f "$f"; exit $rc'
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+_NOT_FOUND = "No devices in default mode found"
 
 
 def is_local(host: str) -> bool:
@@ -82,4 +83,8 @@ class ExporterSwitchEngine(SwitchEngine):
             last = output.splitlines()[-1] if output else "no output"
             raise SwitchFailed(f"transfer error: usb_modeswitch on exporter host {self.host} failed "
                                f"({done.returncode}): {last}", result=result)
+        if _NOT_FOUND in output:  # usb_modeswitch exits 0 here: say so now rather than wait out the budget
+            raise SwitchFailed(f"usb_modeswitch on exporter host {self.host or 'localhost'} found no device "
+                               f"{before.bus:03d}/{before.address:03d} in default mode: {_NOT_FOUND}",
+                               result=result)
         return False
