@@ -155,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("give a command to run, e.g. -- pytest suites --hilkit-rig lab/labgrid-loopback.yaml")
 
+    try:
+        import labgrid.remote.client  # noqa: F401
+    except ImportError as exc:
+        print(f"labgrid-loopback: labgrid is not installed ({exc}): pip install -e '.[labgrid]'", file=sys.stderr)
+        return 1
+
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
     signal.signal(signal.SIGTERM, terminate)
