@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -224,10 +227,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("hilkit: no rig file given (--rig PATH) and no lab/virtual.yaml here", file=sys.stderr)
         return 2
     try:
-        load_rig(rig)  # fail early, in one line, before pytest starts
+        loaded = load_rig(rig)  # fail early, in one line, before pytest starts
     except SourceError as exc:
         print(exc.one_line(), file=sys.stderr)
         return 2
+    if loaded.backend == "umockdev" and "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
+        return _under_umockdev(getattr(args, "raw_argv", sys.argv[1:]))
     suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
             f"--rootdir={suites.parent}"]
@@ -253,6 +258,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif args.html:
         _html(results, Path(args.report))
     return code
+
+
+def _under_umockdev(argv: list[str]) -> int:
+    """The umockdev lab needs its preload from the process's start: run this command again
+    under umockdev-wrapper."""
+    wrapper = shutil.which("umockdev-wrapper")
+    if wrapper is None:
+        print("hilkit: the umockdev rig needs umockdev-wrapper (apt install umockdev gir1.2-umockdev-1.0)",
+              file=sys.stderr)
+        return 2
+    return subprocess.call([wrapper, sys.executable, "-m", "hilkit", *argv])
 
 
 def _html(results: Path, report: Path) -> None:
@@ -379,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         from .switch.command import run
         return run(argv[1:])
     args = build_parser().parse_args(argv)
+    args.raw_argv = list(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -16,8 +16,7 @@ from .modem.attach import AtAttachChecker, AttachChecker, AttachResult
 from .profiles.model import ModeSpec
 from .report import attach_text, step
 from .switch.config import SwitchConfig
-from .switch.engine import SwitchEngine, SwitchResult
-from .switch.external import ExternalSwitchEngine
+from .switch.engine import SwitchResult
 from .usb.lsusb import format_lsusb
 from .usb.snapshot import DeviceInfo
 
@@ -30,8 +29,7 @@ class Dongle:
         self.lab = lab
         self.bus = lab.bus
         self.power = lab.power_switch(slot)
-        self.engine = ExternalSwitchEngine(lab.bus) if lab.rig.switch_engine == "usb_modeswitch" \
-            else SwitchEngine(lab.bus)
+        self.engine = lab.switch_engine(slot)
         self.modems: list[AtClient] = []
         self.enumeration_time: float | None = None
         self._since = time.monotonic()
@@ -89,7 +87,8 @@ class Dongle:
                    label: str = "", timeout: float | None = None) -> SwitchResult:
         """Send ``config`` and wait for the device on this port to come back in ``target``."""
         mode = self.profile.mode(target) if target else None
-        with step(f"switch {label or 'message'} on port {self.port}" + (f" to {target}" if target else "")):
+        with step(f"switch {label or 'message'} on port {self.port}" + (f" to {target}" if target else "")
+                  + self.engine.describe()):
             attach_text("switch config (usb_modeswitch keys)", config.as_config_text())
             since = time.monotonic()
             try:
@@ -120,6 +119,9 @@ class Dongle:
         specs = mode.interfaces_with_role(role)
         if len(specs) <= index:
             raise HilkitError(f"{self.slot.describe()}: mode {mode.name!r} has no interface with role {role!r}")
+        remote = self.lab.serial_url(self.slot, role) if index == 0 else None
+        if remote:  # a labgrid place's serial port (ser2net on the exporter host)
+            return remote
         itf = info.interface(specs[index].number)
         if itf is None or not itf.tty:
             raise HilkitError(f"{self.slot.describe()}: interface {specs[index].number} has no serial port")

@@ -337,7 +337,10 @@ def rig(pytestconfig: pytest.Config) -> Rig:
 @pytest.fixture(scope="session")
 def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
     """The rig's hardware backend (real or virtual); closed at the end with every relay at rest."""
-    backend = open_lab(rig)
+    try:
+        backend = open_lab(rig)
+    except HilkitError as exc:  # a place held by another run, a coordinator down: one line, and stop
+        pytest.exit(f"hilkit: {exc}", returncode=pytest.ExitCode.TESTS_FAILED)
     faults = pytestconfig.getoption("hilkit_fault")
     if faults:
         injector = getattr(backend, "faults", None)
@@ -372,7 +375,10 @@ def usb_bus(lab: LabBackend) -> UsbBus:
 @pytest.fixture
 def slot(request: pytest.FixtureRequest) -> Slot:
     """The slot this test instance runs on (tests are parametrized over the rig's slots)."""
-    return request.param
+    slot = request.param
+    if slot is not None and slot.power.driver == "labgrid":  # port and power: from the place, once acquired
+        slot = request.getfixturevalue("lab").rig.slot(slot.name)
+    return slot
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ..sim.faults import FAULTS
 from ..profiles import Profile, ProfileLibrary
 from ..schema import validate
 from ..yamlsource import dotted, load_located
+from .labgrid_rig import LabgridSpec, labgrid_slot, labgrid_spec
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,12 @@ class PowerSpec:
     active_high: bool = True      # gpio: True when the relay closes on a high pin
     hub: str = ""                 # uhubctl: hub location, as for `uhubctl -l`
     port: int = 0                 # uhubctl: port number on that hub
+    place: str = ""               # labgrid: the place whose power resource this is
+    resource: str = ""            # labgrid: that resource, once the place is acquired
 
     def describe(self) -> str:
+        if self.driver == "labgrid":
+            return f"labgrid place {self.place}" + (f" ({self.resource})" if self.resource else "")
         if self.driver == "gpio":
             return f"gpio pin {self.pin} ({'active high' if self.active_high else 'active low'})"
         return f"uhubctl hub {self.hub} port {self.port}"
@@ -58,6 +63,7 @@ class Rig:
     faults: tuple[str, ...] = ()
     fault_seed: int = 0
     switch_engine: str = "native"   # or "usb_modeswitch": the installed binary does the switches
+    labgrid: LabgridSpec | None = None
 
     def slot(self, name: str) -> Slot:
         for slot in self.slots:
@@ -89,7 +95,8 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
         if raw["name"] in names:
             raise fail(("name",), f"slot name {raw['name']!r} is used twice")
         names.add(raw["name"])
-        if raw["port"] in ports:
+        raw = labgrid_slot(raw, data, fail)
+        if raw["port"] and raw["port"] in ports:
             raise fail(("port",), f"port {raw['port']} is already used by slot {ports[raw['port']]!r}")
         ports[raw["port"]] = raw["name"]
         power = PowerSpec(**raw["power"])
@@ -99,13 +106,18 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
             if str(power.pin) in pins:
                 raise fail(("power", "pin"), f"pin {power.pin} already powers slot {pins[str(power.pin)]!r}")
             pins[str(power.pin)] = raw["name"]
-        else:
+        elif power.driver == "uhubctl":
             if not (power.hub and power.port):
                 raise fail(("power",), "the uhubctl driver needs 'hub' (e.g. 1-1) and 'port' (e.g. 3)")
             hub_port = f"uhubctl {power.hub} port {power.port}"
             if hub_port in pins:
                 raise fail(("power", "port"), f"hub {power.hub} port {power.port} already powers slot {pins[hub_port]!r}")
             pins[hub_port] = raw["name"]
+        elif f"labgrid {power.place}" in pins:
+            raise fail(("labgrid", "place"), f"labgrid place {power.place} is already slot "
+                       f"{pins[f'labgrid {power.place}']!r} (a place holds one dongle)")
+        else:
+            pins[f"labgrid {power.place}"] = raw["name"]
         if any(part in (".", "..") for part in raw["profile"].split("/")):
             raise fail(("profile",), f"{raw['profile']!r} leaves the profiles directory "
                                      "(expected a name such as huawei/e3131)")
@@ -128,4 +140,5 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
                profiles_root=str(root), secrets=secrets, faults=tuple(data.get("faults", [])),
-               fault_seed=data.get("fault_seed", 0), switch_engine=data.get("switch_engine", "native"))
+               fault_seed=data.get("fault_seed", 0), labgrid=labgrid_spec(doc),
+               switch_engine=data.get("switch_engine", "native"))

@@ -83,8 +83,9 @@ class AtClient:
         self.default_timeout = default_timeout
         self._secrets = [s for s in (secrets or []) if s]
         try:
-            self.serial = serial.Serial(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
-                                        rtscts=False, dsrdtr=False)
+            # serial_for_url: a tty path, or a labgrid place's rfc2217:// or socket:// port
+            self.serial = serial.serial_for_url(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
+                                                rtscts=False, dsrdtr=False)
         except (serial.SerialException, OSError) as exc:
             raise ModemError(f"port vanished: cannot open {port}: {exc}") from None
         self.transcript: list[TranscriptEntry] = []

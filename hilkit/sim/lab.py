@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gpiozero.pins.mock import MockFactory
 
 from ..errors import HilkitError, RigError
+from ..lab.labgrid_map import power_resource
 from ..lab.backend import LabBackend
 from ..lab.rig import Rig, Slot
 from .backend import SimUsbBackend
@@ -21,9 +24,16 @@ from .bus import SimUsbBus
 from .dongle import VirtualDongle
 from .kernel import SimKernel
 from .faults import FaultInjector
+from .labgrid_hardware import ExporterHost, Outlet, SerialBridge, VirtualPdu, closer, play_power, play_serial
 from .mmcli import MMState
 from .pins import RelayPin
 from .scheduler import Scheduler
+from .usb_modeswitch import run_config
+
+if TYPE_CHECKING:
+    from ..lab.labgrid_lab import LabgridSlots
+
+ROLES = ("at", "diag", "ppp")
 
 
 class VirtualLab(LabBackend):
@@ -31,7 +41,7 @@ class VirtualLab(LabBackend):
         super().__init__(rig)
         self.faults = faults or FaultInjector.parse(list(rig.faults), rig.fault_seed)
         for slot in rig.slots:
-            if slot.power.driver != "gpio":
+            if slot.power.driver not in ("gpio", "labgrid"):  # labgrid: played by play_labgrid()
                 raise RigError(rig.path, slot.line, f"slots[{slot.name}].power.driver",
                                "the virtual lab simulates gpio relays only (expected: driver: gpio)")
         self.scheduler = Scheduler()
@@ -52,8 +62,9 @@ class VirtualLab(LabBackend):
         }
         self._by_port = {d.port: d for d in self.dongles.values()}
         self.pin_factory = MockFactory(pin_class=RelayPin)
-        self.pins: dict[str, RelayPin] = {}
-        for slot in rig.slots:
+        self.pins: dict[str, RelayPin | Outlet] = {}
+        self.exporter_host: ExporterHost | None = None
+        for slot in (s for s in rig.slots if s.power.driver == "gpio"):
             dongle = self.dongles[slot.name]
             self.pins[slot.name] = self.pin_factory.pin(
                 slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power,
@@ -79,6 +90,29 @@ class VirtualLab(LabBackend):
         if stick is None:
             raise HilkitError(f"{slot.describe()}: no HiLink web API: the stick is not in a HiLink mode")
         return stick.url
+
+    def play_labgrid(self, places: LabgridSlots) -> None:
+        """Answer where the acquired places point (127.0.0.1): a PDU outlet and serial ports per slot."""
+        pdus: dict[tuple[str, int], VirtualPdu] = {}
+        bridges: list[SerialBridge] = []
+        self.exporter_host = ExporterHost(self._run_usb_modeswitch)
+        places.closers.append(lambda: closer(*bridges, *pdus.values(), self.exporter_host)())
+        for slot in (s for s in self.rig.slots if s.power.driver == "labgrid"):
+            found = places.resources[slot.name]
+            dongle = self.dongles[slot.name]
+            self.pins[slot.name] = play_power(pdus, power_resource(slot.power.place, found), dongle)
+            for res in (r for r in found if r.cls == "NetworkSerialPort"):
+                bridges.append(play_serial(res, dongle, res.name if res.name in ROLES else "at"))
+
+    def usb_modeswitch_command(self) -> list[str]:
+        """The exporter host's usb_modeswitch, virtual: it hands its config to :meth:`_run_usb_modeswitch`."""
+        if self.exporter_host is None:
+            return super().usb_modeswitch_command()
+        return [sys.executable, "-m", "hilkit.sim.usb_modeswitch", "--lab", self.exporter_host.url]
+
+    def _run_usb_modeswitch(self, bus: int, address: int, text: str) -> tuple[int, str]:
+        """What usb_modeswitch does on the exporter host, on the virtual bus: (exit code, output)."""
+        return run_config(self.bus, bus, address, text)
 
     def dongle(self, slot: str) -> VirtualDongle:
         return self.dongles[slot]

@@ -61,6 +61,8 @@ class SwitchResult:
         return self.done_at - self.sent_at
 
     def transfer_log(self) -> str:
+        if not self.transfers and self.notes:  # sent by another engine (usb_modeswitch on an exporter host)
+            return "\n".join(self.notes) + "\n"
         start = self.transfers[0].time if self.transfers else 0.0
         return "\n".join(t.line(start) for t in self.transfers) + "\n"
 
@@ -133,16 +135,26 @@ class SwitchEngine:
             result.after, result.sent_at = before, time.monotonic()
             result.done_at = result.sent_at
             return result
-        session = _Session(self, port, before, interface, config, result)
-        try:
-            session.run(steps.operations)
-        finally:
-            session.close()
+        nothing_to_do = self.send(port, config, before, interface, steps.operations, result)
         result.sent_at = time.monotonic()
-        if session.nothing_to_do:
+        if nothing_to_do:
             result.after, result.done_at = before, result.sent_at
             return result
         return await_switched(self.bus, config, result, timeout, expect, expected)
+
+    def send(self, port: str, config: SwitchConfig, before: DeviceInfo, interface: InterfaceInfo | None,
+             operations: list[Operation], result: SwitchResult) -> bool:
+        """Send the plan's transfers over pyusb; True when the device needed nothing after all."""
+        session = _Session(self, port, before, interface, config, result)
+        try:
+            session.run(operations)
+        finally:
+            session.close()
+        return session.nothing_to_do
+
+    def describe(self) -> str:
+        """Where the transfers go from, for step titles (this host, over pyusb)."""
+        return ""
 
 
 def await_switched(bus: UsbBus, config: SwitchConfig, result: SwitchResult, timeout: float,

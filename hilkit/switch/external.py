@@ -73,6 +73,10 @@ class ExternalSwitchEngine:
     def close(self) -> None:
         """Nothing to stop: each switch is one finished process."""
 
+    def describe(self) -> str:
+        """Where the transfers go from, for step titles."""
+        return " (usb_modeswitch on this host)"
+
     def argv(self, config_path: str, bus_number: int, address: int, config: SwitchConfig) -> list[str]:
         vendor, product = config.get("DefaultVendor"), config.get("DefaultProduct")
         return [shutil.which(self.command) or self.command, "-W", "-v", f"{vendor:04x}", "-p", f"{product:04x}",

@@ -23,7 +23,8 @@ def testbed() -> tuple[Any, Any]:
     global _TESTBED
     reason = unavailable()
     if reason:
-        raise HilkitError(f"the umockdev lab cannot start: {reason}")
+        raise HilkitError(f"the umockdev lab cannot start: {reason} "
+                          "(start pytest as `umockdev-wrapper .venv/bin/pytest ...`; `hilkit run` does it itself)")
     from gi.repository import UMockdev
     if _TESTBED is None:
         _TESTBED = UMockdev.Testbed.new()

@@ -33,7 +33,6 @@ class Comparison:
     method: str
     reference: EngineRun
     native: EngineRun
-    retried: int = 0   # runs repeated after an emulation hiccup that reached nothing (see compare)
 
     @property
     def identical(self) -> bool:
@@ -92,34 +91,7 @@ def run_engine(profile: Profile, engine: str, port: str = "1-1.1", timeout: floa
 def compare(profile: Profile, port: str = "1-1.1") -> Comparison:
     from ..switch.methods import plan
     method = plan(profile.switches[0].config, 0).method
-    runs = []
-    retried = 0
-    for engine in ("usb_modeswitch", "native"):
-        run = run_engine(profile, engine, port)
-        if not run.ok and not run.wire and "Input/Output Error" in run.error:
-            # About 1 open in 10, right after another process used the testbed, libusb's first
-            # ioctl reaches umockdev's default handler (ENOTTY) instead of the device's: nothing
-            # reached the dongle, so run once more and count it.
-            retried += 1
-            run = run_engine(profile, engine, port)
-        runs.append(run)
-    return Comparison(profile.key, method, runs[0], runs[1], retried)
+    reference = run_engine(profile, "usb_modeswitch", port)
+    native = run_engine(profile, "native", port)
+    return Comparison(profile.key, method, reference, native)
 
-
-def compare_all(profiles: list[Profile], workers: int = 4) -> list[Comparison]:
-    """:func:`compare` for every profile, ``workers`` at a time, each worker on its own port."""
-    from concurrent.futures import ThreadPoolExecutor
-    from queue import SimpleQueue
-
-    ports: SimpleQueue[str] = SimpleQueue()
-    for number in range(1, workers + 1):
-        ports.put(f"1-1.{number}")
-
-    def one(profile: Profile) -> Comparison:
-        port = ports.get()
-        try:
-            return compare(profile, port)
-        finally:
-            ports.put(port)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reference") as pool:
-        return list(pool.map(one, profiles))

@@ -1,8 +1,8 @@
 """usbdevfs ioctls (what libusb sends to /dev/bus/usb/BBB/DDD) answered by the virtual dongle model.
 
 libusb submits each transfer as a URB (SUBMITURB), polls, and reaps it (REAPURBNDELAY). An IN the
-model has nothing for completes at once as timed out (see ``_submit``); DISCARDURB is still
-answered for URBs a host cancels. The model calls are the ones the in-process pyusb backend makes,
+model has nothing for completes at once as timed out (see ``_submit``), so no URB is ever left
+for DISCARDURB to cancel. The model calls are the ones the in-process pyusb backend makes,
 so a dongle behaves the same under both transports.
 
 Handlers run on umockdev's worker thread: they never block.
@@ -10,6 +10,7 @@ Handlers run on umockdev's worker thread: they never block.
 from __future__ import annotations
 
 import errno
+import os
 import struct
 import threading
 from dataclasses import dataclass
@@ -48,7 +49,6 @@ CAPS = 0x02 | 0x04                 # BULK_CONTINUATION | NO_PACKET_SIZE_LIM: one
 class _Urb:
     data: Any        # UMockdev.IoctlData of the struct
     buffer: Any      # UMockdev.IoctlData of its buffer
-    address: int     # where the URB lives in the client, as DISCARDURB names it
 
     def finish(self, status: int, actual: int) -> None:
         self.data.update(4, struct.pack("<i", status))
@@ -69,7 +69,6 @@ class UsbfsHandler:
         self.ioctl.connect("handle-ioctl", self._handle)
         self._lock = threading.Lock()
         self._done: list[_Urb] = []
-        self._pending: list[_Urb] = []
         self.requests = 0
 
     # -- dispatch ------------------------------------------------------------------------
@@ -85,6 +84,8 @@ class UsbfsHandler:
             client.complete(-1, _usb_errno(exc))
             return True
         if result is None:
+            if os.environ.get("HILKIT_USBFS_DEBUG"):
+                print(f"usbfs: unknown request {request:#x} on {self.handle}", flush=True)
             client.complete(-1, errno.ENOTTY)
         elif result < 0:
             client.complete(-1, -result)
@@ -103,14 +104,7 @@ class UsbfsHandler:
             arg.resolve(0, size).set_ptr(0, urb.data)
             return 0
         if request == DISCARDURB:
-            address = struct.unpack("<Q", bytes(arg.retrieve())[:8])[0]
-            for urb in self._pending:
-                if urb.address == address:
-                    self._pending.remove(urb)
-                    urb.finish(-errno.ENOENT, 0)
-                    self._done.append(urb)
-                    return 0
-            return -errno.EINVAL
+            return -errno.EINVAL  # every URB completes when submitted: nothing is left to cancel
         if request == GET_CAPABILITIES:
             arg.resolve(0, size).update(0, struct.pack("<I", CAPS))
             return 0
@@ -174,7 +168,7 @@ class UsbfsHandler:
         kind, endpoint, _status, _flags, _buffer, length, _actual = struct.unpack_from(
             URB_FORMAT, bytes(data.retrieve()), 0)
         buffer = data.resolve(16, length)
-        urb = _Urb(data, buffer, data.client_addr)
+        urb = _Urb(data, buffer)
         payload = bytes(buffer.retrieve()) if length else b""
         dongle, generation = self.handle.dongle, self.handle.generation
         try:

@@ -61,6 +61,9 @@ class _Plugged:
     address: tuple[int, int] = (0, 0)
 
 
+#: a wrapper for ioctl handlers (tests set one so coverage sees umockdev's worker thread)
+_TRACE = None
+
 #: legacy tty ioctls (no size in the request number): request -> bytes the argument points to;
 #: 0 = the argument is a value, not a pointer
 _TTY_ARGS = {0x5401: 36, 0x5402: 36, 0x5403: 36, 0x5404: 36,          # TCGETS, TCSETS[WF]
@@ -100,7 +103,7 @@ def _tty_ioctls(umockdev: Any, port: PtyPort) -> Any:
         except OSError as exc:
             client.complete(-1, errno.EIO if exc.errno == errno.EBADF else exc.errno or errno.EIO)
         return True
-    handler.connect("handle-ioctl", handle)
+    handler.connect("handle-ioctl", _TRACE(handle) if _TRACE else handle)
     return handler
 
 
@@ -139,6 +142,7 @@ class UmockdevWorld:
 
     def _add_hub(self, parent: str, name: str, bus: int, address: int, root: bool) -> None:
         record = hub_record(parent, name, bus, address, root)
+        _ADDRESSES_IN_USE.add((bus, address))  # never handed to a dongle
         # hubs stay for the testbed's life: a later lab in the same process finds them there
         if not os.path.exists(os.path.join(self.root, "sys", record.path.lstrip("/"))):
             self.testbed.add_from_string(record.text())
@@ -178,9 +182,10 @@ class UmockdevWorld:
             "manufacturer": mode.manufacturer or "", "product": mode.product or "",
             "dev": f"189:{(bus - 1) * 128 + address - 1}", "descriptors": blob})
         text = device.text().replace(f"P: {path}\n", f"P: {path}\nN: {node[5:]}\n", 1)
-        self.testbed.add_from_string(text)
+        # the ioctl socket first: a node that exists without it answers ENOTTY to whoever opens it
         usbfs = UsbfsHandler(self.umockdev, self.backend, handle)
         self.testbed.attach_ioctl(node, usbfs.ioctl)
+        self.testbed.add_from_string(text)
         plugged = _Plugged(device, node, usbfs, address=(bus, address))
         _ADDRESSES_IN_USE.add(plugged.address)
         self._plugged[dongle.port] = plugged
@@ -237,9 +242,9 @@ class UmockdevWorld:
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
             os.unlink(link)
-        os.symlink(pty.path, link)
         handler = _tty_ioctls(self.umockdev, pty)
-        self.testbed.attach_ioctl(f"/dev/{name}", handler)
+        self.testbed.attach_ioctl(f"/dev/{name}", handler)  # before the node, as for USB
+        os.symlink(pty.path, link)
         plugged.children.append(record)
         plugged.tty_nodes.append((f"/dev/{name}", handler))
 

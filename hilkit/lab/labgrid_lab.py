@@ -1,0 +1,138 @@
+"""A rig whose slots are labgrid places: acquire them, resolve each slot, release on every exit path.
+
+``open_lab`` calls :func:`open_with_places` for a rig with a ``labgrid:`` section. The places are
+acquired first (all or none), each slot gets its USB port path from its place, the local backend
+(the bus view: the virtual lab in CI) is opened on the resolved rig, and the backend's power
+switches, AT ports and mode switches then go through the places' resources.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from ..errors import HilkitError, RigError
+from ..power import PowerSwitch
+from .labgrid_map import (LabgridPower, exporter_host, power_driver, power_resource, serial_resource, serial_url,
+                          usb_port_path)
+from .labgrid_place import PlaceClient, PlaceError, PlaceResource
+from .rig import Rig, Slot
+
+
+class LabgridSlots:
+    """The places of one rig, held for the length of a run."""
+
+    def __init__(self, rig: Rig, client: PlaceClient | None = None) -> None:
+        assert rig.labgrid is not None
+        self.rig = rig
+        self.client = client or PlaceClient(rig.labgrid.coordinator)
+        self.resources: dict[str, list[PlaceResource]] = {}
+        self._targets: dict[str, Any] = {}
+        self.closers: list[Callable[[], None]] = []  # virtual hardware the lab plays, stopped before release
+
+    def place_of(self, slot: Slot) -> str:
+        return slot.power.place
+
+    def acquire(self) -> Rig:
+        """Acquire every slot's place; return the rig with each slot's port resolved from its place."""
+        slots = []
+        try:
+            for slot in self.rig.slots:
+                place = self.place_of(slot)
+                self.client.acquire(place, f"{self.rig.path}:{slot.line}: slot {slot.name}")
+                self.resources[slot.name] = found = self.client.resources(place)
+                try:
+                    port = usb_port_path(place, found)
+                except PlaceError:
+                    if not slot.port:
+                        raise
+                    port = slot.port
+                if slot.port and port != slot.port:
+                    raise RigError(self.rig.path, slot.line, f"slots[{slot.name}].port",
+                                   f"{slot.port} but labgrid place {place} says the dongle is on {port}")
+                power = power_resource(place, found)
+                spec = dataclasses.replace(slot.power, resource=f"{power.cls} {power.name}")
+                slots.append(dataclasses.replace(slot, port=port, power=spec))
+        except BaseException:
+            self.close()
+            raise
+        return dataclasses.replace(self.rig, slots=tuple(slots), labgrid=None)  # resolved: nothing left to acquire
+
+    def target(self, slot: Slot) -> Any:
+        """A labgrid Target holding the place's resources (labgrid's RemotePlace, as labgrid-client uses)."""
+        if slot.name not in self._targets:
+            from labgrid import Target
+            from labgrid.resource.remote import RemotePlace, RemotePlaceManager
+            manager = RemotePlaceManager.get()
+            manager.session, manager.loop = self.client.session(), self.client._loop()
+            target = Target(self.place_of(slot))
+            RemotePlace(target, name=self.place_of(slot))
+            self._targets[slot.name] = target
+        return self._targets[slot.name]
+
+    def power_switch(self, slot: Slot) -> PowerSwitch:
+        res = power_resource(self.place_of(slot), self.resources[slot.name])
+        try:
+            driver = power_driver(self.target(slot), res)
+        except HilkitError:
+            raise
+        except Exception as exc:  # labgrid: binding/activation errors of its own kinds
+            raise PlaceError(f"{slot.describe()}: labgrid place {self.place_of(slot)}: cannot drive {res.describe()}: "
+                             f"{type(exc).__name__}: {exc}") from None
+        return LabgridPower(driver, f"{slot.name}: {slot.power.describe()}")
+
+    def serial_url(self, slot: Slot, role: str) -> str | None:
+        """The AT (or ``role``) port of the slot's dongle as the coordinator publishes it now."""
+        found = self.client.resources(self.place_of(slot))
+        res = serial_resource(self.place_of(slot), found, role)
+        return serial_url(res) if res is not None else None
+
+    def exporter_host(self, slot: Slot) -> str:
+        return exporter_host(self.resources[slot.name])
+
+    def switch_engine(self, slot: Slot, bus: Any, usb_modeswitch: list[str]) -> Any:
+        """Mode switches of this slot run on its exporter host (USB transfers cannot cross labgrid)."""
+        from ..switch.exporter import ExporterSwitchEngine
+        return ExporterSwitchEngine(bus, self.exporter_host(slot), self.place_of(slot), usb_modeswitch)
+
+    def close(self) -> None:
+        """Stop what the lab plays, drop labgrid targets, release every place (raises if one cannot be)."""
+        try:
+            for closer in reversed(self.closers):
+                closer()
+        finally:
+            self.closers.clear()
+            for target in self._targets.values():
+                _drop_target(target)
+            self._targets.clear()
+            self.client.close()
+
+
+def _drop_target(target: Any) -> None:
+    from labgrid.resource.remote import RemotePlaceManager
+    try:
+        target.deactivate_all_drivers()
+    except Exception:  # noqa: BLE001 - a driver that cannot deactivate must not keep the place acquired
+        pass
+    manager = RemotePlaceManager.get()
+    manager.resources[:] = [r for r in manager.resources if r.target is not target]
+    manager.unmanaged_resources[:] = [r for r in manager.unmanaged_resources if r.target is not target]
+
+
+def open_with_places(rig: Rig, open_local: Callable[[Rig], Any]) -> Any:
+    """Acquire the rig's places, open the local backend on the resolved rig, hand it the places."""
+    places = LabgridSlots(rig)
+    resolved = places.acquire()
+    backend = None
+    try:
+        backend = open_local(resolved)
+        backend.labgrid = places
+        play = getattr(backend, "play_labgrid", None)  # the virtual lab plays the places' hardware
+        if play is not None:
+            play(places)
+    except BaseException:
+        if backend is not None:
+            backend.close()  # closes the places too
+        else:
+            places.close()
+        raise
+    return backend

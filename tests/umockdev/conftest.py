@@ -1,0 +1,60 @@
+"""Fixtures for tests that run under umockdev-wrapper: the Linux backend against emulated dongles."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from hilkit.dongle import Dongle
+from hilkit.lab.rig import Rig, load_rig
+from hilkit.paths import PROJECT_ROOT
+from hilkit.umock.lab import UmockdevLab
+
+
+@pytest.fixture
+def umock_rig() -> Rig:
+    return load_rig(PROJECT_ROOT / "lab" / "umockdev.yaml")
+
+
+@pytest.fixture
+def ulab(umock_rig: Rig) -> Iterator[UmockdevLab]:
+    lab = UmockdevLab(umock_rig)
+    try:
+        yield lab
+    finally:
+        lab.close()
+        assert not lab.scheduler.errors, f"virtual lab physics failed: {lab.scheduler.errors}"
+
+
+@pytest.fixture
+def e3131(ulab: UmockdevLab) -> Iterator[Dongle]:
+    dongle = Dongle(ulab.rig.slot("e3131"), ulab)
+    try:
+        yield dongle
+    finally:
+        dongle.close()
+
+
+def _traced(function):
+    """umockdev calls ioctl handlers on its own (non-Python) worker thread, which starts with no
+    trace function: give it the one the other threads have (coverage's), so those lines count."""
+    import functools
+    import sys
+    import threading
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if sys.gettrace() is None and threading.gettrace() is not None:
+            sys.settrace(threading.gettrace())
+        return function(*args, **kwargs)
+    return wrapper
+
+
+def pytest_configure(config):
+    import threading
+
+    if threading.gettrace() is None:
+        return
+    from hilkit.umock import usbfs, world
+    usbfs.UsbfsHandler._handle = _traced(usbfs.UsbfsHandler._handle)
+    world._TRACE = _traced
