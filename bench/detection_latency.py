@@ -1,6 +1,6 @@
 """Benchmark: from a device's hotplug event to ``UsbBus.wait_until`` returning, on the virtual lab.
 
-    .venv/bin/python bench/detection_latency.py [--events N] [--poll-interval S]
+    .venv/bin/python bench/detection_latency.py [--events N] [--poll-interval S] [--umockdev]
 
 Every slot of lab/virtual8.yaml is powered on and off on its own thread until N enumerations
 have been seen. The latency of one event is the time from the bus's notify (the ``add`` event's
@@ -8,15 +8,21 @@ timestamp) to the return of ``wait_until`` for the initial mode. The same is the
 polling loop that looks at the port every ``--poll-interval`` seconds (0.5 s), started at a
 random phase as a poller that runs all the time would be. Prints median and p95 of both and
 their ratio.
+
+With ``--umockdev`` the same dongles run at the kernel interface (re-run under umockdev-wrapper):
+the event is the uevent the emulated kernel sends (timestamped when sent), and the wait is the
+Linux backend's -- pyudev's monitor thread, sysfs read back -- as on a rig.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import Callable
 
 from hilkit.expect import in_mode
@@ -47,6 +53,18 @@ def polling(interval: float) -> Waiter:
     return wait
 
 
+def sent_at(lab: VirtualLab, port: str, since: int, seen: float) -> float | None:
+    """When the event that completed the device was announced: under umockdev, the last uevent
+    for the port sent before the wait returned (the device's, or its last interface's); else the
+    virtual bus's notify of the ``add``."""
+    world = getattr(lab, "world", None)
+    if world is not None:
+        times = [t for t, action, path in world.uevents[since:]
+                 if action == "add" and f"/{port}" in path and t <= seen]
+        return times[-1] if times else None
+    return next((e.time for e in lab.bus.events[since:] if e.port == port and e.action == "add"), None)
+
+
 def measure(lab: VirtualLab, events: int, waiter: Waiter) -> list[float]:
     latencies: list[float] = []
     guard = threading.Lock()
@@ -56,16 +74,16 @@ def measure(lab: VirtualLab, events: int, waiter: Waiter) -> list[float]:
             with guard:
                 if len(latencies) >= events:
                     return
-            since = len(lab.bus.events)
+            since = len(lab.world.uevents) if hasattr(lab, "world") else len(lab.bus.events)
             power.on()
             seen = waiter(lab.bus, slot)
             added = None
             while added is None:  # a poller may see the device a moment before the lab's notify
-                added = next((e for e in lab.bus.events[since:] if e.port == slot.port and e.action == "add"), None)
+                added = sent_at(lab, slot.port, since, seen)
                 if added is None:
                     threading.Event().wait(0.001)
             with guard:
-                latencies.append(seen - added.time)
+                latencies.append(seen - added)
             power.off()
             lab.bus.wait_gone(slot.port, 10)
 
@@ -92,8 +110,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--poll-interval", type=float, default=0.5)
+    parser.add_argument("--umockdev", action="store_true", help="through the Linux backend under umockdev")
     args = parser.parse_args()
-    lab = VirtualLab(load_rig(PROJECT_ROOT / "lab" / "virtual8.yaml"))
+    rig = load_rig(PROJECT_ROOT / "lab" / "virtual8.yaml")
+    if args.umockdev:
+        if "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
+            os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])
+        from hilkit.umock.lab import UmockdevLab
+        lab: VirtualLab = UmockdevLab(replace(rig, backend="umockdev"))
+    else:
+        lab = VirtualLab(rig)
     try:
         events = summary("wait_until (events)", measure(lab, args.events, event_driven))
         polled = summary(f"polling every {args.poll_interval:g} s", measure(lab, args.events, polling(args.poll_interval)))

@@ -43,7 +43,7 @@ class UmockdevLab(VirtualLab):
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         bed, umockdev = testbed()
         super().__init__(rig, faults)
-        self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots])
+        self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots], shared_bus())
         for dongle in self.dongles.values():  # addresses are the testbed's, not this lab's
             dongle._next_address = lambda bus=dongle.bus_number: next_address(bus)
         self.bus.close()

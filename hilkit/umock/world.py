@@ -14,6 +14,7 @@ import fcntl
 import os
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ import usb.core
 from ..sim.backend import DeviceHandle, SimUsbBackend
 from ..sim.dongle import VirtualDongle
 from ..sim.ttyport import PtyPort
+from ..usb.linux import LinuxUsbBus
 from .records import Record, descriptor_blob, hub_record
 from .usbfs import UsbfsHandler
 
@@ -35,6 +37,9 @@ _TTYS_IN_USE: set[str] = set()
 #: (bus, address) of every device node in the testbed, and the last address handed out per bus
 _ADDRESSES_IN_USE: set[tuple[int, int]] = set()
 _LAST_ADDRESS: dict[int, int] = {}
+#: uevents sent in this process, and those the shared bus never read (see _pace)
+_SENT = 0
+_UNREAD = 0
 
 
 def next_address(bus: int) -> int:
@@ -110,7 +115,14 @@ def _tty_ioctls(umockdev: Any, port: PtyPort) -> Any:
 class UmockdevWorld:
     """Mirrors the virtual dongles' enumerations into one umockdev testbed."""
 
-    def __init__(self, testbed: Any, umockdev: Any, backend: SimUsbBackend, ports: list[str]) -> None:
+    #: uevents in flight to the bus's monitor socket at most: umockdev sends without blocking and
+    #: gives up (aborting the process) when the socket's queue is full, and Linux queues only
+    #: net.unix.max_dgram_qlen (10 by default) datagrams on a unix socket
+    IN_FLIGHT = 6
+
+    def __init__(self, testbed: Any, umockdev: Any, backend: SimUsbBackend, ports: list[str],
+                 bus: LinuxUsbBus | None = None) -> None:
+        self.bus = bus
         self.testbed = testbed
         self.umockdev = umockdev
         self.backend = backend
@@ -118,7 +130,7 @@ class UmockdevWorld:
         self._lock = _TESTBED_LOCK
         self._plugged: dict[str, _Plugged] = {}
         self._ttys_in_use = _TTYS_IN_USE
-        self.uevents: list[tuple[str, str]] = []   # (action, sysfs path), for tests
+        self.uevents: list[tuple[float, str, str]] = []   # (monotonic time sent, action, sysfs path)
         self._hubs: dict[str, str] = {}
         with self._lock:
             for port in ports:
@@ -145,7 +157,7 @@ class UmockdevWorld:
         _ADDRESSES_IN_USE.add((bus, address))  # never handed to a dongle
         # hubs stay for the testbed's life: a later lab in the same process finds them there
         if not os.path.exists(os.path.join(self.root, "sys", record.path.lstrip("/"))):
-            self.testbed.add_from_string(record.text())
+            self._add(record.text(), record.path)
         self._hubs[name] = record.path
 
     # -- events from the dongles -----------------------------------------------------------
@@ -185,14 +197,11 @@ class UmockdevWorld:
         # the ioctl socket first: a node that exists without it answers ENOTTY to whoever opens it
         usbfs = UsbfsHandler(self.umockdev, self.backend, handle)
         self.testbed.attach_ioctl(node, usbfs.ioctl)
-        self.testbed.add_from_string(text)
+        self._add(text, device.path)
         plugged = _Plugged(device, node, usbfs, address=(bus, address))
         _ADDRESSES_IN_USE.add(plugged.address)
         self._plugged[dongle.port] = plugged
         self._add_interfaces(dongle, plugged)
-        self._send("add", device.path)
-        for child in plugged.children:
-            self._send("add", child.path)
 
     def _add_interfaces(self, dongle: VirtualDongle, plugged: _Plugged) -> None:
         mode = dongle.mode
@@ -216,7 +225,7 @@ class UmockdevWorld:
                 "bInterfaceNumber": f"{itf.number:02x}", "bAlternateSetting": " 0",
                 "bInterfaceClass": f"{itf.cls:02x}", "bInterfaceSubClass": f"{itf.subclass:02x}",
                 "bInterfaceProtocol": f"{itf.protocol:02x}", "interface": itf.name or ""}, links)
-            self.testbed.add_from_string(record.text())
+            self._add(record.text(), record.path)
             plugged.children.append(record)
             port = next((p for p in dongle.binding.ports if p.path == entry.get("tty")), None)
             if port is not None:
@@ -224,7 +233,7 @@ class UmockdevWorld:
             if entry.get("net"):
                 net = Record(f"{path}/net/{entry['net']}", {"SUBSYSTEM": "net", "INTERFACE": entry["net"]},
                              {"ifindex": str(100 + len(self._plugged)), "address": "0c:5b:8f:27:9a:64"})
-                self.testbed.add_from_string(net.text())
+                self._add(net.text(), net.path)
                 plugged.children.append(net)
 
     def _add_tty(self, plugged: _Plugged, interface_path: str, driver: str, pty: PtyPort) -> None:
@@ -237,7 +246,6 @@ class UmockdevWorld:
         path = f"{interface_path}/{name}/tty/{name}" if prefix == "ttyUSB" else f"{interface_path}/tty/{name}"
         record = Record(path, {"SUBSYSTEM": "tty", "DEVNAME": f"/dev/{name}",
                                "MAJOR": str(_TTY_MAJOR[prefix]), "MINOR": str(number)}, {})
-        self.testbed.add_from_string(record.text())
         link = os.path.join(self.root, "dev", name)
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
@@ -245,6 +253,7 @@ class UmockdevWorld:
         handler = _tty_ioctls(self.umockdev, pty)
         self.testbed.attach_ioctl(f"/dev/{name}", handler)  # before the node, as for USB
         os.symlink(pty.path, link)
+        self._add(record.text(), record.path)   # after the node: its uevent says it is there
         plugged.children.append(record)
         plugged.tty_nodes.append((f"/dev/{name}", handler))
 
@@ -284,13 +293,31 @@ class UmockdevWorld:
         self._remove_children(plugged)
         self.testbed.set_attribute(f"/sys{plugged.device.path}", "bConfigurationValue", str(dongle.configuration))
         self._add_interfaces(dongle, plugged)
-        for child in plugged.children:
-            self._send("add", child.path)
         self._send("change", plugged.device.path)
 
+    def _pace(self) -> None:
+        """Keep at most IN_FLIGHT uevents unread by the bus's monitor (see IN_FLIGHT)."""
+        global _UNREAD
+        if self.bus is None:
+            return
+        wanted = _SENT - self.IN_FLIGHT + 1 - _UNREAD
+        if not self.bus.wait_read(wanted, 1.0):
+            _UNREAD += wanted - self.bus.received  # never delivered (filtered out): stop waiting for it
+
+    def _add(self, text: str, path: str) -> None:
+        """Add a device to sysfs; umockdev announces it with an ``add`` uevent."""
+        global _SENT
+        self._pace()
+        self.uevents.append((time.monotonic(), "add", path))
+        self.testbed.add_from_string(text)
+        _SENT += 1
+
     def _send(self, action: str, path: str) -> None:
-        self.uevents.append((action, path))
+        global _SENT
+        self._pace()
+        self.uevents.append((time.monotonic(), action, path))
         self.testbed.uevent(f"/sys{path}", action)
+        _SENT += 1
 
     def close(self) -> None:
         with self._lock:

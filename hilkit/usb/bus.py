@@ -48,7 +48,7 @@ class UsbBus(ABC):
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._generation = 0
+        self._generation: dict[str, int] = {}   # port -> events seen: a wait wakes for its port only
         self.events: list[BusEvent] = []
 
     # -- what backends provide -------------------------------------------------------------
@@ -73,7 +73,7 @@ class UsbBus(ABC):
         """Record a hotplug event and wake every waiter. Safe from any thread."""
         with self._cond:
             self.events.append(BusEvent(time.monotonic(), action, port, detail))
-            self._generation += 1
+            self._generation[port] = self._generation.get(port, 0) + 1
             self._cond.notify_all()
 
     # -- what the framework uses -----------------------------------------------------------
@@ -86,7 +86,7 @@ class UsbBus(ABC):
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                generation = self._generation
+                generation = self._generation.get(port, 0)
             info = self.device_at(port)
             problems = check(info)
             if not problems:
@@ -96,8 +96,10 @@ class UsbBus(ABC):
                 seen = "nothing on the port" if info is None else info.summary()
                 raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
             with self._cond:
-                if self._generation == generation:
-                    self._cond.wait(remaining)
+                deadline_left = deadline - time.monotonic()
+                while self._generation.get(port, 0) == generation and deadline_left > 0:
+                    self._cond.wait(deadline_left)  # woken by any port's event: sleep on if not ours
+                    deadline_left = deadline - time.monotonic()
 
     def wait_gone(self, port: str, timeout: float) -> None:
         self.wait_until(port, lambda info: [] if info is None else ["still present"], timeout,

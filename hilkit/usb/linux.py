@@ -8,6 +8,7 @@ children) wakes the waits for that port; nothing polls.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -39,13 +40,6 @@ def _attr(device: pyudev.Device, name: str, default: str = "") -> str:
         return default
 
 
-def _hex(device: pyudev.Device, name: str, default: int = 0) -> int:
-    try:
-        return int(_attr(device, name), 16)
-    except ValueError:
-        return default
-
-
 def _int(device: pyudev.Device, name: str, default: int = 0) -> int:
     try:
         return int(_attr(device, name))
@@ -53,19 +47,48 @@ def _int(device: pyudev.Device, name: str, default: int = 0) -> int:
         return default
 
 
+def _subdirs(path: Path, prefix: str) -> list[Path]:
+    try:
+        return sorted(Path(e.path) for e in os.scandir(path) if e.name.startswith(prefix) and e.is_dir())
+    except OSError:
+        return []
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _uevent_value(path: Path, key: str) -> str:
+    for line in _read(path).splitlines():
+        name, _, value = line.partition("=")
+        if name == key:
+            return value
+    return ""
+
+
 class LinuxUsbBus(UsbBus):
     """Snapshots from sysfs, waits woken by uevents, pyusb devices opened by bus and address."""
 
     SUBSYSTEMS = ("usb", "tty", "net")
+    RECEIVE_BUFFER = 16 * 1024 * 1024
 
     def __init__(self, usb_backend: object | None = None) -> None:
         super().__init__()
         self.context = pyudev.Context()
         self._backend = usb_backend
         self._backend_lock = threading.Lock()
+        self.received = 0   # uevent messages read from the monitor socket, including unrelated ones
         monitor = pyudev.Monitor.from_netlink(self.context)
         for subsystem in self.SUBSYSTEMS:
             monitor.filter_by(subsystem)
+        try:  # a burst of uevents (8 dongles re-enumerating) must not overflow the socket
+            monitor.set_receive_buffer_size(self.RECEIVE_BUFFER)
+        except (OSError, EnvironmentError):
+            pass  # without CAP_NET_ADMIN the kernel's default (about 200 KB) stays
+        monitor.start()  # receiving from now on, not from when the thread gets going
         self._monitor: pyudev.Monitor | None = monitor
         self._observer = pyudev.MonitorObserver(monitor, callback=self._uevent, name="hilkit-uevents")
         self._observer.daemon = True
@@ -73,6 +96,15 @@ class LinuxUsbBus(UsbBus):
 
     # -- events ----------------------------------------------------------------------------
     def _uevent(self, device: pyudev.Device) -> None:
+        with self._cond:
+            self.received += 1
+            self._cond.notify_all()
+        try:
+            self._event(device)
+        except Exception as exc:  # noqa: BLE001 -- the monitor thread must outlive any one event
+            self.notify("change", port_of(getattr(device, "sys_path", "")) or "?", f"unreadable uevent: {exc!r}")
+
+    def _event(self, device: pyudev.Device) -> None:
         port = port_of(device.sys_path)
         if not port:
             return
@@ -94,6 +126,11 @@ class LinuxUsbBus(UsbBus):
             self._observer.join(timeout=2)
         self._monitor = None
         self._observer.monitor = None
+
+    def wait_read(self, count: int, timeout: float) -> bool:
+        """Wait until the monitor has read ``count`` messages; False at the deadline."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.received >= count, timeout)
 
     # -- snapshots -------------------------------------------------------------------------
     def devices(self) -> list[DeviceInfo]:
@@ -138,29 +175,32 @@ class LinuxUsbBus(UsbBus):
         return info.with_kernel({n: {k: v for k, v in e.items() if k != "name"} for n, e in kernel.items()})
 
     def _kernel_side(self, device: pyudev.Device) -> dict[int, dict[str, str]]:
-        """Per interface number: bound driver, interface string, tty node and net name."""
+        """Per interface number: bound driver, interface string, tty node and net name.
+
+        Read straight from the device's sysfs directory (``1-1.2:1.0/driver``, ``.../ttyUSB0/tty/
+        ttyUSB0``, ``.../tty/ttyACM0``, ``.../net/wwan0``): asking libudev for the children would
+        scan all of /sys on every look at the port.
+        """
         out: dict[int, dict[str, str]] = {}
-        numbers: dict[str, int] = {}
-        for child in device.children:
-            if child.subsystem == "usb" and child.device_type == "usb_interface" \
-                    and child.sys_path.rsplit("/", 1)[0] == device.sys_path:
-                number = _hex(child, "bInterfaceNumber", -1)
-                numbers[child.sys_path] = number
-                entry = out.setdefault(number, {})
-                if child.driver:
-                    entry["driver"] = child.driver
-                if _attr(child, "interface"):
-                    entry["name"] = _attr(child, "interface")
-        for child in device.children:
-            if child.subsystem not in ("tty", "net"):
-                continue
-            owner = next((n for path, n in numbers.items() if child.sys_path.startswith(path + "/")), None)
-            if owner is None:
-                continue
-            if child.subsystem == "tty" and child.device_node:
-                out[owner]["tty"] = child.device_node
-            elif child.subsystem == "net":
-                out[owner]["net"] = child.sys_name
+        base = Path(device.sys_path)
+        for itf in _subdirs(base, device.sys_name + ":"):
+            try:
+                number = int((itf / "bInterfaceNumber").read_text().strip(), 16)
+            except (OSError, ValueError):
+                continue  # gone while being read, or not an interface
+            entry = out.setdefault(number, {})
+            if os.path.islink(itf / "driver"):
+                entry["driver"] = os.path.basename(os.readlink(itf / "driver"))
+            name = _read(itf / "interface")
+            if name:
+                entry["name"] = name
+            ttys = [t for d in _subdirs(itf, "tty") for t in _subdirs(d / "tty" if d.name != "tty" else d, "tty")]
+            for tty in ttys:
+                node = _uevent_value(tty / "uevent", "DEVNAME")
+                if node:
+                    entry["tty"] = node if node.startswith("/") else f"/dev/{node}"
+            for net in _subdirs(itf / "net", ""):
+                entry["net"] = net.name
         return out
 
     # -- transfers -------------------------------------------------------------------------
