@@ -236,6 +236,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
             f"--rootdir={suites.parent}"]
+    # plugins installed beside hilkit that the suites never use: each one is start-up time in
+    # every worker of a parallel run
+    argv += [arg for name in _UNUSED_PLUGINS if _has_plugin(name) for arg in ("-p", f"no:{name}")]
     if args.clean:
         argv.append("--clean-alluredir")
     for name in args.profile or []:
@@ -258,6 +261,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif args.html:
         _html(results, Path(args.report))
     return code
+
+
+_UNUSED_PLUGINS = ("hypothesispytest", "labgrid")
+
+
+def _has_plugin(name: str) -> bool:
+    from importlib.metadata import entry_points
+    return any(ep.name == name for ep in entry_points(group="pytest11"))
 
 
 def _under_umockdev(argv: list[str]) -> int:

@@ -102,6 +102,23 @@ class ParallelController:
         self.session = session
         if not session.config.option.collectonly:
             hold_slots(session.config, self.rig, self.slots)
+        _compile_once()
+
+
+def _compile_once() -> None:
+    """Write hilkit's bytecode before the workers start, so N workers load it instead of each
+    compiling hilkit from source (an editable install is never compiled by pip, and with
+    PYTHONDONTWRITEBYTECODE set no worker would write it either)."""
+    import compileall
+    import sys
+    from pathlib import Path
+
+    flag = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        compileall.compile_dir(str(Path(__file__).parent), quiet=2)
+    finally:
+        sys.dont_write_bytecode = flag
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         return f"hilkit: parallel: one xdist worker per slot ({', '.join(s.name for s in self.slots)})"
