@@ -189,8 +189,10 @@ class LinuxUsbBus(UsbBus):
             except (OSError, ValueError):
                 continue  # gone while being read, or not an interface
             entry = out.setdefault(number, {})
-            if os.path.islink(itf / "driver"):
+            try:
                 entry["driver"] = os.path.basename(os.readlink(itf / "driver"))
+            except OSError:
+                pass  # no driver bound (or the interface left while being read)
             name = _read(itf / "interface")
             if name:
                 entry["name"] = name
