@@ -48,7 +48,7 @@ def child_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path, str]
     argv = ["umockdev-wrapper", sys.executable, "-m", "coverage", "run",
             "--include=" + ",".join(LINUX_BACKEND), "-m", "pytest", "-p", "no:cacheprovider", "-q",
             f"--junitxml={junit}", "--alluredir", str(work / "allure-results"),
-            "tests/umockdev", "suites", "--hilkit-rig", "lab/umockdev.yaml"]
+            "suites", "tests/umockdev", "--hilkit-rig", "lab/umockdev.yaml"]
     done = subprocess.run(argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
     report = subprocess.run([sys.executable, "-m", "coverage", "report", "--show-missing"], cwd=PROJECT_ROOT,
                             env=env, capture_output=True, text=True, timeout=120)
@@ -70,7 +70,8 @@ def test_linux_backend_tests_and_suites_pass_under_umockdev(child_run):
            for c in cases if any(child.tag in ("failure", "error") for child in c)]
     assert not bad, "\n".join(bad) + "\n" + done.stdout[-2000:]
     suites = [c for c in cases if c.get("classname", "").startswith("suites.")]
-    assert len(suites) >= 18 and all(not any(ch.tag == "skipped" for ch in c) for c in suites)
+    assert len(suites) >= 18 and all(not any(ch.tag == "skipped" for ch in c) for c in suites), \
+        done.stdout[-3000:] + done.stderr[-3000:]
     assert len(cases) - len(suites) >= 30
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 

@@ -157,7 +157,7 @@ class UmockdevWorld:
         _ADDRESSES_IN_USE.add((bus, address))  # never handed to a dongle
         # hubs stay for the testbed's life: a later lab in the same process finds them there
         if not os.path.exists(os.path.join(self.root, "sys", record.path.lstrip("/"))):
-            self._add(record.text(), record.path)
+            self._add([record.text()], [record.path])
         self._hubs[name] = record.path
 
     # -- events from the dongles -----------------------------------------------------------
@@ -197,11 +197,13 @@ class UmockdevWorld:
         # the ioctl socket first: a node that exists without it answers ENOTTY to whoever opens it
         usbfs = UsbfsHandler(self.umockdev, self.backend, handle)
         self.testbed.attach_ioctl(node, usbfs.ioctl)
-        self._add(text, device.path)
         plugged = _Plugged(device, node, usbfs, address=(bus, address))
         _ADDRESSES_IN_USE.add(plugged.address)
         self._plugged[dongle.port] = plugged
         self._add_interfaces(dongle, plugged)
+        # one call for the device and all its children: sysfs holds the whole device before the
+        # first uevent is read, so no one sees it half-built
+        self._add([text] + [c.text() for c in plugged.children], [device.path] + [c.path for c in plugged.children])
 
     def _add_interfaces(self, dongle: VirtualDongle, plugged: _Plugged) -> None:
         mode = dongle.mode
@@ -225,7 +227,6 @@ class UmockdevWorld:
                 "bInterfaceNumber": f"{itf.number:02x}", "bAlternateSetting": " 0",
                 "bInterfaceClass": f"{itf.cls:02x}", "bInterfaceSubClass": f"{itf.subclass:02x}",
                 "bInterfaceProtocol": f"{itf.protocol:02x}", "interface": itf.name or ""}, links)
-            self._add(record.text(), record.path)
             plugged.children.append(record)
             port = next((p for p in dongle.binding.ports if p.path == entry.get("tty")), None)
             if port is not None:
@@ -233,7 +234,6 @@ class UmockdevWorld:
             if entry.get("net"):
                 net = Record(f"{path}/net/{entry['net']}", {"SUBSYSTEM": "net", "INTERFACE": entry["net"]},
                              {"ifindex": str(100 + len(self._plugged)), "address": "0c:5b:8f:27:9a:64"})
-                self._add(net.text(), net.path)
                 plugged.children.append(net)
 
     def _add_tty(self, plugged: _Plugged, interface_path: str, driver: str, pty: PtyPort) -> None:
@@ -252,8 +252,7 @@ class UmockdevWorld:
             os.unlink(link)
         handler = _tty_ioctls(self.umockdev, pty)
         self.testbed.attach_ioctl(f"/dev/{name}", handler)  # before the node, as for USB
-        os.symlink(pty.path, link)
-        self._add(record.text(), record.path)   # after the node: its uevent says it is there
+        os.symlink(pty.path, link)   # the node before its record: its uevent says it is there
         plugged.children.append(record)
         plugged.tty_nodes.append((f"/dev/{name}", handler))
 
@@ -293,24 +292,29 @@ class UmockdevWorld:
         self._remove_children(plugged)
         self.testbed.set_attribute(f"/sys{plugged.device.path}", "bConfigurationValue", str(dongle.configuration))
         self._add_interfaces(dongle, plugged)
+        self._add([c.text() for c in plugged.children], [c.path for c in plugged.children])
         self._send("change", plugged.device.path)
 
-    def _pace(self) -> None:
-        """Keep at most IN_FLIGHT uevents unread by the bus's monitor (see IN_FLIGHT)."""
+    def _pace(self, all_read: bool = False) -> None:
+        """Keep at most IN_FLIGHT uevents unread by the bus's monitor (see IN_FLIGHT); with
+        ``all_read``, wait for every one sent so far."""
         global _UNREAD
         if self.bus is None:
             return
-        wanted = _SENT - self.IN_FLIGHT + 1 - _UNREAD
+        wanted = _SENT - (0 if all_read else self.IN_FLIGHT - 1) - _UNREAD
         if not self.bus.wait_read(wanted, 1.0):
             _UNREAD += wanted - self.bus.received  # never delivered (filtered out): stop waiting for it
 
-    def _add(self, text: str, path: str) -> None:
-        """Add a device to sysfs; umockdev announces it with an ``add`` uevent."""
+    def _add(self, texts: list[str], paths: list[str]) -> None:
+        """Add devices to sysfs in one go; umockdev announces each with an ``add`` uevent."""
         global _SENT
-        self._pace()
-        self.uevents.append((time.monotonic(), "add", path))
-        self.testbed.add_from_string(text)
-        _SENT += 1
+        if not texts:
+            return
+        self._pace(all_read=True)   # room for the whole burst
+        now = time.monotonic()
+        self.uevents.extend((now, "add", path) for path in paths)
+        self.testbed.add_from_string("\n".join(texts))
+        _SENT += len(texts)
 
     def _send(self, action: str, path: str) -> None:
         global _SENT
