@@ -15,12 +15,14 @@ from __future__ import annotations
 import shlex
 import socket
 import subprocess
+import time
 
 from ..errors import SwitchFailed
 from ..usb.bus import UsbBus
 from ..usb.snapshot import DeviceInfo, InterfaceInfo
 from .config import SwitchConfig
 from .engine import SwitchEngine, SwitchResult
+from .external import parse_output
 from .methods import Operation
 
 # The config goes over stdin into a temporary file on the exporter host: `-c FILE` reads exactly
@@ -66,7 +68,7 @@ class ExporterSwitchEngine(SwitchEngine):
              operations: list[Operation], result: SwitchResult) -> bool:
         argv = exporter_command(self.host, self.usb_modeswitch, before.bus, before.address)
         result.notes.append(f"sent by usb_modeswitch on exporter host {self.host or 'localhost'} "
-                            f"(labgrid place {self.place}); the transfers are not visible from here")
+                            f"(labgrid place {self.place}); the transfers below are as usb_modeswitch reports them")
         result.notes.append("$ " + shlex.join(argv))
         try:
             done = subprocess.run(argv, input=config.as_config_text(), capture_output=True, text=True,
@@ -79,6 +81,8 @@ class ExporterSwitchEngine(SwitchEngine):
                                f"{self.timeout:.0f} s", result=result) from None
         output = (done.stdout + done.stderr).strip()
         result.notes.extend(output.splitlines())
+        result.transfers, problems = parse_output(output, config, time.monotonic())
+        result.warnings.extend(problems)
         if done.returncode != 0:
             last = output.splitlines()[-1] if output else "no output"
             raise SwitchFailed(f"transfer error: usb_modeswitch on exporter host {self.host} failed "
