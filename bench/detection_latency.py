@@ -114,7 +114,8 @@ def main() -> int:
     args = parser.parse_args()
     rig = load_rig(PROJECT_ROOT / "lab" / "virtual8.yaml")
     if args.umockdev:
-        if "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
+        from hilkit.umock import preloaded
+        if not preloaded():
             os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])
         from hilkit.umock.lab import UmockdevLab
         lab: VirtualLab = UmockdevLab(replace(rig, backend="umockdev"))

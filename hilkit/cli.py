@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -17,8 +16,9 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HilkitError, SourceError
-from .lab.rig import load_rig
+from .lab.rig import Rig, load_rig
 from .paths import PROJECT_ROOT, default_rig
+from .umock import preloaded
 
 REPO_TARBALL = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data" / "configPack.tar.gz"
 from .profiles import load_profile
@@ -177,16 +177,24 @@ def cmd_soak(args: argparse.Namespace) -> int:
     return 0 if not summary.mismatches and summary.relays_at_rest is not False else 1
 
 
-def cmd_rig_check(args: argparse.Namespace) -> int:
-    path = args.path or default_rig(Path.cwd())
+def _rig_argument(given: str | None, how: str, bad_file: int) -> Rig | int:
+    """The rig file named on the command line (or ./lab/virtual.yaml), loaded; else the exit code,
+    after one line on stderr: 2 when there is no file, ``bad_file`` when it is wrong."""
+    path = given or default_rig(Path.cwd())
     if path is None:
-        print("hilkit: no rig file given and no lab/virtual.yaml here", file=sys.stderr)
+        print(f"hilkit: no rig file given{how} and no lab/virtual.yaml here", file=sys.stderr)
         return 2
     try:
-        rig = load_rig(path)
+        return load_rig(path)
     except SourceError as exc:
         print(exc.one_line(), file=sys.stderr)
-        return 1
+        return bad_file
+
+
+def cmd_rig_check(args: argparse.Namespace) -> int:
+    rig = _rig_argument(args.path, "", bad_file=1)
+    if isinstance(rig, int):
+        return rig
     print(f"{rig.path}: rig {rig.name} [{rig.backend}], {len(rig.slots)} slots")
     for slot in rig.slots:
         print(f"  {slot.name}: port {slot.port}, {slot.power.describe()}, {slot.profile.key} ({slot.profile.title})")
@@ -198,15 +206,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from .doctor import FAIL, Host, run_doctor, summary
 
-    path = args.rig or default_rig(Path.cwd())
-    if path is None:
-        print("hilkit: no rig file given (--rig PATH) and no lab/virtual.yaml here", file=sys.stderr)
-        return 2
-    try:
-        rig = load_rig(path)
-    except SourceError as exc:
-        print(exc.one_line(), file=sys.stderr)
-        return 2
+    rig = _rig_argument(args.rig, " (--rig PATH)", bad_file=2)
+    if isinstance(rig, int):
+        return rig
     findings = run_doctor(rig, Host(root=Path(args.root)))
     failed = any(f.status == FAIL for f in findings)
     if args.json:
@@ -222,23 +224,19 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
-    rig = args.rig or default_rig(Path.cwd())
-    if rig is None:
-        print("hilkit: no rig file given (--rig PATH) and no lab/virtual.yaml here", file=sys.stderr)
-        return 2
-    try:
-        loaded = load_rig(rig)  # fail early, in one line, before pytest starts
-    except SourceError as exc:
-        print(exc.one_line(), file=sys.stderr)
-        return 2
-    if loaded.backend == "umockdev" and "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
+    loaded = _rig_argument(args.rig, " (--rig PATH)", bad_file=2)  # one line, before pytest starts
+    if isinstance(loaded, int):
+        return loaded
+    rig = loaded.path
+    if loaded.backend == "umockdev" and not preloaded():
         return _under_umockdev(getattr(args, "raw_argv", sys.argv[1:]))
     suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
             f"--rootdir={suites.parent}"]
     # plugins installed beside hilkit that the suites never use: each one is start-up time in
     # every worker of a parallel run
-    argv += [arg for name in _UNUSED_PLUGINS if _has_plugin(name) for arg in ("-p", f"no:{name}")]
+    installed = _installed_plugins()
+    argv += [arg for name in _UNUSED_PLUGINS if name in installed for arg in ("-p", f"no:{name}")]
     if args.clean:
         argv.append("--clean-alluredir")
     for name in args.profile or []:
@@ -266,9 +264,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 _UNUSED_PLUGINS = ("hypothesispytest", "labgrid")
 
 
-def _has_plugin(name: str) -> bool:
+def _installed_plugins() -> set[str]:
     from importlib.metadata import entry_points
-    return any(ep.name == name for ep in entry_points(group="pytest11"))
+    return {ep.name for ep in entry_points(group="pytest11")}
 
 
 def _under_umockdev(argv: list[str]) -> int:

@@ -1,7 +1,7 @@
 """Shared fixtures for hilkit's own tests: a virtual lab built from the shipped rig file."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -17,13 +17,22 @@ def virtual_rig() -> Rig:
 
 
 @pytest.fixture
-def vlab(virtual_rig: Rig) -> Iterator[VirtualLab]:
-    lab = VirtualLab(virtual_rig)
-    try:
-        yield lab
-    finally:
+def lab_closed() -> Iterator[Callable[[VirtualLab], VirtualLab]]:
+    """lab_closed(lab) -> lab, closed at the end of the test, whose physics must not have failed."""
+    labs: list[VirtualLab] = []
+
+    def keep(lab: VirtualLab) -> VirtualLab:
+        labs.append(lab)
+        return lab
+    yield keep
+    for lab in labs:
         lab.close()
         assert not lab.scheduler.errors, f"virtual lab physics failed: {lab.scheduler.errors}"
+
+
+@pytest.fixture
+def vlab(virtual_rig: Rig, lab_closed) -> VirtualLab:
+    return lab_closed(VirtualLab(virtual_rig))
 
 
 @pytest.fixture

@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 
 
+def preloaded() -> bool:
+    """Was this process started under umockdev-wrapper (its preload library in LD_PRELOAD)?"""
+    return "libumockdev-preload" in os.environ.get("LD_PRELOAD", "")
+
+
 def unavailable() -> str:
     """Why umockdev cannot be used in this process ("" when it can)."""
-    if "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
+    if not preloaded():
         return "not running under umockdev-wrapper (libumockdev-preload is not in LD_PRELOAD)"
     try:
         import gi

@@ -31,11 +31,18 @@ def testbed() -> tuple[Any, Any]:
     return _TESTBED, UMockdev
 
 
+class _SharedBus(LinuxUsbBus):
+    """The testbed's bus: labs come and go within a process, the uevent monitor stays."""
+
+    def close(self) -> None:
+        """A lab closing does not stop it: the next lab in this process reads the same uevents."""
+
+
 def shared_bus() -> LinuxUsbBus:
-    """One Linux bus per testbed: labs come and go within a process, the uevent monitor stays."""
+    """One Linux bus per testbed (see :class:`_SharedBus`)."""
     global _BUS
     if _BUS is None:
-        _BUS = LinuxUsbBus()
+        _BUS = _SharedBus()
     return _BUS
 
 
@@ -56,18 +63,7 @@ class UmockdevLab(VirtualLab):
             self.world.event(dongle, action)
 
     def close(self) -> None:
-        bus = self.bus
-        self.bus = _Unclosable(bus)  # the shared bus outlives this lab
         try:
             super().close()
         finally:
-            self.bus = bus
             self.world.close()
-
-
-class _Unclosable:
-    def __init__(self, bus: LinuxUsbBus) -> None:
-        self._bus = bus
-
-    def close(self) -> None:
-        pass

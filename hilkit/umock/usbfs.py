@@ -10,7 +10,6 @@ Handlers run on umockdev's worker thread: they never block.
 from __future__ import annotations
 
 import errno
-import os
 import struct
 import threading
 from dataclasses import dataclass
@@ -69,14 +68,12 @@ class UsbfsHandler:
         self.ioctl.connect("handle-ioctl", self._handle)
         self._lock = threading.Lock()
         self._done: list[_Urb] = []
-        self.requests = 0
 
     # -- dispatch ------------------------------------------------------------------------
     def _handle(self, _base: Any, client: Any) -> bool:
         request = client.get_request()
         size = (request >> 16) & 0x3FFF
         arg = client.get_arg()
-        self.requests += 1
         try:
             with self._lock:
                 result = self._dispatch(request, arg, size)
@@ -84,8 +81,6 @@ class UsbfsHandler:
             client.complete(-1, _usb_errno(exc))
             return True
         if result is None:
-            if os.environ.get("HILKIT_USBFS_DEBUG"):
-                print(f"usbfs: unknown request {request:#x} on {self.handle}", flush=True)
             client.complete(-1, errno.ENOTTY)
         elif result < 0:
             client.complete(-1, -result)

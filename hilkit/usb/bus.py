@@ -95,11 +95,8 @@ class UsbBus(ABC):
             if remaining <= 0:
                 seen = "nothing on the port" if info is None else info.summary()
                 raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
-            with self._cond:
-                deadline_left = deadline - time.monotonic()
-                while self._generation.get(port, 0) == generation and deadline_left > 0:
-                    self._cond.wait(deadline_left)  # woken by any port's event: sleep on if not ours
-                    deadline_left = deadline - time.monotonic()
+            with self._cond:  # woken by any port's event: sleep on until one of this port's
+                self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, remaining)
 
     def wait_gone(self, port: str, timeout: float) -> None:
         self.wait_until(port, lambda info: [] if info is None else ["still present"], timeout,

@@ -17,13 +17,8 @@ def umock_rig() -> Rig:
 
 
 @pytest.fixture
-def ulab(umock_rig: Rig) -> Iterator[UmockdevLab]:
-    lab = UmockdevLab(umock_rig)
-    try:
-        yield lab
-    finally:
-        lab.close()
-        assert not lab.scheduler.errors, f"virtual lab physics failed: {lab.scheduler.errors}"
+def ulab(umock_rig: Rig, lab_closed) -> UmockdevLab:
+    return lab_closed(UmockdevLab(umock_rig))
 
 
 @pytest.fixture
