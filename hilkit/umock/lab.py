@@ -11,8 +11,9 @@ from ..lab.rig import Rig
 from ..sim.faults import FaultInjector
 from ..sim.lab import VirtualLab
 from ..usb.linux import LinuxUsbBus
+from ..usb.snapshot import DeviceInfo
 from . import unavailable
-from .world import UmockdevWorld, next_address
+from .world import TESTBED_LOCK, UmockdevWorld, next_address
 
 _TESTBED: Any = None
 _BUS: LinuxUsbBus | None = None
@@ -32,7 +33,18 @@ def testbed() -> tuple[Any, Any]:
 
 
 class _SharedBus(LinuxUsbBus):
-    """The testbed's bus: labs come and go within a process, the uevent monitor stays."""
+    """The testbed's bus: labs come and go within a process, the uevent monitor stays.
+
+    Reads hold the testbed's lock: umockdev writes a device's files one by one, where the kernel
+    shows a device whole, so a read must not land between the world's writes."""
+
+    def device_at(self, port: str) -> DeviceInfo | None:
+        with TESTBED_LOCK:
+            return super().device_at(port)
+
+    def devices(self) -> list[DeviceInfo]:
+        with TESTBED_LOCK:
+            return super().devices()
 
     def close(self) -> None:
         """A lab closing does not stop it: the next lab in this process reads the same uevents."""

@@ -31,7 +31,7 @@ PCI = "/devices/pci0000:00/0000:00:14.0"
 _TTY_PREFIX = {"option": "ttyUSB", "qcserial": "ttyUSB", "cdc_acm": "ttyACM"}
 _TTY_MAJOR = {"ttyUSB": 188, "ttyACM": 166}
 #: one testbed per process, changed by every lab's dongles: one lock for all of them
-_TESTBED_LOCK = threading.RLock()
+TESTBED_LOCK = threading.RLock()
 #: ttyUSB/ttyACM names in use in the testbed (the kernel numbers across all devices)
 _TTYS_IN_USE: set[str] = set()
 #: (bus, address) of every device node in the testbed, and the last address handed out per bus
@@ -44,7 +44,7 @@ _UNREAD = 0
 
 def next_address(bus: int) -> int:
     """The kernel's way: the next free address on the bus after the last one given, wrapping at 127."""
-    with _TESTBED_LOCK:
+    with TESTBED_LOCK:
         address = _LAST_ADDRESS.get(bus, 2)
         for _ in range(126):
             address = address % 127 + 1
@@ -127,7 +127,7 @@ class UmockdevWorld:
         self.umockdev = umockdev
         self.backend = backend
         self.root = testbed.get_root_dir()
-        self._lock = _TESTBED_LOCK
+        self._lock = TESTBED_LOCK
         self._plugged: dict[str, _Plugged] = {}
         self._ttys_in_use = _TTYS_IN_USE
         self.uevents: list[tuple[float, str, str]] = []   # (monotonic time sent, action, sysfs path)
