@@ -2,15 +2,15 @@
 
     .venv/bin/python bench/parallel_slots.py [--repeat N] [--cycles N] [--only-hilkit-plugins] [--profile]
 
-1. Wall time of ``pytest suites --hilkit-rig lab/virtual8.yaml --hilkit-parallel`` (one xdist worker
-   per slot) over ``pytest suites`` on a one-slot rig (the first slot of virtual8), best of N each,
+1. Wall time of ``pytest suites --hilkit-rig lab/virtual8.yaml --hilkit-parallel`` (one forked
+   runner per slot) over ``pytest suites`` on a one-slot rig (the first slot of virtual8), best of N each,
    against the target ratio of 1.25 on this 2-core machine (issue 9); CPU of the whole process tree.
 2. hilkit's CPU seconds per slot-cycle (power on, enumerate, switch, attach, power off), in one
    process, all 8 slots cycling at once on threads (``resource.getrusage``: this process, and the
    fake ``mmcli`` it runs for ModemManager attach, counted apart).
 
 ``--only-hilkit-plugins`` leaves out the pytest plugins installed beside hilkit that the suites do
-not use (``-p no:NAME`` for each), to show what they cost each worker.
+not use (``-p no:NAME`` for each), to show what they cost at start-up.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from hilkit.sim.lab import VirtualLab
 from hilkit.soak import one_cycle
 
 RIG8 = PROJECT_ROOT / "lab" / "virtual8.yaml"
-NEEDED = {"hilkit", "allure_pytest", "timeout", "xdist", "xdist.looponfail"}
+NEEDED = {"hilkit", "allure_pytest", "timeout"}
 
 
 def cpu(who: int) -> float:

@@ -233,8 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
             f"--rootdir={suites.parent}"]
-    # plugins installed beside hilkit that the suites never use: each one is start-up time in
-    # every worker of a parallel run
+    # plugins installed beside hilkit that the suites never use: each one is start-up time
     installed = _installed_plugins()
     argv += [arg for name in _UNUSED_PLUGINS if name in installed for arg in ("-p", f"no:{name}")]
     if args.clean:
@@ -323,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-html", dest="html", action="store_false", help="skip the HTML report")
     run.add_argument("--junitxml", default="junit.xml", help="JUnit XML file (default: %(default)s; '' for none)")
     run.add_argument("--parallel", action="store_true",
-                     help="run every slot at once (one pytest-xdist worker per slot); default: one slot after another")
+                     help="run every slot at once (one forked runner per slot); default: one slot after another")
     run.add_argument("--slot-wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait up to this long for a slot another run holds (default: fail at once)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")

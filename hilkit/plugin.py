@@ -5,16 +5,16 @@ Settings come from the command line, then the environment, then the ini file:
 ``--hilkit-profile`` / ``HILKIT_PROFILE`` / ``hilkit_profile`` (only slots with these profiles),
 ``--hilkit-lock-dir`` / ``HILKIT_LOCK_DIR`` / ``hilkit_lock_dir`` (where slot locks live).
 
-``--hilkit-parallel`` runs every slot at once, one pytest-xdist worker per slot (:mod:`hilkit.parallel`).
-Whoever runs the session (the one process, or xdist's controller) holds a lock per slot it drives
-(:mod:`hilkit.lab.slotlock`), so two runs on one host never drive the same dongle.
+``--hilkit-parallel`` runs every slot at once, one forked runner per slot (:mod:`hilkit.parallel`).
+The session's process holds a lock per slot it drives (:mod:`hilkit.lab.slotlock`), so two runs on
+one host never drive the same dongle.
 """
 from __future__ import annotations
 
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -53,8 +53,7 @@ class Settings:
 SETTINGS = pytest.StashKey[Settings]()
 LOCKS = pytest.StashKey[SlotLocks]()
 MEASUREMENTS = pytest.StashKey["Path | None"]()
-RIG = pytest.StashKey["Rig | None"]()
-WHOLE_RIG = pytest.StashKey["Rig | None"]()  # an xdist worker's RIG is its own slot only
+RIG = pytest.StashKey["Rig | None"]()  # a parallel slot runner's: its own slot only
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
 _CURRENT: dict[str, str] = {}
@@ -73,7 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hilkit-progress", choices=("auto", "on", "off"), default="auto",
                     help="print each phase (slot, step, elapsed) as it starts; auto: on a terminal, not in CI")
     group.addoption("--hilkit-parallel", action="store_true", default=False,
-                    help="run every slot at once: one pytest-xdist worker per slot, each opening only its slot")
+                    help="run every slot at once: one forked runner per slot, each opening only its slot")
     group.addoption("--hilkit-slot-wait", metavar="SECONDS", type=float, default=0.0,
                     help="wait up to this long for a slot another run holds (default 0: fail at once)")
     group.addoption("--hilkit-lock-dir", metavar="DIR", default=None, help=LOCK_DIR_HELP)
@@ -101,7 +100,6 @@ def _settings(config: pytest.Config) -> Settings:
     return Settings(rig, tuple(profiles), source, lock_dir, wait)
 
 
-@pytest.hookimpl(tryfirst=True)  # before allure's: an xdist worker must not clean the results directory
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "profile(*names): run only on slots whose profile is one of names "
                                        "(e.g. 'huawei/e3531')")
@@ -112,8 +110,6 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "in the virtual lab for this test (see hilkit.sim.faults.FAULTS)")
     config.addinivalue_line("markers", "hilkit_requires(*features): run only on slots whose profile has these "
                                        f"({', '.join(FEATURES)})")
-    config.addinivalue_line("markers", "hilkit_elsewhere: (internal) under --hilkit-parallel, a test that "
-                                       "other workers' slots run")
     settings = _settings(config)
     config.stash[SETTINGS] = settings
     config.stash[OPEN_DONGLES] = []
@@ -128,11 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
             if name not in known:
                 raise pytest.UsageError(f"--hilkit-profile {name}: no slot of rig {rig.name} ({rig.path}) has "
                                         f"this profile (expected one of: {', '.join(sorted(known))})")
-    config.stash[WHOLE_RIG] = rig
-    if rig is not None:
-        from .parallel import configure_parallel
-        rig = configure_parallel(config, rig, settings.profiles)
     config.stash[RIG] = rig
+    from .parallel import check_parallel
+    check_parallel(config)
     alluredir = config.getoption("allure_report_dir", None)
     path = config.getoption("hilkit_measurements") or (
         str(Path(alluredir) / "hilkit-measurements.jsonl") if alluredir else None)
@@ -191,18 +185,31 @@ def hold_slots(config: pytest.Config, rig: Rig, slots: "list[Slot]") -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session: pytest.Session) -> None:
-    """Before the first test: lock every slot a collected test will drive (uses the lab)."""
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """Before the first test: lock every slot a collected test will drive (uses the lab).
+    Under ``--hilkit-parallel``, then run the tests: one forked runner per slot."""
     config = session.config
     rig = config.stash.get(RIG, None)
-    if rig is None or config.option.collectonly or "hilkit_slot" in getattr(config, "workerinput", {}):
-        return  # an xdist worker bound to a slot: its controller holds the lock
+    if rig is None or config.option.collectonly:
+        return None
+    if session.testsfailed and not config.option.continue_on_collection_errors:
+        return None  # pytest's own loop stops the run on collection errors
     driven: dict[str, Slot] = {}
     for item in session.items:
         slot = _slot_of(item)
         if slot is not None and "lab" in getattr(item, "fixturenames", ()):
             driven[slot.name] = slot
     hold_slots(config, rig, list(driven.values()))
+    if not config.getoption("hilkit_parallel") or not session.items:
+        return None
+    from .parallel import deal, run_parallel
+
+    def keep_only(slot: Slot) -> None:  # in the runner, right after the fork
+        config.stash[RIG] = replace(rig, slots=(slot,))
+        show_progress(None)
+
+    run_parallel(session, deal(session.items, _slot_of, rig.slots), keep_only)
+    return True
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -236,8 +243,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give every test on a slot a hard ceiling from its profile's budgets (pytest-timeout), so a
     hang becomes a classified failure and teardown still runs."""
-    from .parallel import keep_own_tests
-    keep_own_tests(config, items)
     scale = config.getoption("hilkit_budget_scale")
     for item in items:
         slot = _slot_of(item)
@@ -253,7 +258,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     alluredir = session.config.getoption("allure_report_dir", None)
     rig = session.config.stash.get(RIG, None)
     if not alluredir or rig is None or hasattr(session.config, "workerinput"):
-        return  # under xdist the controller writes them, once
+        return  # under pytest-xdist the controller writes them, once
     results = Path(alluredir)
     results.mkdir(parents=True, exist_ok=True)
     write_categories(results)
@@ -266,7 +271,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     if rig is None:
         return "hilkit: no rig (tests that need a dongle are skipped)"
     slots = ", ".join(f"{s.name}={s.profile.key}@{s.port}" for s in rig.slots)
-    return f"hilkit: rig {rig.name} [{rig.backend}] from {rig.path} ({settings.source}); slots: {slots}"
+    mode = "; every slot at once, a forked runner each" if config.getoption("hilkit_parallel") else ""
+    return f"hilkit: rig {rig.name} [{rig.backend}] from {rig.path} ({settings.source}); slots: {slots}{mode}"
 
 
 def profile_features(slot: Slot) -> set[str]:
@@ -310,12 +316,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              ids=["no-rig"], indirect=True)
         return
     slots, why = _eligible(metafunc, rig, metafunc.config.stash[SETTINGS])
-    whole = metafunc.config.stash[WHOLE_RIG]
-    if not slots and whole is not rig and _eligible(metafunc, whole, metafunc.config.stash[SETTINGS])[0]:
-        from .parallel import ELSEWHERE  # other workers run it on their slots; this one drops it
-        metafunc.parametrize("slot", [pytest.param(None, marks=getattr(pytest.mark, ELSEWHERE))],
-                             ids=["elsewhere"], indirect=True)
-        return
     if not slots:
         reason = f"no slot of rig {rig.name} has a {why}"
         metafunc.parametrize("slot", [pytest.param(None, marks=pytest.mark.skip(reason=reason))],

@@ -1,11 +1,15 @@
-"""--hilkit-parallel: one xdist worker per slot, each opening only its own slot; one result set
-(Allure results, Allure's extra files once, every worker's measurements in the one file, JUnit)."""
+"""--hilkit-parallel: one forked runner per slot, each opening only its own slot; one result set
+(Allure results, Allure's extra files once, every runner's measurements in the one file, JUnit);
+and every way a run ends (a failure, a dead runner, -x, pytest.exit, Ctrl-C, SIGTERM) leaves every
+slot's relay at rest."""
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,71 +18,206 @@ import pytest
 from hilkit.paths import PROJECT_ROOT
 
 ENV = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+SLOTS = ["e3131", "e3372", "e3531"]
 
+# Records, in the process that closes it, what each lab was at close; and who wrote Allure's environment.
 CONFTEST = '''
-import json, os, pytest
+import json, os
 import hilkit.plugin
+from hilkit.sim.lab import VirtualLab
 
+CONTROLLER = os.getpid()
 _write = hilkit.plugin.write_environment
 
 def _logged(results, values):
     with open("environment-writers.txt", "a") as fh:
-        fh.write(os.environ.get("PYTEST_XDIST_WORKER", "controller") + "\\n")
+        fh.write(("controller" if os.getpid() == CONTROLLER else f"runner {os.getpid()}") + "\\n")
     _write(results, values)
 
 hilkit.plugin.write_environment = _logged
+_close = VirtualLab.close
 
-@pytest.fixture(autouse=True)
-def _record_lab(request):
-    if "dongle" in request.fixturenames:
-        lab = request.getfixturevalue("lab")
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "none")
-        with open(f"lab-{worker}.json", "w") as fh:
-            json.dump({"dongles": sorted(lab.dongles), "pins": sorted(lab.pins)}, fh)
-    yield
+def _close_and_record(self):
+    _close(self)
+    with open(f"lab-{os.getpid()}.json", "w") as fh:
+        json.dump({"controller": os.getpid() == CONTROLLER, "dongles": sorted(self.dongles),
+                   "pins": sorted(self.pins), "at_close": self.state_at_close,
+                   "ever_powered": {n: any(on for _, on in d.power_log) for n, d in self.dongles.items()},
+                   "powered_now": {n: d.powered for n, d in self.dongles.items()}}, fh)
+
+VirtualLab.close = _close_and_record
 '''
 
 TESTS = '''
+import warnings
 from hilkit.report import measure
 
 def test_powered(dongle, slot):
+    print(f"out of {slot.name}")
     measure("enumeration time", dongle.enumeration_time, "s", high=15)
+    if slot.name == "e3372":
+        warnings.warn(UserWarning("careful with e3372"))
 
 def test_not_per_slot():
     pass
 '''
 
 
-def test_each_worker_opens_only_its_slot_and_results_are_one_set(pytester: pytest.Pytester) -> None:
+def _pytest(path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel", *args],
+                          cwd=path, env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def _labs(path: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(path.glob("lab-*.json"))]
+
+
+def _assert_each_runner_left_its_slot_at_rest(path: Path, slots: list[str] = SLOTS) -> None:
+    labs = _labs(path)
+    assert not any(lab["controller"] for lab in labs), "the controller opened a lab"
+    assert sorted(d for lab in labs for d in lab["dongles"]) == sorted(slots), labs
+    for lab in labs:
+        (name,) = lab["dongles"]
+        assert lab["pins"] == [name] and lab["ever_powered"][name] is True, lab
+        assert lab["at_close"] == {name: False} and lab["powered_now"] == {name: False}, lab
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Path:
     pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(test_par=TESTS)
-    results = pytester.path / "results"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "--hilkit-parallel",
-                           f"--alluredir={results}", "--clean-alluredir", "--junitxml=junit.xml", "test_par.py"],
-                          cwd=pytester.path, env=ENV, capture_output=True, text=True, timeout=120)
+    return pytester.path
+
+
+def test_each_runner_opens_only_its_slot_and_results_are_one_set(project: Path) -> None:
+    (project / "test_par.py").write_text(TESTS)
+    results = project / "results"
+    done = _pytest(project, "-v", f"--alluredir={results}", "--clean-alluredir", "--junitxml=junit.xml", "test_par.py")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "4 passed" in done.stdout.splitlines()[-1], done.stdout[-2000:]
-    labs = {p.stem.removeprefix("lab-"): json.loads(p.read_text()) for p in pytester.path.glob("lab-*.json")}
-    assert sorted(labs) == ["gw0", "gw1", "gw2"]
-    assert all(len(lab["dongles"]) == 1 and lab["pins"] == lab["dongles"] for lab in labs.values()), labs
-    assert sorted(lab["dongles"][0] for lab in labs.values()) == ["e3131", "e3372", "e3531"]
+    assert "4 passed, 1 warning" in done.stdout.splitlines()[-1], done.stdout[-2000:]
+    assert "every slot at once, a forked runner each" in done.stdout
+    _assert_each_runner_left_its_slot_at_rest(project)
     names = sorted(json.loads(p.read_text())["name"] for p in results.glob("*-result.json"))
     assert names == ["test_not_per_slot", "test_powered[e3131]", "test_powered[e3372]", "test_powered[e3531]"]
-    lines = [json.loads(l) for l in (results / "hilkit-measurements.jsonl").read_text().splitlines()]
-    assert sorted(l["slot"] for l in lines) == ["e3131", "e3372", "e3531"]
-    assert (pytester.path / "environment-writers.txt").read_text().split() == ["controller"]
+    lines = [json.loads(line) for line in (results / "hilkit-measurements.jsonl").read_text().splitlines()]
+    assert sorted(line["slot"] for line in lines) == SLOTS
+    assert (project / "environment-writers.txt").read_text().split() == ["controller"]
     assert (results / "categories.json").is_file() and (results / "environment.properties").is_file()
-    suite = ET.parse(pytester.path / "junit.xml").getroot().find("testsuite")
+    suite = ET.parse(project / "junit.xml").getroot().find("testsuite")
     assert suite.get("tests") == "4" and suite.get("failures") == "0"
+    # a runner's warning reaches the one summary
+    summary = done.stdout.split("warnings summary")[1]
+    assert "test_powered[e3372]" in summary and "UserWarning: careful with e3372" in summary
 
 
-def test_parallel_wants_one_worker_per_slot(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_par=TESTS)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel", "-n", "2",
-                           "test_par.py"], cwd=pytester.path, env=ENV, capture_output=True, text=True, timeout=60)
-    assert done.returncode == pytest.ExitCode.USAGE_ERROR
-    assert done.stderr.strip() == ("ERROR: --hilkit-parallel: one worker per slot (3 of rig virtual); "
-                                   "leave out -n 2")
+def test_a_failure_on_one_slot_shows_its_own_output_and_the_other_slots_go_on(project: Path) -> None:
+    # every slot prints, then waits until all have printed: a capture shared between runners
+    # would give e3531's failure the others' lines, or lose its own
+    (project / "test_par.py").write_text('''
+import pathlib, time
+
+def test_powered(dongle, slot):
+    print(f"out of {slot.name}")
+    pathlib.Path(f"printed-{slot.name}").write_text("")
+    deadline = time.monotonic() + 30
+    while len(list(pathlib.Path().glob("printed-*"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert slot.name != "e3531", "e3531 broke"
+''')
+    done = _pytest(project, "--junitxml=junit.xml", "test_par.py")
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+    assert "1 failed, 2 passed" in done.stdout.splitlines()[-1], done.stdout[-2000:]
+    failure = done.stdout.split("__ test_powered[e3531] __")[1].split("short test summary")[0]
+    assert "AssertionError: e3531 broke" in failure
+    assert "out of e3531" in failure.split("Captured stdout call")[1]
+    assert "out of e3131" not in failure and "out of e3372" not in failure, failure
+    suite = ET.parse(project / "junit.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    _assert_each_runner_left_its_slot_at_rest(project)
+
+
+def test_a_runner_that_dies_fails_its_test_and_the_run(project: Path) -> None:
+    (project / "test_die.py").write_text('''
+import os, signal
+
+def test_cycle(dongle, slot):
+    if slot.name == "e3372":
+        os.kill(os.getpid(), signal.SIGKILL)
+''')
+    done = _pytest(project, "test_die.py")
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+    assert "1 failed, 2 passed" in done.stdout.splitlines()[-1], done.stdout[-2000:]
+    assert "FAILED test_die.py::test_cycle[e3372]" in done.stdout
+    assert "slot e3372 (port 1-1.3, runner PID " in done.stdout
+    assert "was killed by signal 9 before it finished" in done.stdout
+    # the dead runner closed nothing (the virtual dongle died with it); the others are at rest
+    _assert_each_runner_left_its_slot_at_rest(project, ["e3131", "e3531"])
+
+
+def test_exitfirst_stops_every_slot_after_its_running_test(project: Path) -> None:
+    (project / "test_x.py").write_text('''
+import pytest
+
+@pytest.mark.parametrize("n", range(8))
+def test_cycle(dongle, slot, n):
+    assert not (slot.name == "e3131" and n == 0), "e3131 fails first"
+''')
+    done = _pytest(project, "-x", "test_x.py")
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+    last = done.stdout.splitlines()[-1]
+    assert "1 failed" in last and "stopping after 1 failures" in done.stdout, done.stdout[-2000:]
+    passed = int(last.split(" passed")[0].split()[-1]) if " passed" in last else 0
+    assert passed < 16, f"the other slots ran on: {last}"
+    assert "did not run" not in done.stdout
+    _assert_each_runner_left_its_slot_at_rest(project)
+
+
+def test_pytest_exit_in_one_runner_stops_the_run_with_its_message(project: Path) -> None:
+    (project / "test_exit.py").write_text('''
+import pytest
+
+@pytest.mark.parametrize("n", range(8))
+def test_cycle(dongle, slot, n):
+    if slot.name == "e3531":
+        pytest.exit("the e3531 place was taken", returncode=3)
+''')
+    done = _pytest(project, "test_exit.py")
+    assert done.returncode == 3, done.stdout[-3000:]
+    assert "the e3531 place was taken" in done.stdout + done.stderr
+    _assert_each_runner_left_its_slot_at_rest(project)
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the process group (Ctrl-C)", "SIGTERM to the controller only"])
+def test_interrupting_the_run_tears_every_slot_down(project: Path, how: str) -> None:
+    (project / "test_long.py").write_text('''
+import pathlib, threading
+
+def test_long(dongle, slot):
+    pathlib.Path(f"started-{slot.name}").write_text("")
+    threading.Event().wait(60)
+''')
+    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
+                                "test_long.py"], cwd=project, env=ENV, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(project.glob("started-*"))) < len(SLOTS):
+            assert process.poll() is None, process.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, "the slots never all started"
+            time.sleep(0.05)  # polling files other processes write: no event to wait on here
+        sent = time.monotonic()
+        if how.startswith("SIGINT"):
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+        elapsed = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    assert "KeyboardInterrupt" in output
+    assert elapsed < 10, f"took {elapsed:.1f} s to stop"
+    _assert_each_runner_left_its_slot_at_rest(project)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +239,7 @@ def test_the_suites_pass_on_eight_slots_in_parallel(run8) -> None:
     assert {t["status"] for t in tests} == {"passed"}
     slots = {label["value"] for t in tests for label in t["labels"] if label["name"] == "slot"}
     assert len(slots) == 8
-    measured = {json.loads(l)["slot"] for l in (results / "hilkit-measurements.jsonl").read_text().splitlines()}
+    measured = {json.loads(line)["slot"] for line in (results / "hilkit-measurements.jsonl").read_text().splitlines()}
     assert measured == slots
     assert ET.parse(out / "junit.xml").getroot().find("testsuite").get("tests") == str(passed)
 
@@ -110,3 +249,24 @@ def test_the_controller_held_every_slot_and_gave_them_back(run8) -> None:
     locks = sorted(p.name for p in (out / "locks").iterdir())
     assert locks == [f"virtual8-1-1.{n}.lock" for n in range(1, 9)]
     assert all((out / "locks" / name).read_text() == "" for name in locks)
+
+
+class _Config:
+    def __init__(self, parallel: bool, numprocesses: object) -> None:
+        self.parallel = parallel
+        self.option = type("Option", (), {"numprocesses": numprocesses})()
+
+    def getoption(self, name: str) -> object:
+        assert name == "hilkit_parallel"
+        return self.parallel
+
+
+def test_parallel_refuses_xdist_workers_of_its_own() -> None:
+    from hilkit.parallel import check_parallel
+
+    check_parallel(_Config(parallel=False, numprocesses=4))  # plain xdist without hilkit's parallel: fine
+    check_parallel(_Config(parallel=True, numprocesses=None))
+    with pytest.raises(pytest.UsageError) as raised:
+        check_parallel(_Config(parallel=True, numprocesses=2))
+    assert str(raised.value) == ("--hilkit-parallel: forks one runner per slot itself; "
+                                 "leave out pytest-xdist's -n 2")

@@ -6,6 +6,7 @@ reports its failures here. Without umockdev (a laptop, macOS) it skips, with the
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -81,3 +82,22 @@ def test_linux_backend_coverage_is_at_least_90_percent(child_run):
     total = re.search(r"^TOTAL\s+\d+\s+\d+\s+(\d+)%", report, re.M)
     assert total, report
     assert int(total.group(1)) >= COVERAGE_FLOOR, report
+
+
+def test_the_suites_pass_under_umockdev_with_a_runner_per_slot(tmp_path):
+    """--hilkit-parallel on the umockdev lab: each forked runner starts its own testbed (its own
+    sysfs, /dev and uevents), so the slots' emulated kernels never see each other's devices."""
+    reason = _umockdev_reason()
+    if reason:
+        pytest.skip(f"umockdev lab unavailable: {reason}")
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run(["umockdev-wrapper", sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                           "--alluredir", str(tmp_path), "suites", "--hilkit-rig", "lab/umockdev.yaml",
+                           "--hilkit-parallel"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(r"^18 passed", done.stdout.splitlines()[-1]), done.stdout[-2000:]
+    slots = {label["value"] for p in tmp_path.glob("*-result.json")
+             for label in json.loads(p.read_text())["labels"] if label["name"] == "slot"}
+    assert slots == {"e3131", "e3372", "e3531"}
