@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -160,15 +161,17 @@ def test_a_second_run_while_the_place_is_held_fails_naming_the_holder(pytester, 
     assert holder(loopback) is None
 
 
-def test_the_suites_pass_through_the_loopback_lab(pytester, loopback, coordinator):
-    """The CI command: the validation suites on the virtual dongles, shared through labgrid."""
+@pytest.mark.parametrize("mode", [[], ["--hilkit-parallel"]], ids=["one-after-another", "runner-per-slot"])
+def test_the_suites_pass_through_the_loopback_lab(pytester, loopback, coordinator, mode):
+    """The CI command: the validation suites on the virtual dongles, shared through labgrid; in
+    parallel, each slot's runner acquires its own place."""
     results = pytester.path / "results"
     done = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites"), f"--hilkit-rig={RIG}",
-                           "-p", "no:cacheprovider", "-q", f"--alluredir={results}"],
+                           "-p", "no:cacheprovider", "-q", f"--alluredir={results}", *mode],
                           cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "LG_COORDINATOR": loopback.address})
     assert done.returncode == 0, done.stdout[-3000:]
-    assert " passed" in done.stdout and "failed" not in done.stdout and "error" not in done.stdout
+    assert re.search(r"^18 passed", done.stdout.splitlines()[-1]), done.stdout[-3000:]
     steps = json.dumps([json.loads(p.read_text()) for p in results.glob("*-result.json")])
     assert "by usb_modeswitch on exporter host localhost (labgrid place hilkit-e3131)" in steps
     assert {p: holder(loopback, p) for p in loopback.places} == dict.fromkeys(loopback.places)

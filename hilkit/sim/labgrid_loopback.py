@@ -63,7 +63,8 @@ class Loopback:
         self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
         self.config, self.slots = config, slots
         self.address = f"127.0.0.1:{free_port()}"
-        self.env = {"HILKIT_LOOPBACK_PDU": f"127.0.0.1:{free_port()}",
+        # a PDU and a serial port per dongle: a parallel run's slot runners each play their own
+        self.env = {**{f"HILKIT_LOOPBACK_PDU_{s.upper()}": f"127.0.0.1:{free_port()}" for s in slots},
                     **{f"HILKIT_LOOPBACK_SERIAL_{s.upper()}": str(free_port()) for s in slots}}
         self.places = tuple(f"hilkit-{s}" for s in slots)
         self.processes: list[subprocess.Popen] = []
