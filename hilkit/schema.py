@@ -4,17 +4,25 @@ The schemas live in ``hilkit/schemas/*.json`` so editors (yaml-language-server) 
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+import os
+import sys
+import tempfile
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from .errors import SourceError
 from .yamlsource import Located, dotted
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a file that failed: start-up stays short
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 
 @lru_cache(maxsize=None)
@@ -30,7 +38,9 @@ def _strict_integer(checker: Any, instance: Any) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _validator(name: str) -> jsonschema.protocols.Validator:
+def _validator(name: str) -> "jsonschema.protocols.Validator":
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     strict = jsonschema.validators.extend(cls, type_checker=cls.TYPE_CHECKER.redefine("integer", _strict_integer))
@@ -56,11 +66,45 @@ def _float_for_integer(schema: Any, value: Any) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _fast(name: str):
+def _fast(name: str) -> Callable[[Any], Any]:
     """fastjsonschema compiles the schema to Python: ~50x faster on valid files, which is nearly all
     of them (the 512-entry database loads in well under a second). jsonschema, slower but with
-    complete error paths, runs only to explain a file that failed."""
-    return fastjsonschema.compile(load_schema(name))
+    complete error paths, runs only to explain a file that failed.
+
+    The generated module is half a megabyte of Python, ~0.1 s to compile in every process that
+    loads a profile: its code object is kept in the user's cache, keyed by the schema, the
+    fastjsonschema version and the interpreter."""
+    schema = load_schema(name)
+    key = hashlib.sha256(json.dumps([schema, fastjsonschema.VERSION, sys.implementation.cache_tag],
+                                    sort_keys=True).encode()).hexdigest()[:16]
+    cached = _cache_dir() / f"schema-{name}-{key}.marshal"
+    try:
+        entry, code = marshal.loads(cached.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        from fastjsonschema.ref_resolver import RefResolver  # names the generated entry function
+
+        entry = RefResolver.from_schema(schema, store={}).get_scope_name()
+        code = compile(fastjsonschema.compile_to_code(schema), f"<fastjsonschema: {name}.schema.json>", "exec")
+        _store(cached, marshal.dumps((entry, code)))
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - fastjsonschema's own output for our schema
+    return namespace[entry]
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hilkit"
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write the cache file whole (a concurrent reader sees the old file or the new one), or not
+    at all: an unwritable cache only costs the compile next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass
 
 
 def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
@@ -86,8 +130,10 @@ def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
     raise error(doc.path, doc.line_of(where), dotted(where) or "(top)", explain(first))
 
 
-def _deepest(err: ValidationError) -> ValidationError:
+def _deepest(err: "ValidationError") -> "ValidationError":
     """For anyOf/oneOf failures, use the most specific sub-error when there is one."""
+    import jsonschema
+
     if err.context:
         best = jsonschema.exceptions.best_match(err.context)
         if best is not None and best.validator not in ("type", "pattern"):
@@ -95,7 +141,7 @@ def _deepest(err: ValidationError) -> ValidationError:
     return err
 
 
-def _where(err: ValidationError) -> tuple[Any, ...]:
+def _where(err: "ValidationError") -> tuple[Any, ...]:
     where = tuple(err.absolute_path)
     if "propertyNames" in err.absolute_schema_path:
         return where + (err.instance,)  # the offending key itself
@@ -156,7 +202,7 @@ def _describe(schema: dict[str, Any]) -> str:
     return _expected_type(schema)
 
 
-def explain(err: ValidationError) -> str:
+def explain(err: "ValidationError") -> str:
     """A short human sentence for one schema error, with what was expected."""
     v, schema, inst = err.validator, err.schema, err.instance
     if v == "required":
