@@ -28,6 +28,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from .lab.rig import Rig, Slot
 from .profiles import ModeSpec, Profile
 from .profiles.model import TTY_ROLES
+from .programs import SBIN_DIRS
 from .usb.ids import UsbId
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -82,8 +83,6 @@ def module_available(name: str) -> bool:
         return False
 
 
-#: where a lab machine keeps programs that are not on an ordinary user's PATH (Debian: uhubctl)
-SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
 @dataclass
@@ -635,10 +634,6 @@ def check_pin_factory(rig: Rig, host: Host) -> list[Finding]:
 
 # --- 6. uhubctl ----------------------------------------------------------------------------------
 
-def _on_path(host: Host, program: str) -> bool:
-    return str(Path(program).parent) in [d.rstrip("/") or "/" for d in host.path_dirs()]
-
-
 def check_uhubctl(rig: Rig, host: Host) -> list[Finding]:
     check = "uhubctl"
     slots = [s for s in rig.slots if s.power.driver == "uhubctl"]
@@ -648,9 +643,6 @@ def check_uhubctl(rig: Rig, host: Host) -> list[Finding]:
     if program is None:
         return [Finding(FAIL, check, f"uhubctl is not installed, and slots {_names(slots)} switch their power with it",
                         "sudo apt install uhubctl")]
-    if not _on_path(host, program):
-        return [Finding(FAIL, check, f"uhubctl is at {program}, which is not on PATH (hilkit runs `uhubctl`)",
-                        f"add {Path(program).parent} to PATH for the user that runs hilkit")]
     findings = []
     for hub in sorted({s.power.hub for s in slots}):
         on_hub = [s for s in slots if s.power.hub == hub]
@@ -754,8 +746,7 @@ def check_modeswitch_binary(rig: Rig, host: Host) -> list[Finding]:
     if match is None:
         first = done.text.strip().splitlines()[:1] or [f"exit {done.returncode}"]
         return [Finding(WARN, check, f"{program}: `usb_modeswitch --version` gave no version ({first[0]})")]
-    note = "" if _on_path(host, program) else " (not on PATH)"
-    return [Finding(OK, check, f"{program}{note}: version {match.group(1)}")]
+    return [Finding(OK, check, f"{program}: version {match.group(1)}")]
 
 
 # --- all of it -----------------------------------------------------------------------------------

@@ -100,3 +100,19 @@ def test_uhubctl_missing_binary_is_one_clear_error():
     port = UhubctlPort("1-1", 3, command="/nonexistent/uhubctl")
     with pytest.raises(PowerError, match="not found \\(install the uhubctl package\\)"):
         port.on()
+
+
+def test_uhubctl_in_sbin_is_found_off_an_ordinary_users_path(fake_uhubctl, monkeypatch):
+    """Debian installs uhubctl in /usr/sbin, which an ordinary user's PATH leaves out."""
+    import hilkit.programs
+
+    script, state = fake_uhubctl
+    monkeypatch.setenv("PATH", "/usr/local/bin:/usr/bin:/bin")
+    monkeypatch.setattr(hilkit.programs, "SBIN_DIRS", (str(script.parent),))
+    port = UhubctlPort("1-1", 3)
+    assert port.command == str(script)
+    port.on()
+    assert state.read_text().strip() == "on"
+    port.close()
+    monkeypatch.setattr(hilkit.programs, "SBIN_DIRS", ())
+    assert UhubctlPort("1-1", 3).command == "uhubctl"  # not found: said when it is first run

@@ -6,10 +6,10 @@ it back from there (``Port 3: 0503 power highspeed enable connect`` means powere
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 from ..errors import PowerError
+from ..programs import find_program
 from .base import PowerSwitch
 
 _STATUS = re.compile(r"^\s*Port\s+(\d+):\s+([0-9a-fA-F]{4})\s*(.*)$")
@@ -31,7 +31,7 @@ class UhubctlPort(PowerSwitch):
                  name: str = "") -> None:
         super().__init__(name or f"uhubctl hub {hub} port {port}")
         self.hub, self.port, self.timeout = hub, port, timeout
-        self.command = shutil.which(command) or command
+        self.command = find_program(command) or command
 
     def _run(self, *action: str) -> str:
         argv = [self.command, "-l", self.hub, "-p", str(self.port), *action]

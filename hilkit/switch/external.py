@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
 
 from ..errors import SwitchFailed
+from ..programs import find_program
 from ..usb.bus import Check, UsbBus
 from .config import SwitchConfig
 from .engine import SwitchResult, TransferRecord, await_switched
@@ -79,7 +79,7 @@ class ExternalSwitchEngine:
 
     def argv(self, config_path: str, bus_number: int, address: int, config: SwitchConfig) -> list[str]:
         vendor, product = config.get("DefaultVendor"), config.get("DefaultProduct")
-        return [shutil.which(self.command) or self.command, "-W", "-v", f"{vendor:04x}", "-p", f"{product:04x}",
+        return [find_program(self.command) or self.command, "-W", "-v", f"{vendor:04x}", "-p", f"{product:04x}",
                 "-b", str(bus_number), "-g", str(address), "-c", config_path]
 
     def switch(self, port: str, config: SwitchConfig, timeout: float, where: str = "",

@@ -1,0 +1,21 @@
+"""Finding the programs hilkit runs (uhubctl, usb_modeswitch).
+
+Debian installs both in /usr/sbin, which is not on an ordinary user's PATH; a lab user runs hilkit
+without root (udev rules give the access), so hilkit looks there after PATH, as ``hilkit doctor`` does.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+#: where a lab machine keeps programs that are not on an ordinary user's PATH (Debian: uhubctl, usb_modeswitch)
+SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def find_program(name: str) -> str | None:
+    """The path of ``name``: on PATH, else in an sbin directory; None when absent. A name with a
+    slash is a path, taken as given when it can be run."""
+    if os.sep in name:
+        return name if os.access(name, os.X_OK) else None
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN_DIRS])
+    return shutil.which(name, path=search)
