@@ -103,10 +103,12 @@ class _Forwarder:
                                "category": f"{category.__module__}:{category.__qualname__}"}})
 
 
-def _run_slot(session: pytest.Session, items: list[pytest.Item], fd: int) -> int:
+def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd: int,
+              bind: Callable[[Slot, Callable[[str], None]], None]) -> int:
     """The runner's whole life after the fork; returns its exit status."""
     config = session.config
     forwarder = _Forwarder(config, fd)
+    bind(slot, lambda line: forwarder.send({"progress": line}))
     stop: list[str] = []
     signal.signal(STOP_SIGNAL, lambda signum, frame: stop.append("asked to stop"))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {STOP_SIGNAL})  # blocked across the fork, until handled
@@ -179,10 +181,11 @@ class _Runner:
 
 
 def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.Item]]],
-                 bind: Callable[[Slot], None]) -> None:
+                 bind: Callable[[Slot, Callable[[str], None]], None]) -> None:
     """Fork one runner per group, replay what they report, wait until every one has ended.
 
-    ``bind(slot)`` runs in each runner right after the fork: the plugin keeps that slot only.
+    ``bind(slot, say)`` runs in each runner right after the fork: the plugin keeps that slot only,
+    and sends its progress lines through ``say`` for the controller to print.
     Raises what pytest's own run loop would: ``session.Failed`` for ``-x``, KeyboardInterrupt.
     """
     runners: list[_Runner] = []
@@ -200,8 +203,7 @@ def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.I
                 os.close(read_fd)
                 for runner in runners:
                     os.close(runner.fd)
-                bind(slot)
-                status = _run_slot(session, items, write_fd)
+                status = _run_slot(session, slot, items, write_fd, bind)
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -240,6 +242,7 @@ class _Controller:
         self.interrupted = False
         self.told_to_stop = False
         self.exit: tuple[str, int | None] | None = None   # a runner's pytest.exit()
+        self.reporter = self.config.pluginmanager.get_plugin("terminalreporter")
 
     def pump(self, until: float | None = None) -> None:
         """Replay runner messages until every runner has closed its pipe (or ``until``)."""
@@ -280,6 +283,9 @@ class _Controller:
             runner.running = None
             runner.finished.add(item.nodeid)
             item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        elif "progress" in message:
+            if self.reporter is not None:
+                self.reporter.write_line(message["progress"])
         elif "warning" in message:
             self._warn(message["warning"])
         elif "interrupted" in message:
@@ -364,7 +370,7 @@ class _Controller:
 
     def finish(self) -> None:
         """What the runners said went wrong outside tests; tests that never ran for it."""
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        reporter = self.reporter
         for runner in self.runners:
             unrun = [nodeid for nodeid in runner.items if nodeid not in runner.finished]
             problems = list(runner.errors)

@@ -16,7 +16,7 @@ import signal
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import allure
 import pytest
@@ -56,6 +56,7 @@ MEASUREMENTS = pytest.StashKey["Path | None"]()
 RIG = pytest.StashKey["Rig | None"]()  # a parallel slot runner's: its own slot only
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
+PROGRESS_LINE = pytest.StashKey["Callable[[str], str]"]()  # a phase's title -> its progress line
 _CURRENT: dict[str, str] = {}
 
 
@@ -146,9 +147,10 @@ def _progress(config: pytest.Config) -> None:
         return
     start = time.monotonic()
 
-    def announce(title: str) -> None:
-        reporter.write_line(f"    [{time.monotonic() - start:7.1f} s] {_CURRENT.get('slot', '-')}: {title}")
-    show_progress(announce)
+    def line(title: str) -> str:
+        return f"    [{time.monotonic() - start:7.1f} s] {_CURRENT.get('slot', '-')}: {title}"
+    config.stash[PROGRESS_LINE] = line
+    show_progress(lambda title: reporter.write_line(line(title)))
 
 
 def _sigterm_as_interrupt() -> None:
@@ -204,9 +206,10 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     from .parallel import deal, run_parallel
 
-    def keep_only(slot: Slot) -> None:  # in the runner, right after the fork
+    def keep_only(slot: Slot, say: Callable[[str], None]) -> None:  # in the runner, right after the fork
         config.stash[RIG] = replace(rig, slots=(slot,))
-        show_progress(None)
+        line = config.stash.get(PROGRESS_LINE, None)
+        show_progress(None if line is None else lambda title: say(line(title)))  # printed by the controller
 
     run_parallel(session, deal(session.items, _slot_of, rig.slots), keep_only)
     return True

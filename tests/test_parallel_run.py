@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -133,6 +134,15 @@ def test_powered(dongle, slot):
     suite = ET.parse(project / "junit.xml").getroot().find("testsuite")
     assert suite.get("tests") == "3" and suite.get("failures") == "1"
     _assert_each_runner_left_its_slot_at_rest(project)
+
+
+def test_progress_lines_of_every_runner_are_printed_by_the_controller(project: Path) -> None:
+    (project / "test_par.py").write_text(TESTS)
+    done = _pytest(project, "--hilkit-progress=on", "test_par.py")
+    assert done.returncode == 0, done.stdout[-3000:]
+    for name, port in (("e3131", "1-1.2"), ("e3372", "1-1.3"), ("e3531", "1-1.4")):
+        assert re.search(rf"^    \[ +[0-9.]+ s\] {name} \({port}\): power on {name} ", done.stdout, re.M), done.stdout
+        assert re.search(rf"^    \[ +[0-9.]+ s\] {name} \({port}\): enumerate on port {port} ", done.stdout, re.M)
 
 
 def test_a_runner_that_dies_fails_its_test_and_the_run(project: Path) -> None:
