@@ -1,13 +1,14 @@
 """``--hilkit-parallel``: every slot of the rig at once, one forked runner per slot.
 
 The session is collected once, in this process (the controller). At the run loop the controller
-deals the tests out by slot (tests that are not per slot go with the first slot), and forks one
-runner per slot. A runner keeps only its slot in the rig, so it opens only that slot's part of the
-lab (its relay, its dongle, its bus view), and runs its tests through pytest's own
-``pytest_runtest_protocol``: fixtures, allure-pytest, pytest-timeout and output capture work as in
-a one-process run, and each runner writes its own Allure results and measurements. It sends every
-test report back over a pipe; the controller hands them to its reporting hooks (terminal, JUnit,
-the session's failure count), so the run has one result set and one summary.
+deals the tests out by slot and forks one runner per slot. A runner keeps only its slot in the
+rig, so it opens only that slot's part of the lab (its relay, its dongle, its bus view), and runs
+its tests through pytest's own ``pytest_runtest_protocol``: fixtures, allure-pytest,
+pytest-timeout and output capture work as in a one-process run, and each runner writes its own
+Allure results and measurements. It sends every test report back over a pipe; the controller
+hands them to its reporting hooks (terminal, JUnit, the session's failure count), so the run has
+one result set and one summary. Tests that are not per slot run in the controller after the
+runners have ended, with the whole rig, as they would in a one-process run.
 
 Why fork and not pytest-xdist: an xdist worker is a fresh interpreter that imports pytest and
 every plugin and collects again, about 1 s of CPU each; eight of them on a 2-core Pi doubled the
@@ -15,10 +16,21 @@ wall time of a one-slot run (``bench/parallel_slots.py``). A fork of the collect
 milliseconds, and what is left per slot is the slot's own work.
 
 Every exit path leaves the rig safe. A runner tears its fixtures down (relays at rest) after its
-last test, when the controller asks it to stop (``-x``), and on Ctrl-C: SIGINT reaches the whole
-process group, and the controller passes SIGTERM on to a runner that has not said it is stopping
-(the plugin turns SIGTERM into Ctrl-C). A runner ignores further signals while it tears down. A
-runner that dies without finishing fails its running test with how it ended.
+last test, when the controller asks it to stop (``-x``, ``--maxfail``, ``pytest.exit``, a stop in
+another slot: it finishes the running test first), and on Ctrl-C. The controller never dies of a
+signal while runners live: Ctrl-C or SIGTERM asks every runner to stop at once, a runner that has
+not been interrupted itself within ``GRACE`` seconds gets SIGTERM (the plugin makes it Ctrl-C),
+and the controller waits for all of them; the fourth Ctrl-C kills what is left. A runner sends
+each message with the stop signals blocked, so no message is ever half-written, and it ignores
+further signals while it tears down. A runner that dies without finishing fails the test it was
+running, naming how it ended.
+
+What differs from a one-process run: a plugin's per-report hooks run in the runner (which ran
+the test) and again in the controller; ``record_testsuite_property`` written in a runner does not
+reach the controller's JUnit file; ``--pdb`` and ``--trace`` are refused (one terminal, many
+runners); ``--hilkit-fault`` counts and dice are per slot; code run in the runners is not seen by
+coverage tools that collect at interpreter exit (runners end with ``os._exit``, as forked
+children must).
 """
 from __future__ import annotations
 
@@ -27,6 +39,7 @@ import os
 import selectors
 import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -39,12 +52,14 @@ import pytest
 from .lab.rig import Slot
 
 STOP_SIGNAL = signal.SIGUSR1     # controller -> runner: finish the running test, then stop
-GRACE = 1.0                      # after Ctrl-C: how long a runner has to say it is stopping
+GRACE = 1.0                      # after Ctrl-C: how long a runner has to be interrupted on its own
+KILL_AFTER = 4                   # Ctrl-C presses after which the controller kills its runners
+_WHILE_SENDING = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM, STOP_SIGNAL}
 
 
 def check_parallel(config: pytest.Config) -> None:
-    """``--hilkit-parallel`` needs ``os.fork`` (Linux, macOS), and forks its own runners: not
-    inside pytest-xdist's workers."""
+    """``--hilkit-parallel`` needs ``os.fork`` (Linux, macOS); it forks its own runners (not inside
+    pytest-xdist's workers); and a debugger needs the one terminal a single process has."""
     if not config.getoption("hilkit_parallel"):
         return
     if not hasattr(os, "fork"):
@@ -54,16 +69,32 @@ def check_parallel(config: pytest.Config) -> None:
     if workers:
         raise pytest.UsageError(f"--hilkit-parallel: forks one runner per slot itself; leave out "
                                 f"pytest-xdist's -n {workers}")
+    for option, flag in (("usepdb", "--pdb"), ("trace", "--trace")):
+        if config.getoption(option, False):
+            raise pytest.UsageError(f"--hilkit-parallel: {flag} needs one process at the terminal; debug a "
+                                    f"slot without --hilkit-parallel (pick it with --hilkit-profile or -k)")
 
 
-def deal(items: list[pytest.Item], slot_of: Callable[[pytest.Item], Slot | None],
-         slots: tuple[Slot, ...]) -> list[tuple[Slot, list[pytest.Item]]]:
-    """Each slot's tests, in collection order; tests not per slot go with the first slot."""
+def deal(items: list[pytest.Item], slot_of: Callable[[pytest.Item], Slot | None], slots: tuple[Slot, ...]
+         ) -> tuple[list[tuple[Slot, list[pytest.Item]]], list[pytest.Item]]:
+    """Each slot's tests in collection order (slots with none left out), and the tests not per slot."""
     by_name: dict[str, list[pytest.Item]] = {s.name: [] for s in slots}
+    rest: list[pytest.Item] = []
     for item in items:
         slot = slot_of(item)
-        by_name[slot.name if slot is not None else slots[0].name].append(item)
-    return [(s, by_name[s.name]) for s in slots if by_name[s.name]]
+        (by_name[slot.name] if slot is not None else rest).append(item)
+    return [(s, by_name[s.name]) for s in slots if by_name[s.name]], rest
+
+
+def run_here(session: pytest.Session, items: list[pytest.Item]) -> None:
+    """Run ``items`` in this process, as pytest's own run loop does."""
+    for index, item in enumerate(items):
+        nextitem = items[index + 1] if index + 1 < len(items) else None
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
 
 
 # -- the runner (a forked child) --------------------------------------------------------------
@@ -74,16 +105,21 @@ class _Forwarder:
         self.config = config
         self.fd = fd
         self.broken = False
+        self._lock = threading.Lock()  # progress lines may come from a test's threads
 
     def send(self, message: dict) -> None:
-        if self.broken:
-            return
         data = (json.dumps(message, default=repr) + "\n").encode()
-        try:
-            while data:
-                data = data[os.write(self.fd, data):]
-        except OSError:
-            self.broken = True  # the controller is gone: stop after this test, tear down, exit
+        with self._lock:
+            if self.broken:
+                return
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WHILE_SENDING)  # whole messages only
+            try:
+                while data:
+                    data = data[os.write(self.fd, data):]
+            except OSError:
+                self.broken = True  # the controller is gone: stop after this test, tear down, exit
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.send({"logstart": nodeid})
@@ -107,14 +143,18 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
               bind: Callable[[Slot, Callable[[str], None]], None]) -> int:
     """The runner's whole life after the fork; returns its exit status."""
     config = session.config
+    os.register_at_fork(after_in_child=lambda: _close(fd))  # a test's forked helper must not hold the pipe open
+
+    def stop(signum: int, frame: object) -> None:  # pytest then tears everything down in this test's teardown
+        session.shouldstop = session.shouldstop or "hilkit: the controller asked this slot to stop"
+    signal.signal(STOP_SIGNAL, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})  # blocked across the fork
     forwarder = _Forwarder(config, fd)
     bind(slot, lambda line: forwarder.send({"progress": line}))
-    stop: list[str] = []
-    signal.signal(STOP_SIGNAL, lambda signum, frame: stop.append("asked to stop"))
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {STOP_SIGNAL})  # blocked across the fork, until handled
     terminal = config.pluginmanager.get_plugin("terminalreporter")
-    if terminal is not None:  # the controller reports; the runner's output would interleave with it
-        config.pluginmanager.unregister(terminal)
+    if terminal is not None:  # the controller reports; plugins that write through it still can
+        from _pytest.config import create_terminal_writer
+        terminal._tw = create_terminal_writer(config, open(os.devnull, "w"))  # noqa: SIM115 - lives with the runner
     capture = config.pluginmanager.get_plugin("capturemanager")
     if capture is not None:  # its own capture files: the inherited ones are shared with every runner
         capture.stop_global_capturing()
@@ -125,21 +165,24 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
     try:
         try:
             for index, item in enumerate(items):
-                last = index + 1 == len(items)
-                item.config.hook.pytest_runtest_protocol(item=item, nextitem=None if last else items[index + 1])
-                if not last and (stop or forwarder.broken or session.shouldfail or session.shouldstop):
+                nextitem = items[index + 1] if index + 1 < len(items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                if forwarder.broken:
+                    session.shouldstop = "hilkit: the controller is gone"
+                if session.shouldfail or session.shouldstop:
                     break
         except KeyboardInterrupt as exc:
-            _ignore_signals()
+            _quiet_signals()
             forwarder.send({"interrupted": str(exc) or "KeyboardInterrupt"})
             status = 2
         except pytest.exit.Exception as exc:  # pytest.exit() in a test or fixture: the whole run stops
+            _quiet_signals()
             forwarder.send({"exit": exc.msg, "returncode": exc.returncode})
             status = 4
-        _ignore_signals()
+        _quiet_signals()
         _teardown_session(config, session)
     except BaseException:  # noqa: BLE001 - said to the controller; the runner still exits cleanly
-        _ignore_signals()
+        _quiet_signals()
         forwarder.send({"error": traceback.format_exc()})
         try:
             _teardown_session(config, session)
@@ -150,16 +193,24 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
     return status
 
 
-def _ignore_signals() -> None:
-    """While it tears down, a runner ignores the signals asking it to stop: it is stopping."""
+def _quiet_signals() -> None:
+    """While it tears down, a runner lets the signals asking it to stop pass: it is stopping. A
+    handler that does nothing, not SIG_IGN, so programs it starts to power off still get them."""
     for signum in (signal.SIGINT, signal.SIGTERM, STOP_SIGNAL):
-        signal.signal(signum, signal.SIG_IGN)
+        signal.signal(signum, lambda signum, frame: None)
 
 
 def _teardown_session(config: pytest.Config, session: pytest.Session) -> None:
-    """Tear down whatever fixtures are still set up (the session's, after a stop or Ctrl-C), as
-    pytest does at the end of a session: pytest's runner plugin owns that stack."""
+    """Tear down whatever fixtures are still set up (after an interrupt), as pytest does at the end
+    of a session: pytest's runner plugin owns that stack."""
     config.pluginmanager.get_plugin("runner").pytest_sessionfinish(session)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 # -- the controller ---------------------------------------------------------------------------
@@ -169,11 +220,12 @@ class _Runner:
     items: dict[str, pytest.Item]
     pid: int
     fd: int
-    buffer: bytes = b""
+    pending: list[bytes] = field(default_factory=list)   # the start of a line still being received
+    unstarted: str | None = None   # logstart received, replayed just before the test's first report
     running: str | None = None     # the nodeid between logstart and logfinish
     finished: set[str] = field(default_factory=set)
     done: int | None = None        # the status the runner said it ends with
-    stopping: bool = False         # it said it was interrupted, or was told to stop
+    interrupted: bool = False      # it said it was interrupted (Ctrl-C reached it)
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -185,121 +237,216 @@ def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.I
     """Fork one runner per group, replay what they report, wait until every one has ended.
 
     ``bind(slot, say)`` runs in each runner right after the fork: the plugin keeps that slot only,
-    and sends its progress lines through ``say`` for the controller to print.
-    Raises what pytest's own run loop would: ``session.Failed`` for ``-x``, KeyboardInterrupt.
+    and sends its progress lines through ``say`` for the controller to print. Raises what pytest's
+    own run loop would: ``session.Failed`` (``-x``), ``session.Interrupted``, KeyboardInterrupt,
+    ``pytest.exit``'s exception.
     """
-    runners: list[_Runner] = []
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None:  # one base temp directory, made here: runners would each clean it
+        factory.getbasetemp()
     sys.stdout.flush()
     sys.stderr.flush()
-    for slot, items in groups:
-        read_fd, write_fd = os.pipe()
-        signal.pthread_sigmask(signal.SIG_BLOCK, {STOP_SIGNAL})
-        pid = os.fork()
-        if pid != 0:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {STOP_SIGNAL})
-        else:  # the runner: never returns into the controller's code
-            status = 3
-            try:
-                os.close(read_fd)
-                for runner in runners:
-                    os.close(runner.fd)
-                status = _run_slot(session, slot, items, write_fd, bind)
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(status)
-        os.close(write_fd)
-        runners.append(_Runner(slot, {item.nodeid: item for item in items}, pid, read_fd))
-    controller = _Controller(session, runners)
+    runners: list[_Runner] = []
+    controller: _Controller | None = None
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})
     try:
-        controller.pump()
-    except KeyboardInterrupt:
-        controller.interrupted = True
-        controller.wind_down()
-        controller.finish()
-        raise
+        for slot, items in groups:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the runner: never returns into the controller's code
+                status = 3
+                try:
+                    os.close(read_fd)
+                    for runner in runners:
+                        os.close(runner.fd)
+                    status = _run_slot(session, slot, items, write_fd, bind)
+                finally:
+                    try:
+                        sys.stdout.flush()
+                        sys.stderr.flush()
+                    finally:
+                        os._exit(status)
+            os.close(write_fd)
+            runners.append(_Runner(slot, {item.nodeid: item for item in items}, pid, read_fd))
+        controller = _Controller(session, runners)
     except BaseException:
-        controller.abandon()
+        _abandon(runners)  # forking failed part-way: the runners already started stop and tear down
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C that came meanwhile reaches the controller now
+    try:
+        controller.run()
+    except BaseException:  # a reporting hook failed in the controller: stop the runners, then say it
+        _abandon([r for r in runners if r.done is None and r.fd in controller.selector.get_map()])
         raise
     controller.finish()
     if controller.exit is not None:
         pytest.exit(controller.exit[0], returncode=controller.exit[1])
+    if controller.interrupted or any(r.interrupted for r in runners):
+        raise KeyboardInterrupt("hilkit: the slot runners were interrupted")
     if session.shouldfail:
         raise session.Failed(session.shouldfail)
-    if controller.interrupted:
-        raise KeyboardInterrupt("a slot runner was interrupted")
+    if session.shouldstop:
+        raise session.Interrupted(session.shouldstop)
+
+
+def _abandon(runners: list[_Runner]) -> None:
+    """Stop these runners (they tear down) and wait for them, reading nothing more from them."""
+    for runner in runners:
+        try:
+            os.kill(runner.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        _close(runner.fd)  # a runner blocked writing to us gets EPIPE
+    for runner in runners:
+        try:
+            os.waitpid(runner.pid, 0)
+        except ChildProcessError:
+            pass
 
 
 class _Controller:
     def __init__(self, session: pytest.Session, runners: list[_Runner]) -> None:
         self.session = session
         self.config = session.config
+        self.reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         self.runners = runners
         self.selector = selectors.DefaultSelector()
         for runner in runners:
             self.selector.register(runner.fd, selectors.EVENT_READ, runner)
         self.live = len(runners)
+        self.signals = 0               # Ctrl-C / SIGTERM received by the controller
         self.interrupted = False
+        self.grace_until: float | None = None
+        self.killed = False
         self.told_to_stop = False
         self.exit: tuple[str, int | None] | None = None   # a runner's pytest.exit()
-        self.reporter = self.config.pluginmanager.get_plugin("terminalreporter")
 
-    def pump(self, until: float | None = None) -> None:
-        """Replay runner messages until every runner has closed its pipe (or ``until``)."""
-        while self.live:
-            timeout = None if until is None else until - time.monotonic()
-            if timeout is not None and timeout <= 0:
-                return
-            for key, _ in self.selector.select(timeout):
-                self._read(key.data)
-            if self.session.shouldfail and not self.told_to_stop:
-                self.told_to_stop = True
-                self._signal(STOP_SIGNAL)
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> None:
+        """Replay runner messages until every runner has ended. Ctrl-C and SIGTERM do not raise
+        here: they are counted and acted on between messages."""
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        self.selector.register(wake_read, selectors.EVENT_READ, None)
 
+        def on_signal(signum: int, frame: object) -> None:
+            self.signals += 1
+            try:
+                os.write(wake_write, b"!")
+            except OSError:
+                pass  # the pipe is full: the loop is awake anyway
+        saved = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self._react()  # a signal that came while forking
+            while self.live:
+                timeout = None if self.grace_until is None else max(0.0, self.grace_until - time.monotonic())
+                for key, _ in self.selector.select(timeout):
+                    if key.data is None:
+                        os.read(wake_read, 512)
+                    else:
+                        self._read(key.data)
+                self._react()
+        finally:
+            for signum, handler in saved.items():
+                signal.signal(signum, handler)
+            self.selector.unregister(wake_read)
+            os.close(wake_read)
+            os.close(wake_write)
+
+    def _react(self) -> None:
+        if self.signals and not self.interrupted:
+            self.interrupted = True  # no runner starts another test; those running get GRACE to be interrupted
+            self.grace_until = time.monotonic() + GRACE
+            self._stop_all()
+        if self.grace_until is not None and time.monotonic() >= self.grace_until:
+            self.grace_until = None
+            self._signal(signal.SIGTERM, only=lambda r: not r.interrupted)
+        if self.signals >= KILL_AFTER and not self.killed:
+            self.killed = True
+            for runner in self._live():
+                runner.errors.append(f"killed after {KILL_AFTER} interrupts, before it tore down: "
+                                     f"its relay or hub port may still be powered")
+            self._signal(signal.SIGKILL)
+        if (self.session.shouldfail or self.session.shouldstop or self.exit is not None
+                or any(r.interrupted for r in self.runners)):
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        if not self.told_to_stop:
+            self.told_to_stop = True
+            self._signal(STOP_SIGNAL)
+
+    def _live(self) -> list[_Runner]:
+        return [r for r in self.runners if r.fd in self.selector.get_map()]
+
+    def _signal(self, signum: int, only: Callable[[_Runner], bool] = lambda r: True) -> None:
+        for runner in self._live():
+            if only(runner):
+                try:
+                    os.kill(runner.pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    # -- messages ----------------------------------------------------------------------------
     def _read(self, runner: _Runner) -> None:
-        chunk = os.read(runner.fd, 65536)
+        chunk = os.read(runner.fd, 1 << 16)
         if not chunk:
             self.selector.unregister(runner.fd)
             os.close(runner.fd)
             self.live -= 1
             self._ended(runner)
             return
-        runner.buffer += chunk
-        *lines, runner.buffer = runner.buffer.split(b"\n")
+        *lines, tail = chunk.split(b"\n")  # only the new chunk is searched: a long report stays linear
+        if lines:
+            lines[0] = b"".join(runner.pending) + lines[0]
+            runner.pending = []
+        if tail:
+            runner.pending.append(tail)
         for line in lines:
-            self._replay(runner, json.loads(line))
+            try:
+                message = json.loads(line)
+            except ValueError:
+                runner.errors.append(f"a garbled message ({len(line)} bytes): {line[:200]!r}")
+                continue
+            self._replay(runner, message)
 
     def _replay(self, runner: _Runner, message: dict) -> None:
         if "report" in message:
             report = self.config.hook.pytest_report_from_serializable(config=self.config, data=message["report"])
+            self._start(runner, report.nodeid)
             item = runner.items.get(report.nodeid)  # a plugin may report on a node of its own
             (item.ihook if item is not None else self.config.hook).pytest_runtest_logreport(report=report)
         elif "logstart" in message:
-            item = runner.items[message["logstart"]]
-            runner.running = item.nodeid
-            item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+            runner.unstarted = runner.running = message["logstart"]
         elif "logfinish" in message:
-            item = runner.items[message["logfinish"]]
+            nodeid = message["logfinish"]
+            self._start(runner, nodeid)
+            item = runner.items[nodeid]
             runner.running = None
-            runner.finished.add(item.nodeid)
-            item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+            runner.finished.add(nodeid)
+            item.ihook.pytest_runtest_logfinish(nodeid=nodeid, location=item.location)
         elif "progress" in message:
             if self.reporter is not None:
                 self.reporter.write_line(message["progress"])
         elif "warning" in message:
             self._warn(message["warning"])
         elif "interrupted" in message:
-            runner.stopping = True
-            self.interrupted = True
+            runner.interrupted = True
         elif "exit" in message:
             self.exit = (message["exit"], message["returncode"])
-            if not self.told_to_stop:
-                self.told_to_stop = True
-                self._signal(STOP_SIGNAL)
         elif "error" in message:
             runner.errors.append(message["error"])
         elif "done" in message:
             runner.done = message["done"]
+
+    def _start(self, runner: _Runner, nodeid: str) -> None:
+        """Replay a test's logstart next to its first report: with 8 slots starting tests at once,
+        a verbose terminal would otherwise print every start on a line of its own."""
+        if runner.unstarted == nodeid:
+            runner.unstarted = None
+            item = runner.items[nodeid]
+            item.ihook.pytest_runtest_logstart(nodeid=nodeid, location=item.location)
 
     def _warn(self, data: dict) -> None:
         module, _, name = data["category"].partition(":")
@@ -315,72 +462,37 @@ class _Controller:
     def _ended(self, runner: _Runner) -> None:
         """The runner closed its pipe: collect its exit status; a runner that ended without saying
         it was done fails the test it was running."""
-        _, status = os.waitpid(runner.pid, 0)
+        try:
+            _, status = os.waitpid(runner.pid, 0)
+        except ChildProcessError:  # reaped by someone else: its status is lost
+            status = 0
         if runner.done is None:
             how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                    else f"exited with status {os.waitstatus_to_exitcode(status)}")
             runner.errors.append(f"{runner.describe()} {how} before it finished")
-        if runner.running is not None and runner.done is None:
-            item = runner.items[runner.running]
-            report = pytest.TestReport(item.nodeid, item.location, {}, "failed",
-                                       f"{runner.describe()} ended while running this test ({runner.errors[-1]})",
-                                       "call")
-            item.ihook.pytest_runtest_logreport(report=report)
-            item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
-            runner.finished.add(item.nodeid)
-            runner.running = None
-
-    def _signal(self, signum: int, only: Callable[[_Runner], bool] = lambda r: True) -> None:
-        for runner in self.runners:
-            if runner.fd in self.selector.get_map() and only(runner):
-                try:
-                    os.kill(runner.pid, signum)
-                except ProcessLookupError:
-                    pass
-
-    def wind_down(self) -> None:
-        """After Ctrl-C (or SIGTERM): give each runner its chance to tear down, and wait for it.
-        A runner that has not said it is stopping after GRACE seconds gets SIGTERM (the Ctrl-C may
-        have reached only this process). Ctrl-C three more times gives up on runners that still
-        have not ended, and kills them."""
-        presses = 0
-        deadline = time.monotonic() + GRACE
-        while self.live:
-            try:
-                self.pump(until=deadline)
-                if self.live and deadline is not None:
-                    self._signal(signal.SIGTERM, only=lambda r: not r.stopping)
-                    deadline = None
-            except KeyboardInterrupt:
-                presses += 1
-                if presses >= 3:
-                    self._signal(signal.SIGKILL)
-                    self.abandon()
-                    return
-
-    def abandon(self) -> None:
-        """The controller itself failed: stop every runner (they tear down), wait for them."""
-        self._signal(signal.SIGTERM)
-        for runner in self.runners:
-            if runner.fd in self.selector.get_map():
-                self.selector.unregister(runner.fd)
-                os.close(runner.fd)
-                os.waitpid(runner.pid, 0)
-        self.live = 0
+            if runner.running is not None:
+                nodeid, item = runner.running, runner.items[runner.running]
+                self._start(runner, nodeid)
+                report = pytest.TestReport(nodeid, item.location, {}, "failed",
+                                           f"{runner.describe()} ended while running this test ({runner.errors[-1]})",
+                                           "call")
+                item.ihook.pytest_runtest_logreport(report=report)
+                item.ihook.pytest_runtest_logfinish(nodeid=nodeid, location=item.location)
+                runner.finished.add(nodeid)
+                runner.running = None
 
     def finish(self) -> None:
         """What the runners said went wrong outside tests; tests that never ran for it."""
-        reporter = self.reporter
         for runner in self.runners:
             unrun = [nodeid for nodeid in runner.items if nodeid not in runner.finished]
             problems = list(runner.errors)
-            if unrun and not (runner.stopping or self.told_to_stop):
+            if unrun and not (self.told_to_stop or runner.interrupted):
                 problems.append(f"{len(unrun)} of its tests did not run: {', '.join(unrun[:3])}"
                                 + (" ..." if len(unrun) > 3 else ""))
             if not problems:
                 continue
             self.session.testsfailed += 1
-            if reporter is not None:
-                reporter.write_sep("!", f"hilkit: {runner.describe()}")
+            if self.reporter is not None:
+                self.reporter.write_sep("!", f"hilkit: {runner.describe()}")
                 for problem in problems:
-                    reporter.write_line(problem.rstrip())
+                    self.reporter.write_line(problem.rstrip())

@@ -57,6 +57,7 @@ RIG = pytest.StashKey["Rig | None"]()  # a parallel slot runner's: its own slot 
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
 PROGRESS_LINE = pytest.StashKey["Callable[[str], str]"]()  # a phase's title -> its progress line
+RUNNER_INDEX = pytest.StashKey[int]()  # in a --hilkit-parallel slot runner: its slot's index in the rig
 _CURRENT: dict[str, str] = {}
 
 
@@ -66,7 +67,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hilkit-profile", metavar="NAME", action="append", default=None, help=PROFILE_HELP)
     group.addoption("--hilkit-measurements", metavar="PATH", default=None, help=MEASUREMENTS_HELP)
     group.addoption("--hilkit-fault", metavar="NAME[:P[:N]]", action="append", default=[],
-                    help="virtual lab: inject a fault with probability P (default 1), at most N times")
+                    help="virtual lab: inject a fault with probability P (default 1), at most N times "
+                         "(per slot under --hilkit-parallel)")
     group.addoption("--hilkit-fault-seed", metavar="N", type=int, default=None, help="seed of the fault dice")
     group.addoption("--hilkit-budget-scale", metavar="F", type=float, default=1.0,
                     help="multiply the profiles' time budgets (e.g. 0.05 on the virtual lab's fast dongles)")
@@ -204,14 +206,18 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     hold_slots(config, rig, list(driven.values()))
     if not config.getoption("hilkit_parallel") or not session.items:
         return None
-    from .parallel import deal, run_parallel
+    from .parallel import deal, run_here, run_parallel
 
     def keep_only(slot: Slot, say: Callable[[str], None]) -> None:  # in the runner, right after the fork
         config.stash[RIG] = replace(rig, slots=(slot,))
+        config.stash[RUNNER_INDEX] = rig.slots.index(slot)
         line = config.stash.get(PROGRESS_LINE, None)
         show_progress(None if line is None else lambda title: say(line(title)))  # printed by the controller
 
-    run_parallel(session, deal(session.items, _slot_of, rig.slots), keep_only)
+    per_slot, rest = deal(session.items, _slot_of, rig.slots)
+    if per_slot:
+        run_parallel(session, per_slot, keep_only)
+    run_here(session, rest)  # after the runners, with the whole rig, as in a one-process run
     return True
 
 
@@ -359,6 +365,9 @@ def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
         for spec in parsed.specs.values():
             injector.add(spec)
     seed = pytestconfig.getoption("hilkit_fault_seed")
+    runner = pytestconfig.stash.get(RUNNER_INDEX, None)
+    if runner is not None:  # a slot runner: dice of its own, not the same rolls on every slot
+        seed = (seed or 0) + runner
     if seed is not None and getattr(backend, "faults", None) is not None:
         backend.faults.reseed(seed)
     try:

@@ -64,9 +64,10 @@ def test_not_per_slot():
 '''
 
 
-def _pytest(path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel", *args],
-                          cwd=path, env=ENV, capture_output=True, text=True, timeout=timeout)
+def _pytest(path: Path, *args: str, timeout: float = 120, cache: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]),
+                           "--hilkit-parallel", *args], cwd=path, env=ENV, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def _labs(path: Path) -> list[dict]:
@@ -266,9 +267,8 @@ class _Config:
         self.parallel = parallel
         self.option = type("Option", (), {"numprocesses": numprocesses})()
 
-    def getoption(self, name: str) -> object:
-        assert name == "hilkit_parallel"
-        return self.parallel
+    def getoption(self, name: str, default: object = None) -> object:
+        return self.parallel if name == "hilkit_parallel" else default
 
 
 def test_parallel_refuses_xdist_workers_of_its_own() -> None:
@@ -280,3 +280,129 @@ def test_parallel_refuses_xdist_workers_of_its_own() -> None:
         check_parallel(_Config(parallel=True, numprocesses=2))
     assert str(raised.value) == ("--hilkit-parallel: forks one runner per slot itself; "
                                  "leave out pytest-xdist's -n 2")
+
+
+def test_a_debugger_is_refused(project: Path) -> None:
+    (project / "test_par.py").write_text(TESTS)
+    done = _pytest(project, "--pdb", "test_par.py")
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert done.stderr.strip() == ("ERROR: --hilkit-parallel: --pdb needs one process at the terminal; debug a "
+                                   "slot without --hilkit-parallel (pick it with --hilkit-profile or -k)")
+
+
+def test_a_message_is_never_cut_by_a_signal() -> None:
+    """A runner's report can be megabytes; Ctrl-C (here: SIGALRM raising) during the write is
+    held until the message is whole, so the controller never reads half a line."""
+    import threading
+
+    from hilkit.parallel import _Forwarder
+
+    read_fd, write_fd = os.pipe()
+    received = bytearray()
+
+    def drain() -> None:
+        threading.Event().wait(0.5)  # the writer fills the pipe and blocks; the alarm comes meanwhile
+        while chunk := os.read(read_fd, 1 << 16):
+            received.extend(chunk)
+    reader = threading.Thread(target=drain)
+    reader.start()
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt("mid-write")
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    forwarder = _Forwarder(config=None, fd=write_fd)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt, match="mid-write"):
+            forwarder.send({"report": "x" * 20_000_000})
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            threading.Event().wait(1)  # the alarm, if the send outran it
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(write_fd)
+        reader.join()
+        os.close(read_fd)
+    (line,) = bytes(received).splitlines()
+    assert json.loads(line) == {"report": "x" * 20_000_000}
+
+
+def test_timeouts_setup_show_and_a_shared_basetemp_work_in_runners(project: Path) -> None:
+    (project / "test_misc.py").write_text('''
+import threading, pytest
+
+@pytest.mark.timeout(1)
+def test_hangs(dongle, slot, tmp_path):
+    (tmp_path / "mine").write_text(slot.name)
+    if slot.name == "e3372":
+        threading.Event().wait(30)
+''')
+    base = project / "base"
+    done = _pytest(project, "--setup-show", f"--basetemp={base}", "test_misc.py")
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+    assert "1 failed, 2 passed" in done.stdout.splitlines()[-1], done.stdout[-3000:]
+    assert "Failed: Timeout (>1.0s) from pytest-timeout" in done.stdout, done.stdout[-3000:]
+    written = sorted(p.read_text() for p in {p.resolve() for p in base.glob("*/mine")})  # not the *current links
+    assert written == SLOTS, f"runners cleaned each other's temp directories: {written}"
+    _assert_each_runner_left_its_slot_at_rest(project)
+
+
+def test_tests_not_per_slot_run_in_the_controller_with_the_whole_rig_after_the_slots(project: Path) -> None:
+    (project / "test_rest.py").write_text('''
+import os, pathlib
+from hilkit.sim.lab import VirtualLab
+
+def test_cycle(dongle, slot):
+    pathlib.Path(f"slot-{slot.name}").write_text(str(os.getpid()))
+
+def test_whole_rig(rig, lab):
+    import conftest
+    assert os.getpid() == conftest.CONTROLLER
+    assert [s.name for s in rig.slots] == ["e3131", "e3372", "e3531"] and sorted(lab.dongles) == [s.name for s in rig.slots]
+    assert len(list(pathlib.Path().glob("slot-*"))) == 3, "ran before the slots had finished"
+''')
+    done = _pytest(project, "test_rest.py")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "4 passed" in done.stdout.splitlines()[-1]
+    pids = {p.read_text() for p in project.glob("slot-*")}
+    assert len(pids) == 3
+
+
+def test_a_forked_helper_of_a_test_does_not_hold_the_run(project: Path) -> None:
+    (project / "test_helper.py").write_text('''
+import multiprocessing, threading
+
+def test_starts_a_helper(dongle, slot):
+    helper = multiprocessing.get_context("fork").Process(target=threading.Event().wait, args=(8,), daemon=True)
+    helper.start()
+''')
+    started = time.monotonic()
+    with open(project / "out.txt", "w") as out:  # not a pipe: the helper holds our stdout, not pytest's exit
+        code = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
+                               "test_helper.py"], cwd=project, env=ENV, stdout=out, stderr=subprocess.STDOUT,
+                              timeout=60).returncode
+    assert code == 0, (project / "out.txt").read_text()[-3000:]
+    assert time.monotonic() - started < 7, "the run waited for a test's helper process"
+
+
+@pytest.mark.parametrize("how", ["keyboard-interrupt", "stepwise"])
+def test_a_stop_in_one_slot_stops_every_slot(project: Path, how: str) -> None:
+    (project / "test_stop.py").write_text(f'''
+import pytest
+
+@pytest.mark.parametrize("n", range(8))
+def test_cycle(dongle, slot, n):
+    if slot.name == "e3131" and n == 1:
+        {"raise KeyboardInterrupt" if how == "keyboard-interrupt" else "assert False, 'e3131 broke'"}
+''')
+    done = _pytest(project, *(["--sw"] if how == "stepwise" else []), "test_stop.py", cache=how == "stepwise")
+    assert done.returncode == pytest.ExitCode.INTERRUPTED, done.stdout[-3000:]  # as in a one-process run
+    if how == "keyboard-interrupt":
+        assert "KeyboardInterrupt" in done.stdout
+    else:
+        assert "Interrupted: Test failed, continuing from this test next run." in done.stdout
+    last = done.stdout.splitlines()[-1]
+    passed = int(last.split(" passed")[0].split()[-1]) if " passed" in last else 0
+    assert passed < 20, f"the other slots ran on: {last}"
+    assert "did not run" not in done.stdout and "hilkit: slot" not in done.stdout, done.stdout[-3000:]
+    _assert_each_runner_left_its_slot_at_rest(project)
