@@ -221,7 +221,8 @@ class _Runner:
     pid: int
     fd: int
     pending: list[bytes] = field(default_factory=list)   # the start of a line still being received
-    unstarted: str | None = None   # logstart received, replayed just before the test's first report
+    unstarted: str | None = None   # logstart received, replayed next to the test's first outcome
+    held: list[pytest.TestReport] = field(default_factory=list)   # its passed setup, until then
     running: str | None = None     # the nodeid between logstart and logfinish
     finished: set[str] = field(default_factory=set)
     done: int | None = None        # the status the runner said it ends with
@@ -414,9 +415,11 @@ class _Controller:
     def _replay(self, runner: _Runner, message: dict) -> None:
         if "report" in message:
             report = self.config.hook.pytest_report_from_serializable(config=self.config, data=message["report"])
+            if runner.unstarted == report.nodeid and report.when == "setup" and report.passed:
+                runner.held.append(report)  # nothing to show yet: another slot's outcome may come first
+                return
             self._start(runner, report.nodeid)
-            item = runner.items.get(report.nodeid)  # a plugin may report on a node of its own
-            (item.ihook if item is not None else self.config.hook).pytest_runtest_logreport(report=report)
+            self._log(runner, report)
         elif "logstart" in message:
             runner.unstarted = runner.running = message["logstart"]
         elif "logfinish" in message:
@@ -441,12 +444,20 @@ class _Controller:
             runner.done = message["done"]
 
     def _start(self, runner: _Runner, nodeid: str) -> None:
-        """Replay a test's logstart next to its first report: with 8 slots starting tests at once,
-        a verbose terminal would otherwise print every start on a line of its own."""
+        """Replay a test's logstart (and its passed setup) next to its first outcome: with 8 slots
+        running tests at once, a verbose terminal would otherwise print each test's line twice,
+        once bare when it starts and again with its outcome."""
         if runner.unstarted == nodeid:
             runner.unstarted = None
             item = runner.items[nodeid]
             item.ihook.pytest_runtest_logstart(nodeid=nodeid, location=item.location)
+            held, runner.held = runner.held, []
+            for report in held:
+                self._log(runner, report)
+
+    def _log(self, runner: _Runner, report: pytest.TestReport) -> None:
+        item = runner.items.get(report.nodeid)  # a plugin may report on a node of its own
+        (item.ihook if item is not None else self.config.hook).pytest_runtest_logreport(report=report)
 
     def _warn(self, data: dict) -> None:
         module, _, name = data["category"].partition(":")
