@@ -232,7 +232,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _under_umockdev(getattr(args, "raw_argv", sys.argv[1:]))
     suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
-            f"--rootdir={suites.parent}"]
+            f"--rootdir={suites.parent}",
+            # this command imported hilkit before pytest started: nothing of it to assert-rewrite
+            "-W", "ignore:Module already imported so cannot be rewritten; hilkit:pytest.PytestAssertRewriteWarning"]
     # plugins installed beside hilkit that the suites never use: each one is start-up time
     installed = _installed_plugins()
     argv += [arg for name in _UNUSED_PLUGINS if name in installed for arg in ("-p", f"no:{name}")]

@@ -33,6 +33,7 @@ def test_suites_pass_on_the_virtual_lab(run):
     done, results = run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout.splitlines()[-1]
+    assert "warning" not in done.stdout.splitlines()[-1], done.stdout[-2000:]  # a clean run is a quiet one
 
 
 def test_every_result_has_steps_and_attachments(run):
