@@ -28,7 +28,8 @@ running, naming how it ended.
 What differs from a one-process run: a plugin's per-report hooks run in the runner (which ran
 the test) and again in the controller; ``record_testsuite_property`` written in a runner does not
 reach the controller's JUnit file; ``--pdb`` and ``--trace`` are refused (one terminal, many
-runners); ``--hilkit-fault`` counts and dice are per slot; code run in the runners is not seen by
+runners); live logs (``log_cli``) of runners are not shown, each test's captured log is in its
+report; ``--hilkit-fault`` counts and dice are per slot; code run in the runners is not seen by
 coverage tools that collect at interpreter exit (runners end with ``os._exit``, as forked
 children must).
 """
