@@ -166,12 +166,12 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
     try:
         try:
             for index, item in enumerate(items):
-                nextitem = items[index + 1] if index + 1 < len(items) else None
-                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
                 if forwarder.broken:
                     session.shouldstop = "hilkit: the controller is gone"
                 if session.shouldfail or session.shouldstop:
-                    break
+                    break  # asked before this test: it does not start
+                nextitem = items[index + 1] if index + 1 < len(items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         except KeyboardInterrupt as exc:
             _quiet_signals()
             forwarder.send({"interrupted": str(exc) or "KeyboardInterrupt"})
@@ -271,11 +271,14 @@ def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.I
             os.close(write_fd)
             runners.append(_Runner(slot, {item.nodeid: item for item in items}, pid, read_fd))
         controller = _Controller(session, runners)
+        controller.catch_signals()  # before the unblock: a Ctrl-C that came meanwhile is counted, not raised
     except BaseException:
+        if controller is not None:
+            controller.release_signals()
         _abandon(runners)  # forking failed part-way: the runners already started stop and tear down
         raise
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C that came meanwhile reaches the controller now
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
         controller.run()
     except BaseException:  # a reporting hook failed in the controller: stop the runners, then say it
@@ -325,36 +328,42 @@ class _Controller:
         self.exit: tuple[str, int | None] | None = None   # a runner's pytest.exit()
 
     # -- the loop ----------------------------------------------------------------------------
-    def run(self) -> None:
-        """Replay runner messages until every runner has ended. Ctrl-C and SIGTERM do not raise
-        here: they are counted and acted on between messages."""
-        wake_read, wake_write = os.pipe()
-        os.set_blocking(wake_write, False)
-        self.selector.register(wake_read, selectors.EVENT_READ, None)
+    def catch_signals(self) -> None:
+        """From now until :meth:`release_signals`, Ctrl-C and SIGTERM do not raise in this process:
+        they are counted, wake the loop, and are acted on between messages."""
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        self.selector.register(self._wake_read, selectors.EVENT_READ, None)
 
         def on_signal(signum: int, frame: object) -> None:
             self.signals += 1
             try:
-                os.write(wake_write, b"!")
+                os.write(self._wake_write, b"!")
             except OSError:
                 pass  # the pipe is full: the loop is awake anyway
-        saved = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+        self._saved = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def release_signals(self) -> None:
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        self.selector.unregister(self._wake_read)
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+
+    def run(self) -> None:
+        """Replay runner messages until every runner has ended."""
         try:
             self._react()  # a signal that came while forking
             while self.live:
                 timeout = None if self.grace_until is None else max(0.0, self.grace_until - time.monotonic())
                 for key, _ in self.selector.select(timeout):
                     if key.data is None:
-                        os.read(wake_read, 512)
+                        os.read(self._wake_read, 512)
                     else:
                         self._read(key.data)
                 self._react()
         finally:
-            for signum, handler in saved.items():
-                signal.signal(signum, handler)
-            self.selector.unregister(wake_read)
-            os.close(wake_read)
-            os.close(wake_write)
+            self.release_signals()
 
     def _react(self) -> None:
         if self.signals and not self.interrupted:

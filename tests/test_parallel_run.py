@@ -409,3 +409,53 @@ def test_cycle(dongle, slot, n):
     assert passed < 20, f"the other slots ran on: {last}"
     assert "did not run" not in done.stdout and "hilkit: slot" not in done.stdout, done.stdout[-3000:]
     _assert_each_runner_left_its_slot_at_rest(project)
+
+
+def test_sigterm_while_the_runners_are_forked_leaves_no_runner_behind(project: Path) -> None:
+    """The controller is stopped between two forks (a CI job cancelled at the worst moment): it
+    must still wait for the runners it has started, which tear down, and never leave them running."""
+    (project / "conftest.py").write_text(CONFTEST + '''
+import threading
+_fork = os.fork
+
+def _slow_fork():
+    pid = _fork()
+    if pid:
+        open(f"forked-{pid}", "w").close()
+        threading.Event().wait(1.0)
+    return pid
+
+os.fork = _slow_fork
+''')
+    (project / "test_long.py").write_text('''
+import threading
+
+def test_long(dongle, slot):
+    threading.Event().wait(30)
+''')
+    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
+                                "test_long.py"], cwd=project, env=ENV, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(project.glob("forked-*")):
+            assert process.poll() is None, process.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, "no runner was ever forked"
+            time.sleep(0.02)  # polling a file another process writes: no event to wait on here
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    runners = [int(p.name.removeprefix("forked-")) for p in project.glob("forked-*")]
+    alive = []
+    for pid in runners:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    assert not alive, f"runners left running after the controller ended: {alive}\n{output[-2000:]}"
+    for lab in _labs(project):  # the runners that got as far as powering their dongle put it at rest
+        assert not any(lab["powered_now"].values()) and not any(lab["at_close"].values()), lab
