@@ -27,8 +27,9 @@ running, naming how it ended.
 
 What differs from a one-process run: a plugin's per-report hooks run in the runner (which ran
 the test) and again in the controller; ``record_testsuite_property`` written in a runner does not
-reach the controller's JUnit file; ``--pdb`` and ``--trace`` are refused (one terminal, many
-runners); live logs (``log_cli``) of runners are not shown, each test's captured log is in its
+reach the controller's JUnit file; ``--pdb``, ``--trace`` and ``--setup-show/-only/-plan`` are
+refused (one terminal, many runners); tests not per slot run after the slots (so ``-x`` on one of
+them comes after every slot has run); live logs (``log_cli``) of runners are not shown, each test's captured log is in its
 report; ``--hilkit-fault`` counts and dice are per slot; code run in the runners is not seen by
 coverage tools that collect at interpreter exit (runners end with ``os._exit``, as forked
 children must).
@@ -60,7 +61,8 @@ _WHILE_SENDING = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM, STOP_SIGNAL}
 
 def check_parallel(config: pytest.Config) -> None:
     """``--hilkit-parallel`` needs ``os.fork`` (Linux, macOS); it forks its own runners (not inside
-    pytest-xdist's workers); and a debugger needs the one terminal a single process has."""
+    pytest-xdist's workers); and a debugger, or fixture tracing, needs the one terminal a single
+    process has (a runner's terminal output goes nowhere)."""
     if not config.getoption("hilkit_parallel"):
         return
     if not hasattr(os, "fork"):
@@ -70,7 +72,8 @@ def check_parallel(config: pytest.Config) -> None:
     if workers:
         raise pytest.UsageError(f"--hilkit-parallel: forks one runner per slot itself; leave out "
                                 f"pytest-xdist's -n {workers}")
-    for option, flag in (("usepdb", "--pdb"), ("trace", "--trace")):
+    for option, flag in (("usepdb", "--pdb"), ("trace", "--trace"), ("setupshow", "--setup-show"),
+                         ("setuponly", "--setup-only"), ("setupplan", "--setup-plan")):
         if config.getoption(option, False):
             raise pytest.UsageError(f"--hilkit-parallel: {flag} needs one process at the terminal; debug a "
                                     f"slot without --hilkit-parallel (pick it with --hilkit-profile or -k)")
@@ -113,14 +116,15 @@ class _Forwarder:
         with self._lock:
             if self.broken:
                 return
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WHILE_SENDING)  # whole messages only
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
             try:
+                signal.pthread_sigmask(signal.SIG_BLOCK, _WHILE_SENDING)  # whole messages only
                 while data:
                     data = data[os.write(self.fd, data):]
             except OSError:
                 self.broken = True  # the controller is gone: stop after this test, tear down, exit
             finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.send({"logstart": nodeid})
@@ -144,27 +148,27 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
               bind: Callable[[Slot, Callable[[str], None]], None]) -> int:
     """The runner's whole life after the fork; returns its exit status."""
     config = session.config
-    os.register_at_fork(after_in_child=lambda: _close(fd))  # a test's forked helper must not hold the pipe open
-
-    def stop(signum: int, frame: object) -> None:  # pytest then tears everything down in this test's teardown
-        session.shouldstop = session.shouldstop or "hilkit: the controller asked this slot to stop"
-    signal.signal(STOP_SIGNAL, stop)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})  # blocked across the fork
     forwarder = _Forwarder(config, fd)
-    bind(slot, lambda line: forwarder.send({"progress": line}))
-    terminal = config.pluginmanager.get_plugin("terminalreporter")
-    if terminal is not None:  # the controller reports; plugins that write through it still can
-        from _pytest.config import create_terminal_writer
-        terminal._tw = create_terminal_writer(config, open(os.devnull, "w"))  # noqa: SIM115 - lives with the runner
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if capture is not None:  # its own capture files: the inherited ones are shared with every runner
-        capture.stop_global_capturing()
-        capture.start_global_capturing()
-        capture.suspend_global_capture()
-    config.pluginmanager.register(forwarder, "hilkit-slot-runner")
     status = 0
     try:
+        os.register_at_fork(after_in_child=lambda: _close(fd))  # a test's forked helper must not hold the pipe open
+
+        def stop(signum: int, frame: object) -> None:  # pytest then tears everything down in this test's teardown
+            session.shouldstop = session.shouldstop or "hilkit: the controller asked this slot to stop"
+        signal.signal(STOP_SIGNAL, stop)
+        bind(slot, lambda line: forwarder.send({"progress": line}))
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:  # the controller reports; plugins that write through it still can
+            from _pytest.config import create_terminal_writer
+            terminal._tw = create_terminal_writer(config, open(os.devnull, "w"))  # noqa: SIM115 - lives with the runner
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if capture is not None:  # its own capture files: the inherited ones are shared with every runner
+            capture.stop_global_capturing()
+            capture.start_global_capturing()
+            capture.suspend_global_capture()
+        config.pluginmanager.register(forwarder, "hilkit-slot-runner")
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})  # blocked across the fork
             for index, item in enumerate(items):
                 if forwarder.broken:
                     session.shouldstop = "hilkit: the controller is gone"
@@ -225,13 +229,20 @@ class _Runner:
     unstarted: str | None = None   # logstart received, replayed next to the test's first outcome
     held: list[pytest.TestReport] = field(default_factory=list)   # its passed setup, until then
     running: str | None = None     # the nodeid between logstart and logfinish
+    phases: dict[str, str] = field(default_factory=dict)   # the running test's reports: when -> outcome
     finished: set[str] = field(default_factory=set)
     done: int | None = None        # the status the runner said it ends with
     interrupted: bool = False      # it said it was interrupted (Ctrl-C reached it)
+    closed: bool = False           # its pipe is closed
+    ended: bool = False            # and it has been reaped
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         return f"slot {self.slot.name} (port {self.slot.port}, runner PID {self.pid})"
+
+    def in_test_body(self) -> bool:
+        """Running a test's setup or call (not its teardown, not between tests)."""
+        return self.running is not None and "call" not in self.phases and self.phases.get("setup") in (None, "passed")
 
 
 def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.Item]]],
@@ -250,8 +261,9 @@ def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.I
     sys.stderr.flush()
     runners: list[_Runner] = []
     controller: _Controller | None = None
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})
         for slot, items in groups:
             read_fd, write_fd = os.pipe()
             pid = os.fork()
@@ -278,16 +290,16 @@ def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.I
         _abandon(runners)  # forking failed part-way: the runners already started stop and tear down
         raise
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     try:
         controller.run()
     except BaseException:  # a reporting hook failed in the controller: stop the runners, then say it
-        _abandon([r for r in runners if r.done is None and r.fd in controller.selector.get_map()])
+        _abandon([r for r in runners if not r.ended])
         raise
     controller.finish()
     if controller.exit is not None:
         pytest.exit(controller.exit[0], returncode=controller.exit[1])
-    if controller.interrupted or any(r.interrupted for r in runners):
+    if controller.signals or any(r.interrupted for r in runners):
         raise KeyboardInterrupt("hilkit: the slot runners were interrupted")
     if session.shouldfail:
         raise session.Failed(session.shouldfail)
@@ -302,15 +314,20 @@ def _abandon(runners: list[_Runner]) -> None:
             os.kill(runner.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        _close(runner.fd)  # a runner blocked writing to us gets EPIPE
+        if not runner.closed:
+            runner.closed = True
+            _close(runner.fd)  # a runner blocked writing to us gets EPIPE
     for runner in runners:
         try:
             os.waitpid(runner.pid, 0)
         except ChildProcessError:
             pass
+        runner.ended = True
 
 
 class _Controller:
+    REAP_POLL = 0.05   # s: how often a runner that closed its pipe is looked for, until it exits
+
     def __init__(self, session: pytest.Session, runners: list[_Runner]) -> None:
         self.session = session
         self.config = session.config
@@ -319,60 +336,75 @@ class _Controller:
         self.selector = selectors.DefaultSelector()
         for runner in runners:
             self.selector.register(runner.fd, selectors.EVENT_READ, runner)
-        self.live = len(runners)
         self.signals = 0               # Ctrl-C / SIGTERM received by the controller
         self.interrupted = False
         self.grace_until: float | None = None
         self.killed = False
         self.told_to_stop = False
         self.exit: tuple[str, int | None] | None = None   # a runner's pytest.exit()
+        self._wake: tuple[int, int] | None = None
+        self._saved: dict[int, object] = {}
 
-    # -- the loop ----------------------------------------------------------------------------
+    # -- signals -----------------------------------------------------------------------------
     def catch_signals(self) -> None:
         """From now until :meth:`release_signals`, Ctrl-C and SIGTERM do not raise in this process:
-        they are counted, wake the loop, and are acted on between messages."""
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_write, False)
-        self.selector.register(self._wake_read, selectors.EVENT_READ, None)
+        they are counted, wake the loop, and are acted on between messages. Only the main thread
+        can set handlers (pytest run from another thread: the runners still get Ctrl-C from the
+        terminal), and a signal the parent process told us to ignore stays ignored."""
+        wake_read, wake_write = self._wake = os.pipe()
+        os.set_blocking(wake_write, False)
+        self.selector.register(wake_read, selectors.EVENT_READ, None)
+        if threading.current_thread() is not threading.main_thread():
+            return
 
         def on_signal(signum: int, frame: object) -> None:
             self.signals += 1
             try:
-                os.write(self._wake_write, b"!")
+                os.write(wake_write, b"!")
             except OSError:
                 pass  # the pipe is full: the loop is awake anyway
-        self._saved = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            if previous is not signal.SIG_IGN:
+                self._saved[signum] = signal.signal(signum, on_signal)
 
     def release_signals(self) -> None:
-        for signum, handler in self._saved.items():
-            signal.signal(signum, handler)
-        self.selector.unregister(self._wake_read)
-        os.close(self._wake_read)
-        os.close(self._wake_write)
+        saved, self._saved = self._saved, {}
+        for signum, handler in saved.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            self.selector.unregister(wake[0])
+            os.close(wake[0])
+            os.close(wake[1])
 
+    # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
         """Replay runner messages until every runner has ended."""
         try:
             self._react()  # a signal that came while forking
-            while self.live:
-                timeout = None if self.grace_until is None else max(0.0, self.grace_until - time.monotonic())
-                for key, _ in self.selector.select(timeout):
+            while not all(r.ended for r in self.runners):
+                timeouts = [self.grace_until - time.monotonic()] if self.grace_until is not None else []
+                if any(r.closed and not r.ended for r in self.runners):
+                    timeouts.append(self.REAP_POLL)
+                for key, _ in self.selector.select(max(0.0, min(timeouts)) if timeouts else None):
                     if key.data is None:
-                        os.read(self._wake_read, 512)
+                        os.read(key.fd, 512)
                     else:
                         self._read(key.data)
+                self._reap()
                 self._react()
         finally:
             self.release_signals()
 
     def _react(self) -> None:
         if self.signals and not self.interrupted:
-            self.interrupted = True  # no runner starts another test; those running get GRACE to be interrupted
+            self.interrupted = True  # no runner starts another test; those in one get GRACE to be interrupted
             self.grace_until = time.monotonic() + GRACE
             self._stop_all()
         if self.grace_until is not None and time.monotonic() >= self.grace_until:
-            self.grace_until = None
-            self._signal(signal.SIGTERM, only=lambda r: not r.interrupted)
+            self.grace_until = None  # a runner tearing down is let finish: only a test body is cut short
+            self._signal(signal.SIGTERM, only=lambda r: r.in_test_body() and not r.interrupted)
         if self.signals >= KILL_AFTER and not self.killed:
             self.killed = True
             for runner in self._live():
@@ -389,15 +421,27 @@ class _Controller:
             self._signal(STOP_SIGNAL)
 
     def _live(self) -> list[_Runner]:
-        return [r for r in self.runners if r.fd in self.selector.get_map()]
+        return [r for r in self.runners if not r.ended]
 
     def _signal(self, signum: int, only: Callable[[_Runner], bool] = lambda r: True) -> None:
-        for runner in self._live():
+        for runner in self._live():  # not reaped: the PID is still this runner's
             if only(runner):
                 try:
                     os.kill(runner.pid, signum)
                 except ProcessLookupError:
                     pass
+
+    def _reap(self) -> None:
+        """Runners whose pipe has closed, once they have exited (never blocking the loop)."""
+        for runner in self.runners:
+            if runner.closed and not runner.ended:
+                try:
+                    pid, status = os.waitpid(runner.pid, os.WNOHANG)
+                except ChildProcessError:  # reaped by someone else: its status is lost
+                    pid, status = runner.pid, 0
+                if pid:
+                    runner.ended = True
+                    self._ended(runner, status)
 
     # -- messages ----------------------------------------------------------------------------
     def _read(self, runner: _Runner) -> None:
@@ -405,8 +449,10 @@ class _Controller:
         if not chunk:
             self.selector.unregister(runner.fd)
             os.close(runner.fd)
-            self.live -= 1
-            self._ended(runner)
+            runner.closed = True
+            if runner.pending:
+                line = b"".join(runner.pending)
+                runner.errors.append(f"its last message was cut off ({len(line)} bytes): {line[:200]!r}")
             return
         *lines, tail = chunk.split(b"\n")  # only the new chunk is searched: a long report stays linear
         if lines:
@@ -424,7 +470,12 @@ class _Controller:
 
     def _replay(self, runner: _Runner, message: dict) -> None:
         if "report" in message:
-            report = self.config.hook.pytest_report_from_serializable(config=self.config, data=message["report"])
+            data = message["report"]
+            if isinstance(data.get("longrepr"), list):  # a skip's (path, line, reason): JSON made it a list
+                data["longrepr"] = tuple(data["longrepr"])
+            report = self.config.hook.pytest_report_from_serializable(config=self.config, data=data)
+            if report.nodeid == runner.running:
+                runner.phases[report.when] = report.outcome
             if runner.unstarted == report.nodeid and report.when == "setup" and report.passed:
                 runner.held.append(report)  # nothing to show yet: another slot's outcome may come first
                 return
@@ -432,13 +483,16 @@ class _Controller:
             self._log(runner, report)
         elif "logstart" in message:
             runner.unstarted = runner.running = message["logstart"]
+            runner.phases = {}
         elif "logfinish" in message:
             nodeid = message["logfinish"]
             self._start(runner, nodeid)
-            item = runner.items[nodeid]
-            runner.running = None
+            if nodeid == runner.running:
+                runner.running = None
             runner.finished.add(nodeid)
-            item.ihook.pytest_runtest_logfinish(nodeid=nodeid, location=item.location)
+            item = runner.items.get(nodeid)
+            (item.ihook if item is not None else self.config.hook).pytest_runtest_logfinish(
+                nodeid=nodeid, location=item.location if item is not None else (nodeid, None, nodeid))
         elif "progress" in message:
             if self.reporter is not None:
                 self.reporter.write_line(message["progress"])
@@ -459,8 +513,9 @@ class _Controller:
         once bare when it starts and again with its outcome."""
         if runner.unstarted == nodeid:
             runner.unstarted = None
-            item = runner.items[nodeid]
-            item.ihook.pytest_runtest_logstart(nodeid=nodeid, location=item.location)
+            item = runner.items.get(nodeid)
+            if item is not None:
+                item.ihook.pytest_runtest_logstart(nodeid=nodeid, location=item.location)
             held, runner.held = runner.held, []
             for report in held:
                 self._log(runner, report)
@@ -480,30 +535,32 @@ class _Controller:
         self.config.hook.pytest_warning_recorded.call_historic(
             kwargs={"warning_message": message, "when": "runtest", "nodeid": data["nodeid"], "location": None})
 
-    def _ended(self, runner: _Runner) -> None:
-        """The runner closed its pipe: collect its exit status; a runner that ended without saying
-        it was done fails the test it was running."""
-        try:
-            _, status = os.waitpid(runner.pid, 0)
-        except ChildProcessError:  # reaped by someone else: its status is lost
-            status = 0
-        if runner.done is None:
-            how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
-                   else f"exited with status {os.waitstatus_to_exitcode(status)}")
-            runner.errors.append(f"{runner.describe()} {how} before it finished")
-            if runner.running is not None:
-                nodeid, item = runner.running, runner.items[runner.running]
-                self._start(runner, nodeid)
-                report = pytest.TestReport(nodeid, item.location, {}, "failed",
-                                           f"{runner.describe()} ended while running this test ({runner.errors[-1]})",
-                                           "call")
-                item.ihook.pytest_runtest_logreport(report=report)
-                item.ihook.pytest_runtest_logfinish(nodeid=nodeid, location=item.location)
-                runner.finished.add(nodeid)
-                runner.running = None
+    def _ended(self, runner: _Runner, status: int) -> None:
+        """The runner has exited. One that did not say it was done fails the test it was running,
+        in the phase it died in: setup and teardown as errors, the call as a failure."""
+        if runner.done is not None:
+            return
+        how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+               else f"exited with status {os.waitstatus_to_exitcode(status)}")
+        runner.errors.append(f"{runner.describe()} {how} before it finished")
+        nodeid = runner.running
+        item = runner.items.get(nodeid) if nodeid is not None else None
+        if item is None:
+            return
+        self._start(runner, nodeid)
+        when = ("setup" if "setup" not in runner.phases else
+                "call" if "call" not in runner.phases and runner.phases["setup"] == "passed" else "teardown")
+        report = pytest.TestReport(nodeid, item.location, {}, "failed",
+                                   f"{runner.describe()} ended during this test's {when} ({how})", when)
+        item.ihook.pytest_runtest_logreport(report=report)
+        item.ihook.pytest_runtest_logfinish(nodeid=nodeid, location=item.location)
+        runner.finished.add(nodeid)
+        runner.running = None
+        runner.errors.pop()  # said in the test's own report
 
     def finish(self) -> None:
-        """What the runners said went wrong outside tests; tests that never ran for it."""
+        """What went wrong in a runner outside its tests (and tests that never ran for it) is an
+        error of the run: one error report per slot, in the summary and in JUnit."""
         for runner in self.runners:
             unrun = [nodeid for nodeid in runner.items if nodeid not in runner.finished]
             problems = list(runner.errors)
@@ -512,8 +569,8 @@ class _Controller:
                                 + (" ..." if len(unrun) > 3 else ""))
             if not problems:
                 continue
-            self.session.testsfailed += 1
-            if self.reporter is not None:
-                self.reporter.write_sep("!", f"hilkit: {runner.describe()}")
-                for problem in problems:
-                    self.reporter.write_line(problem.rstrip())
+            nodeid = f"hilkit-slot-runner[{runner.slot.name}]"
+            report = pytest.TestReport(nodeid, (nodeid, None, f"slot runner {runner.slot.name}"), {}, "failed",
+                                       "\n".join([runner.describe() + ":", *(p.rstrip() for p in problems)]),
+                                       "teardown")
+            self.config.hook.pytest_runtest_logreport(report=report)

@@ -162,7 +162,7 @@ def test_cycle(dongle, slot):
     assert "1 failed, 2 passed" in done.stdout.splitlines()[-1], done.stdout[-2000:]
     assert "FAILED test_die.py::test_cycle[e3372]" in done.stdout
     assert "slot e3372 (port 1-1.3, runner PID " in done.stdout
-    assert "was killed by signal 9 before it finished" in done.stdout
+    assert "ended during this test's call (was killed by signal 9)" in done.stdout
     # the dead runner closed nothing (the virtual dongle died with it); the others are at rest
     _assert_each_runner_left_its_slot_at_rest(project, ["e3131", "e3531"])
 
@@ -285,11 +285,12 @@ def test_parallel_refuses_xdist_workers_of_its_own() -> None:
                                  "leave out pytest-xdist's -n 2")
 
 
-def test_a_debugger_is_refused(project: Path) -> None:
+@pytest.mark.parametrize("flag", ["--pdb", "--setup-show"])
+def test_a_debugger_or_fixture_tracing_is_refused(project: Path, flag: str) -> None:
     (project / "test_par.py").write_text(TESTS)
-    done = _pytest(project, "--pdb", "test_par.py")
+    done = _pytest(project, flag, "test_par.py")
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
-    assert done.stderr.strip() == ("ERROR: --hilkit-parallel: --pdb needs one process at the terminal; debug a "
+    assert done.stderr.strip() == (f"ERROR: --hilkit-parallel: {flag} needs one process at the terminal; debug a "
                                    "slot without --hilkit-parallel (pick it with --hilkit-profile or -k)")
 
 
@@ -330,7 +331,7 @@ def test_a_message_is_never_cut_by_a_signal() -> None:
     assert json.loads(line) == {"report": "x" * 20_000_000}
 
 
-def test_timeouts_setup_show_and_a_shared_basetemp_work_in_runners(project: Path) -> None:
+def test_timeouts_and_a_shared_basetemp_work_in_runners(project: Path) -> None:
     (project / "test_misc.py").write_text('''
 import threading, pytest
 
@@ -341,7 +342,7 @@ def test_hangs(dongle, slot, tmp_path):
         threading.Event().wait(30)
 ''')
     base = project / "base"
-    done = _pytest(project, "--setup-show", f"--basetemp={base}", "test_misc.py")
+    done = _pytest(project, f"--basetemp={base}", "test_misc.py")
     assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
     assert "1 failed, 2 passed" in done.stdout.splitlines()[-1], done.stdout[-3000:]
     assert "Failed: Timeout (>1.0s) from pytest-timeout" in done.stdout, done.stdout[-3000:]
@@ -459,3 +460,128 @@ def test_long(dongle, slot):
     assert not alive, f"runners left running after the controller ended: {alive}\n{output[-2000:]}"
     for lab in _labs(project):  # the runners that got as far as powering their dongle put it at rest
         assert not any(lab["powered_now"].values()) and not any(lab["at_close"].values()), lab
+
+
+def test_skips_and_xfails_from_runners_show_under_verbose_and_ra(project: Path) -> None:
+    (project / "test_skip.py").write_text('''
+import pytest
+
+@pytest.mark.skip(reason="no SIM in this slot")
+def test_skipped(slot):
+    pass
+
+@pytest.mark.xfail(reason="known firmware bug")
+def test_xfail(slot):
+    assert False
+
+def test_passes(slot):
+    pass
+''')
+    done = _pytest(project, "-v", "-ra", "test_skip.py")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "3 passed, 3 skipped, 3 xfailed" in done.stdout.splitlines()[-1], done.stdout[-3000:]
+    assert "SKIPPED [3] test_skip.py:4: no SIM in this slot" in done.stdout, done.stdout[-3000:]  # as one process folds them
+    assert done.stdout.count("XFAIL test_skip.py::test_xfail") == 3
+
+
+def test_a_runner_dying_in_teardown_is_an_error_of_that_test_not_a_second_outcome(project: Path) -> None:
+    (project / "test_td.py").write_text('''
+import os, signal, pytest
+
+@pytest.fixture
+def dies_after(slot):
+    yield
+    if slot.name == "e3372":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_p(dongle, dies_after):
+    pass
+''')
+    done = _pytest(project, "-rA", "--junitxml=junit.xml", "test_td.py")
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+    assert "3 passed, 1 error" in done.stdout.splitlines()[-1], done.stdout[-3000:]
+    assert "ERROR test_td.py::test_p[e3372]" in done.stdout
+    assert "ended during this test's teardown (was killed by signal 9)" in done.stdout
+    suite = ET.parse(project / "junit.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("3", "1", "0")
+
+
+def test_a_runner_dying_between_tests_is_an_error_in_the_summary_and_junit(project: Path) -> None:
+    (project / "test_between.py").write_text('''
+import os, signal, pytest
+
+@pytest.fixture(scope="module")
+def dies_at_module_end(slot):
+    yield
+
+def test_first(slot):
+    pass
+
+def test_second(slot):
+    if slot.name == "e3531":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_third(slot):
+    pass
+''')
+    done = _pytest(project, "--junitxml=junit.xml", "test_between.py")
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+    last = done.stdout.splitlines()[-1]
+    assert "1 failed" in last and "1 error" in last, done.stdout[-3000:]
+    assert "1 of its tests did not run: test_between.py::test_third[e3531]" in done.stdout
+    suite = ET.parse(project / "junit.xml").getroot().find("testsuite")
+    assert suite.get("errors") == "1", ET.tostring(suite)[:2000]
+
+
+def test_a_teardown_under_way_is_not_cut_short_by_sigterm(project: Path) -> None:
+    """SIGTERM to the controller: runners stop; one already tearing down (2.5 s here) finishes it."""
+    (project / "test_slowtd.py").write_text('''
+import pathlib, threading, pytest
+
+@pytest.fixture
+def slow_teardown(slot):
+    yield
+    pathlib.Path(f"td-start-{slot.name}").write_text("")
+    threading.Event().wait(2.5)
+    pathlib.Path(f"td-end-{slot.name}").write_text("")
+
+def test_quick(dongle, slow_teardown):
+    pass
+''')
+    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
+                                "test_slowtd.py"], cwd=project, env=ENV, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(project.glob("td-start-*"))) < len(SLOTS):
+            assert process.poll() is None, process.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, "the teardowns never started"
+            time.sleep(0.02)  # polling files other processes write: no event to wait on here
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    assert sorted(p.name for p in project.glob("td-end-*")) == [f"td-end-{s}" for s in SLOTS], output[-3000:]
+    _assert_each_runner_left_its_slot_at_rest(project)
+
+
+def test_run_from_a_thread_and_with_sigint_ignored(project: Path) -> None:
+    """Only the main thread can set signal handlers, and a SIGINT the parent ignores stays ignored."""
+    (project / "test_par.py").write_text(TESTS)
+    (project / "from_thread.py").write_text('''
+import signal, sys, threading, pytest
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+codes = []
+thread = threading.Thread(target=lambda: codes.append(pytest.main(["-p", "no:cacheprovider", "-q",
+                                                                   "--hilkit-parallel", "test_par.py"])))
+thread.start()
+thread.join()
+ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+print("exit", int(codes[0]), "ignored", ignored)
+''')
+    done = subprocess.run([sys.executable, "from_thread.py"], cwd=project, env=ENV, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "exit 0 ignored True", done.stdout[-3000:] + done.stderr[-2000:]
+    assert "4 passed" in done.stdout
