@@ -297,32 +297,37 @@ def test_a_debugger_or_fixture_tracing_is_refused(project: Path, flag: str) -> N
 def test_a_message_is_never_cut_by_a_signal() -> None:
     """A runner's report can be megabytes; Ctrl-C (here: SIGALRM raising) during the write is
     held until the message is whole, so the controller never reads half a line."""
+    import fcntl
+    import termios
     import threading
 
     from hilkit.parallel import _Forwarder
 
     read_fd, write_fd = os.pipe()
     received = bytearray()
+    main = threading.main_thread().ident
 
-    def drain() -> None:
-        threading.Event().wait(0.5)  # the writer fills the pipe and blocks; the alarm comes meanwhile
+    def interrupt_mid_write_then_drain() -> None:
+        deadline = time.monotonic() + 30
+        queued = bytearray(4)
+        while int.from_bytes(queued, sys.byteorder) < 60_000:  # the pipe is full: the writer is blocked in write
+            assert time.monotonic() < deadline, "the writer never filled the pipe"
+            fcntl.ioctl(read_fd, termios.FIONREAD, queued)
+            time.sleep(0.005)  # polling the pipe's fill: no event says a writer is blocked
+        signal.pthread_kill(main, signal.SIGALRM)
         while chunk := os.read(read_fd, 1 << 16):
             received.extend(chunk)
-    reader = threading.Thread(target=drain)
-    reader.start()
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt("mid-write")
     previous = signal.signal(signal.SIGALRM, interrupt)
-    forwarder = _Forwarder(config=None, fd=write_fd)
+    reader = threading.Thread(target=interrupt_mid_write_then_drain)
+    reader.start()
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.2)
         with pytest.raises(KeyboardInterrupt, match="mid-write"):
-            forwarder.send({"report": "x" * 20_000_000})
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            threading.Event().wait(1)  # the alarm, if the send outran it
+            _Forwarder(config=None, fd=write_fd).send({"report": "x" * 20_000_000})
+            threading.Event().wait(10)  # not reached when the signal is held until the send's end
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         os.close(write_fd)
         reader.join()
