@@ -83,8 +83,6 @@ def module_available(name: str) -> bool:
         return False
 
 
-
-
 @dataclass
 class Host:
     """The machine being checked: a root directory, and how to run and find commands there."""

@@ -56,7 +56,8 @@ from .lab.rig import Slot
 STOP_SIGNAL = signal.SIGUSR1     # controller -> runner: finish the running test, then stop
 GRACE = 1.0                      # after Ctrl-C: how long a runner has to be interrupted on its own
 KILL_AFTER = 4                   # Ctrl-C presses after which the controller kills its runners
-_WHILE_SENDING = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM, STOP_SIGNAL}
+_STOPS = {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL}   # what asks a runner to stop; blocked across the fork
+_WHILE_SENDING = {*_STOPS, signal.SIGALRM}
 
 
 def check_parallel(config: pytest.Config) -> None:
@@ -168,7 +169,7 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
             capture.suspend_global_capture()
         config.pluginmanager.register(forwarder, "hilkit-slot-runner")
         try:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})  # blocked across the fork
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
             for index, item in enumerate(items):
                 if forwarder.broken:
                     session.shouldstop = "hilkit: the controller is gone"
@@ -201,7 +202,7 @@ def _run_slot(session: pytest.Session, slot: Slot, items: list[pytest.Item], fd:
 def _quiet_signals() -> None:
     """While it tears down, a runner lets the signals asking it to stop pass: it is stopping. A
     handler that does nothing, not SIG_IGN, so programs it starts to power off still get them."""
-    for signum in (signal.SIGINT, signal.SIGTERM, STOP_SIGNAL):
+    for signum in _STOPS:
         signal.signal(signum, lambda signum, frame: None)
 
 
@@ -263,7 +264,7 @@ def run_parallel(session: pytest.Session, groups: list[tuple[Slot, list[pytest.I
     controller: _Controller | None = None
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, STOP_SIGNAL})
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         for slot, items in groups:
             read_fd, write_fd = os.pipe()
             pid = os.fork()

@@ -13,6 +13,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -82,6 +83,29 @@ def _assert_each_runner_left_its_slot_at_rest(path: Path, slots: list[str] = SLO
         (name,) = lab["dongles"]
         assert lab["pins"] == [name] and lab["ever_powered"][name] is True, lab
         assert lab["at_close"] == {name: False} and lab["powered_now"] == {name: False}, lab
+
+
+def _signal_when(project: Path, test_file: str, marker: str, count: int,
+                 send: Callable[[subprocess.Popen], None], timeout: float = 20) -> tuple[int, str, float]:
+    """Run ``test_file`` in parallel in a process group of its own; once the run has written
+    ``count`` files matching ``marker``, ``send`` it a signal. The exit code, the output, and the
+    seconds from the signal to the end."""
+    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
+                                test_file], cwd=project, env=ENV, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while (seen := len(list(project.glob(marker)))) < count:
+            assert process.poll() is None, process.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, f"expected {count} files {marker} from the run in 60 s, saw {seen}"
+            time.sleep(0.02)  # polling files other processes write: no event to wait on here
+        sent = time.monotonic()
+        send(process)
+        output, _ = process.communicate(timeout=timeout)
+        return process.returncode, output, time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -200,7 +224,11 @@ def test_cycle(dongle, slot, n):
     _assert_each_runner_left_its_slot_at_rest(project)
 
 
-@pytest.mark.parametrize("how", ["SIGINT to the process group (Ctrl-C)", "SIGTERM to the controller only"])
+INTERRUPTS = {"SIGINT to the process group (Ctrl-C)": lambda process: os.killpg(process.pid, signal.SIGINT),
+              "SIGTERM to the controller only": lambda process: process.send_signal(signal.SIGTERM)}
+
+
+@pytest.mark.parametrize("how", list(INTERRUPTS))
 def test_interrupting_the_run_tears_every_slot_down(project: Path, how: str) -> None:
     (project / "test_long.py").write_text('''
 import pathlib, threading
@@ -209,26 +237,8 @@ def test_long(dongle, slot):
     pathlib.Path(f"started-{slot.name}").write_text("")
     threading.Event().wait(60)
 ''')
-    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
-                                "test_long.py"], cwd=project, env=ENV, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(project.glob("started-*"))) < len(SLOTS):
-            assert process.poll() is None, process.communicate()[0][-3000:]
-            assert time.monotonic() < deadline, "the slots never all started"
-            time.sleep(0.05)  # polling files other processes write: no event to wait on here
-        sent = time.monotonic()
-        if how.startswith("SIGINT"):
-            os.killpg(process.pid, signal.SIGINT)
-        else:
-            process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-        elapsed = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    code, output, elapsed = _signal_when(project, "test_long.py", "started-*", len(SLOTS), INTERRUPTS[how])
+    assert code == pytest.ExitCode.INTERRUPTED, output[-3000:]
     assert "KeyboardInterrupt" in output
     assert elapsed < 10, f"took {elapsed:.1f} s to stop"
     _assert_each_runner_left_its_slot_at_rest(project)
@@ -439,21 +449,9 @@ import threading
 def test_long(dongle, slot):
     threading.Event().wait(30)
 ''')
-    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
-                                "test_long.py"], cwd=project, env=ENV, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(project.glob("forked-*")):
-            assert process.poll() is None, process.communicate()[0][-3000:]
-            assert time.monotonic() < deadline, "no runner was ever forked"
-            time.sleep(0.02)  # polling a file another process writes: no event to wait on here
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    code, output, _ = _signal_when(project, "test_long.py", "forked-*", 1,
+                                   lambda process: process.send_signal(signal.SIGTERM))
+    assert code == pytest.ExitCode.INTERRUPTED, output[-3000:]
     runners = [int(p.name.removeprefix("forked-")) for p in project.glob("forked-*")]
     alive = []
     for pid in runners:
@@ -553,21 +551,9 @@ def slow_teardown(slot):
 def test_quick(dongle, slow_teardown):
     pass
 ''')
-    process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
-                                "test_slowtd.py"], cwd=project, env=ENV, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(project.glob("td-start-*"))) < len(SLOTS):
-            assert process.poll() is None, process.communicate()[0][-3000:]
-            assert time.monotonic() < deadline, "the teardowns never started"
-            time.sleep(0.02)  # polling files other processes write: no event to wait on here
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    code, output, _ = _signal_when(project, "test_slowtd.py", "td-start-*", len(SLOTS),
+                                   lambda process: process.send_signal(signal.SIGTERM), timeout=30)
+    assert code == pytest.ExitCode.INTERRUPTED, output[-3000:]
     assert sorted(p.name for p in project.glob("td-end-*")) == [f"td-end-{s}" for s in SLOTS], output[-3000:]
     _assert_each_runner_left_its_slot_at_rest(project)
 

@@ -15,19 +15,9 @@ from pathlib import Path
 import pytest
 
 from hilkit.paths import PROJECT_ROOT
+from test_teardown_safety import GRAB_LABS
 
-CONFTEST = '''
-import json, os, pytest
-LABS = []
-
-@pytest.fixture(autouse=True)
-def _grab_lab(request):
-    if "dongle" in request.fixturenames:
-        lab = request.getfixturevalue("lab")
-        if lab not in LABS:
-            LABS.append(lab)
-    yield
-
+CONFTEST = GRAB_LABS + '''
 def pytest_unconfigure(config):
     log = {n: d.power_log for lab in LABS for n, d in lab.dongles.items()}
     with open(f"power-{os.environ['RUN']}.json", "w") as fh:

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-CONFTEST = '''
-import json, pytest
+# A test project's conftest: every lab a test's dongle used, kept for pytest_unconfigure to record.
+GRAB_LABS = '''
+import json, os, pytest
 LABS = []
 
 @pytest.fixture(autouse=True)
@@ -16,7 +17,9 @@ def _grab_lab(request):
         if lab not in LABS:
             LABS.append(lab)
     yield
+'''
 
+CONFTEST = GRAB_LABS + '''
 def pytest_unconfigure(config):
     out = [{"at_close": lab.state_at_close,
             "ever_powered": {n: any(on for _, on in d.power_log) for n, d in lab.dongles.items()},
