@@ -320,8 +320,8 @@ def test_a_message_is_never_cut_by_a_signal() -> None:
     def interrupt_mid_write_then_drain() -> None:
         deadline = time.monotonic() + 30
         queued = bytearray(4)
-        while int.from_bytes(queued, sys.byteorder) < 60_000:  # the pipe is full: the writer is blocked in write
-            assert time.monotonic() < deadline, "the writer never filled the pipe"
+        while (seen := int.from_bytes(queued, sys.byteorder)) < 60_000:  # full: the writer is blocked in write
+            assert time.monotonic() < deadline, f"expected the pipe full (60000 bytes queued) in 30 s, saw {seen}"
             fcntl.ioctl(read_fd, termios.FIONREAD, queued)
             time.sleep(0.005)  # polling the pipe's fill: no event says a writer is blocked
         signal.pthread_kill(main, signal.SIGALRM)
