@@ -73,8 +73,9 @@ def check_parallel(config: pytest.Config) -> None:
     if workers:
         raise pytest.UsageError(f"--hilkit-parallel: forks one runner per slot itself; leave out "
                                 f"pytest-xdist's -n {workers}")
-    for option, flag in (("usepdb", "--pdb"), ("trace", "--trace"), ("setupshow", "--setup-show"),
-                         ("setuponly", "--setup-only"), ("setupplan", "--setup-plan")):
+    # --setup-plan implies --setup-only and --setup-show: the first one set is the one the user typed
+    for option, flag in (("usepdb", "--pdb"), ("trace", "--trace"), ("setupplan", "--setup-plan"),
+                         ("setuponly", "--setup-only"), ("setupshow", "--setup-show")):
         if config.getoption(option, False):
             raise pytest.UsageError(f"--hilkit-parallel: {flag} needs one process at the terminal; debug a "
                                     f"slot without --hilkit-parallel (pick it with --hilkit-profile or -k)")

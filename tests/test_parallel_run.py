@@ -295,7 +295,7 @@ def test_parallel_refuses_xdist_workers_of_its_own() -> None:
                                  "leave out pytest-xdist's -n 2")
 
 
-@pytest.mark.parametrize("flag", ["--pdb", "--setup-show"])
+@pytest.mark.parametrize("flag", ["--pdb", "--setup-show", "--setup-plan"])
 def test_a_debugger_or_fixture_tracing_is_refused(project: Path, flag: str) -> None:
     (project / "test_par.py").write_text(TESTS)
     done = _pytest(project, flag, "test_par.py")
