@@ -3,10 +3,13 @@
 Passed as ``usb.core.find(backend=...)``, it lets pyusb (and everything above it: the snapshot
 reader, the switch engine) run unchanged against virtual dongles. Handles name one enumeration of
 one dongle: after the dongle re-enumerates, an old handle fails with ENODEV as on a real bus.
+Each open is a handle of its own, so the dongle can tell the host that switched it (and lets go
+of it) from another reader of the bus.
 """
 from __future__ import annotations
 
 import errno
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
@@ -25,12 +28,14 @@ if TYPE_CHECKING:
 class DeviceHandle:
     dongle: VirtualDongle
     generation: int
+    opened: int = 0     # which open() made this handle; 0: not opened (descriptors only)
 
 
 class SimUsbBackend(usb.backend.IBackend):
     def __init__(self, dongles: "Iterator[VirtualDongle] | list[VirtualDongle]") -> None:
         super().__init__()
         self._dongles = list(dongles)
+        self._opens = itertools.count(1)
 
     # -- enumeration and descriptors -------------------------------------------------------
     def enumerate_devices(self) -> Iterator[DeviceHandle]:
@@ -95,10 +100,10 @@ class SimUsbBackend(usb.backend.IBackend):
     # -- handles -------------------------------------------------------------------------
     def open_device(self, dev: DeviceHandle) -> DeviceHandle:
         dev.dongle.live(dev.generation)
-        return dev
+        return DeviceHandle(dev.dongle, dev.generation, next(self._opens))
 
     def close_device(self, dev_handle: DeviceHandle) -> None:
-        pass
+        dev_handle.dongle.let_go(dev_handle.generation, dev_handle.opened)
 
     def set_configuration(self, dev_handle: DeviceHandle, config_value: int) -> None:
         dev_handle.dongle.set_configuration(dev_handle.generation, config_value)
@@ -119,10 +124,11 @@ class SimUsbBackend(usb.backend.IBackend):
 
     def release_interface(self, dev_handle: DeviceHandle, intf: int) -> None:
         dev_handle.dongle.live(dev_handle.generation)
+        dev_handle.dongle.let_go(dev_handle.generation, dev_handle.opened)
 
     # -- transfers -----------------------------------------------------------------------
     def bulk_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data, timeout: int) -> int:
-        return dev_handle.dongle.bulk_write(dev_handle.generation, ep, bytes(data))
+        return dev_handle.dongle.bulk_write(dev_handle.generation, ep, bytes(data), dev_handle.opened)
 
     def bulk_read(self, dev_handle: DeviceHandle, ep: int, intf: int, buff, timeout: int) -> int:
         data = dev_handle.dongle.bulk_read(dev_handle.generation, ep, len(buff))
@@ -135,14 +141,15 @@ class SimUsbBackend(usb.backend.IBackend):
         return len(data)
 
     def intr_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data, timeout: int) -> int:
-        return dev_handle.dongle.interrupt_write(dev_handle.generation, ep, bytes(data))
+        return dev_handle.dongle.interrupt_write(dev_handle.generation, ep, bytes(data), dev_handle.opened)
 
     def ctrl_transfer(self, dev_handle: DeviceHandle, bmRequestType: int, bRequest: int, wValue: int,
                       wIndex: int, data, timeout: int) -> int:
         length = len(data) if data is not None else 0
         payload = bytes(data) if data is not None and not bmRequestType & 0x80 else b""
         answer = dev_handle.dongle.control(dev_handle.generation,
-                                           (bmRequestType, bRequest, wValue, wIndex, length), payload)
+                                           (bmRequestType, bRequest, wValue, wIndex, length), payload,
+                                           dev_handle.opened)
         if bmRequestType & 0x80:
             data[:len(answer)] = type(data)(data.typecode, answer)
             return len(answer)
@@ -152,7 +159,7 @@ class SimUsbBackend(usb.backend.IBackend):
         dev_handle.dongle.clear_halt(dev_handle.generation, ep)
 
     def reset_device(self, dev_handle: DeviceHandle) -> None:
-        dev_handle.dongle.reset(dev_handle.generation)
+        dev_handle.dongle.reset(dev_handle.generation, dev_handle.opened)
 
     def is_kernel_driver_active(self, dev_handle: DeviceHandle, intf: int) -> bool:
         dongle = dev_handle.dongle
@@ -160,7 +167,7 @@ class SimUsbBackend(usb.backend.IBackend):
         return bool(dongle.kernel_view().get(intf, {}).get("driver")) and intf not in dongle.detached
 
     def detach_kernel_driver(self, dev_handle: DeviceHandle, intf: int) -> None:
-        dev_handle.dongle.detach_driver(dev_handle.generation, intf)
+        dev_handle.dongle.detach_driver(dev_handle.generation, intf, dev_handle.opened)
 
     def attach_kernel_driver(self, dev_handle: DeviceHandle, intf: int) -> None:
         dev_handle.dongle.live(dev_handle.generation)

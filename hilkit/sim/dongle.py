@@ -45,16 +45,21 @@ class Received:
             and self.setup[1] in (0x00, 0x06, 0x08, 0x0A)
 
 
+@dataclass(frozen=True)
+class _Leaving:
+    """A switch the firmware accepted: where it comes back, and which host handle sent it."""
+
+    mode: ModeSpec
+    comes_back: bool
+    owner: object = None
+
+
 def gone() -> usb.core.USBError:
     return usb.core.USBError("No such device (it may have been disconnected)", -4, errno.ENODEV)
 
 
 class VirtualDongle:
     """Device-side model of one dongle on one port. Thread-safe; physics runs on the lab's scheduler."""
-
-    # A switching stick answers the CSW (or the control request), then drops off the bus a moment
-    # later: long enough for the host's clear-halts and release, as on real sticks.
-    CSW_DETACH_DELAY = 0.15
 
     def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
                  notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]",
@@ -85,7 +90,9 @@ class VirtualDongle:
         self._csw: dict[int, bytes] = {}
         self._stalled: set[int] = set()
         self._reconnected = False
+        self._leaving: _Leaving | None = None  # a switch was accepted: leaves when the host lets go
         self.power_log: list[tuple[float, bool]] = []
+        self._power_cycles = 0
 
     # -- power and enumeration -------------------------------------------------------------
     def set_power(self, on: bool) -> None:
@@ -94,6 +101,7 @@ class VirtualDongle:
                 return
             self.powered = on
             self.power_log.append((time.monotonic(), on))
+            self._power_cycles += 1
             self._scheduler.cancel(self._timer)
             if on:
                 delay = self.profile.virtual.enumerate_delay
@@ -103,6 +111,7 @@ class VirtualDongle:
             else:
                 self._reconnected = False
                 self._stays_gone = False
+                self._leaving = None
                 self._unplug()
 
     def _enumerate(self, mode: ModeSpec) -> None:
@@ -116,6 +125,7 @@ class VirtualDongle:
             self.detached.clear()
             self._csw.clear()
             self._stalled.clear()
+            self._leaving = None
             register = self._bring_up(mode)
             ident = mode.enumerates_as
         if register:  # outside the lock: ModemManager's state file has a lock of its own
@@ -140,12 +150,23 @@ class VirtualDongle:
 
     def _unplug(self) -> None:
         with self._lock:
-            if self.mode is None:
-                return
-            mode, self.mode = self.mode, None
-            binding, self.binding = self.binding, Binding()
-            self.modem = None
-            hilink, self.hilink = self.hilink, None
+            gone_from = self._go_dark()
+        if gone_from is not None:
+            self._announce_unplug(*gone_from)
+
+    def _go_dark(self) -> "tuple[ModeSpec, Binding, VirtualHiLinkStick | None] | None":
+        """Under the lock: off the bus from now on (every handle fails with ENODEV); returns what
+        :meth:`_announce_unplug` must tear down and tell, or None if it was not on the bus."""
+        if self.mode is None:
+            return None
+        mode, self.mode = self.mode, None
+        binding, self.binding = self.binding, Binding()
+        self.modem = None
+        hilink, self.hilink = self.hilink, None
+        return mode, binding, hilink
+
+    def _announce_unplug(self, mode: ModeSpec, binding: Binding, hilink: "VirtualHiLinkStick | None") -> None:
+        """Outside the lock: the kernel unbinds, ModemManager drops the modem, the bus hears of it."""
         self._kernel.unbind(binding)
         if hilink is not None:
             hilink.close()
@@ -198,8 +219,9 @@ class VirtualDongle:
         self._modem_manager.add_modem(self.port, spec.imei, spec.manufacturer or self.profile.vendor.lower(),
                                       spec.model or self.profile.model, spec.revision, drivers, ports, network)
 
-    def _switch_to(self, target: str | ModeSpec) -> None:
-        """The firmware accepted a switch: drop off the bus, come back in ``target``."""
+    def _switch_to(self, target: str | ModeSpec, owner: object = None) -> None:
+        """The firmware accepted a switch: it leaves the bus once the host that sent it lets go
+        (see :meth:`let_go`), and comes back in ``target``."""
         mode = target if isinstance(target, ModeSpec) else self.profile.mode(target)
         comes_back = not self.faults.fires("no_reenumeration", self.port)
         if comes_back and self.faults.fires("wrong_id", self.port):
@@ -209,16 +231,42 @@ class VirtualDongle:
             first = mode.interfaces[0]
             odd = dc_replace(first, cls=0xFE if first.cls != 0xFE else 0xFD, subclass=0x01, protocol=0x01)
             mode = dc_replace(mode, interfaces=(odd,) + mode.interfaces[1:])
-
-        def detach() -> None:
-            self._unplug()
-            with self._lock:
-                if self.powered and comes_back:
-                    self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay,
-                                                        lambda: self._enumerate(mode))
         with self._lock:
             self._scheduler.cancel(self._timer)
-            self._timer = self._scheduler.after(self.CSW_DETACH_DELAY, detach)
+            self._leaving = _Leaving(mode, comes_back, owner)
+
+    def leaving(self, generation: int) -> bool:
+        """Has this enumeration accepted a switch, and waits for the host to let go?"""
+        with self._lock:
+            return self._leaving is not None and generation == self.generation
+
+    def let_go(self, generation: int, owner: object = None) -> None:
+        """The host released an interface, reset the device or closed its handle.
+
+        A stick that accepted a switch answers what the host still sends for it (the CSW, the
+        clear-halts) and drops off the bus when the host is done with it. On a real stick that
+        moment is the firmware's own and races the host; here it is this event, so what the
+        device receives never depends on how fast the machine runs the host. Only the handle
+        that sent the switch counts (``owner``; None: any), not another reader of the bus.
+        """
+        with self._lock:
+            leaving = self._leaving
+            if leaving is None or generation != self.generation or \
+                    None not in (owner, leaving.owner) and owner != leaving.owner:
+                return
+            self._leaving = None
+            gone_from = self._go_dark()
+            cycles = self._power_cycles
+        if gone_from is None:
+            return
+
+        def leave() -> None:  # on the clock: the caller may be a kernel ioctl handler of this device
+            self._announce_unplug(*gone_from)
+            with self._lock:
+                if self.powered and leaving.comes_back and cycles == self._power_cycles:
+                    self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay,
+                                                        lambda: self._enumerate(leaving.mode))
+        self._scheduler.after(0, leave)
 
     def _broadcast(self, text: str) -> None:
         for port in list(self.binding.ports):
@@ -237,19 +285,19 @@ class VirtualDongle:
     def _record(self, received: Received) -> None:
         self.transfers.append(received)
 
-    def _fire(self, kind: str, match: object) -> bool:
+    def _fire(self, kind: str, match: object, owner: object = None) -> bool:
         assert self.mode is not None
         for trigger in triggers(self.profile, self.mode.name):
             if trigger.kind == kind and trigger.match == match:
-                self._switch_to(trigger.target)
+                self._switch_to(trigger.target, owner)
                 return True
         return False
 
-    def interrupt_write(self, generation: int, endpoint: int, data: bytes) -> int:
+    def interrupt_write(self, generation: int, endpoint: int, data: bytes, owner: object = None) -> int:
         with self._lock:
             self.live(generation)
             self._record(Received(time.monotonic(), "interrupt", endpoint, bytes(data)))
-            self._fire("raw", bytes(data))
+            self._fire("raw", bytes(data), owner)
             return len(data)
 
     def interrupt_read(self, generation: int, endpoint: int, size: int) -> bytes:
@@ -258,15 +306,15 @@ class VirtualDongle:
             self._record(Received(time.monotonic(), "interrupt", endpoint, b""))
             raise usb.core.USBTimeoutError("Operation timed out", -7, errno.ETIMEDOUT)
 
-    def detach_driver(self, generation: int, interface: int) -> None:
+    def detach_driver(self, generation: int, interface: int, owner: object = None) -> None:
         with self._lock:
             self.live(generation)
             self.detached.add(interface)
             itf = next((i for i in self.mode.interfaces if i.number == interface and i.alt == 0), None)
             if itf is not None and itf.cls == 0x08:
-                self._fire("detach", 0)
+                self._fire("detach", 0, owner)
 
-    def bulk_write(self, generation: int, endpoint: int, data: bytes) -> int:
+    def bulk_write(self, generation: int, endpoint: int, data: bytes, owner: object = None) -> int:
         with self._lock:
             self.live(generation)
             self._record(Received(time.monotonic(), "bulk", endpoint, bytes(data)))
@@ -281,14 +329,14 @@ class VirtualDongle:
                 self._scheduler.after(0, self._unplug)
                 raise gone()
             if cbw is not None:
-                switched = self._fire("cdb", cbw["cdb"])
+                switched = self._fire("cdb", cbw["cdb"], owner)
                 status = 0 if switched else 1  # a command this firmware does not know fails its CSW
                 self._csw[endpoint | 0x80] = b"USBS" + bytes(cbw["tag"]) + bytes(4) + bytes([status])
             elif len(data) == 31 and data[:4] != b"USBC":
                 # not a valid CBW on a storage pipe: the device stalls both bulk endpoints
                 self._stalled.update({endpoint, endpoint | 0x80})
             else:
-                self._fire("raw", bytes(data))
+                self._fire("raw", bytes(data), owner)
             return len(data)
 
     def bulk_read(self, generation: int, endpoint: int, size: int) -> bytes:
@@ -302,7 +350,8 @@ class VirtualDongle:
             self._record(Received(time.monotonic(), "bulk", endpoint, answer[:size]))
             return answer[:size]
 
-    def control(self, generation: int, setup: tuple[int, int, int, int, int], data: bytes) -> bytes:
+    def control(self, generation: int, setup: tuple[int, int, int, int, int], data: bytes,
+                owner: object = None) -> bytes:
         """A control request; returns the IN data (empty for OUT requests)."""
         with self._lock:
             mode = self.live(generation)
@@ -316,14 +365,14 @@ class VirtualDongle:
             if request_type == 0x80 and request == 0x08:      # GET_CONFIGURATION
                 return bytes([self.configuration])[:length]
             if request_type & 0x60 == 0 and request in (0x01, 0x03):  # CLEAR_/SET_FEATURE
-                self._fire("control", (request_type, request, value))
+                self._fire("control", (request_type, request, value), owner)
                 return b""
             if (request_type, request, value) == SONY_RECONNECT and not self._reconnected \
                     and any(s.source == mode.name and s.config.flag("SonyMode") for s in self.profile.switches):
                 self._reconnected = True
-                self._switch_to(mode)  # drops off the bus and comes back in the same mode
+                self._switch_to(mode, owner)  # drops off the bus and comes back in the same mode
                 return bytes(length)
-            if self._fire("control", (request_type, request, value)):
+            if self._fire("control", (request_type, request, value), owner):
                 return bytes(length) if request_type & 0x80 else b""
             if request_type & 0x60 == 0x40 and (request_type, request, value) != SONY_RECONNECT:
                 raise usb.core.USBError("Pipe error", -9, errno.EPIPE)  # a vendor request it does not know
@@ -390,11 +439,13 @@ class VirtualDongle:
         self._scheduler.after(0, lambda: self._notify("change", self.port,
                                                       f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"))
 
-    def reset(self, generation: int) -> None:
-        """A USB port reset: the device stays in its mode (no firmware here switches on a reset)."""
+    def reset(self, generation: int, owner: object = None) -> None:
+        """A USB port reset: the device stays in its mode (no firmware here switches on a reset),
+        unless it accepted a switch: then the reset is the host letting go of it."""
         with self._lock:
             self.live(generation)
             self._record(Received(time.monotonic(), "reset", 0))
+        self.let_go(generation, owner)
 
     def clear_halt(self, generation: int, endpoint: int) -> None:
         """CLEAR_FEATURE(ENDPOINT_HALT) on the wire: recorded as the control request it is."""

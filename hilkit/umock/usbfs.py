@@ -66,10 +66,29 @@ class UsbfsHandler:
         self.handle = handle
         self.ioctl = umockdev.IoctlBase()
         self.ioctl.connect("handle-ioctl", self._handle)
+        self._closing_watch: threading.Thread | None = None
         self._lock = threading.Lock()
         self._done: list[_Urb] = []
 
     # -- dispatch ------------------------------------------------------------------------
+    def _watch_close(self, client: Any) -> None:
+        """A dongle that accepted a switch leaves when the host lets go: a release or reset comes
+        as an ioctl, a close of /dev/bus/usb/BBB/DDD does not. umockdev 0.17 declares a
+        client-vanished signal but never emits it, and the notify of the client's "connected"
+        property is lost with the client, so the device side looks at the client's socket until
+        it is closed (or the dongle left another way)."""
+        if self._closing_watch is not None and self._closing_watch.is_alive():
+            return
+        dongle, generation = self.handle.dongle, self.handle.generation
+
+        def watch() -> None:
+            pause = threading.Event()
+            while dongle.leaving(generation) and client.get_connected():
+                pause.wait(0.005)
+            dongle.let_go(generation)
+        self._closing_watch = threading.Thread(target=watch, name="hilkit-usbfs-close", daemon=True)
+        self._closing_watch.start()
+
     def _handle(self, _base: Any, client: Any) -> bool:
         request = client.get_request()
         size = (request >> 16) & 0x3FFF
@@ -80,6 +99,9 @@ class UsbfsHandler:
         except usb.core.USBError as exc:
             client.complete(-1, _usb_errno(exc))
             return True
+        finally:
+            if self.handle.dongle.leaving(self.handle.generation):
+                self._watch_close(client)
         if result is None:
             client.complete(-1, errno.ENOTTY)
         elif result < 0:
