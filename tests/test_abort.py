@@ -1,5 +1,8 @@
-"""SIGTERM or SIGINT (Ctrl-C) in the middle of a switch: the run stops within 5 s, every relay is at
-rest, and the results of the tests that finished are there and readable."""
+"""SIGTERM or SIGINT (Ctrl-C) in the middle of a switch: the run stops, every relay is at rest, and
+the results of the tests that finished are there and readable.
+
+The switch's wait is made endless (budgets scaled by 1000), so a run that ends at all after the
+signal was cut short by it: no verdict here depends on how fast the machine is."""
 from __future__ import annotations
 
 import json
@@ -24,8 +27,13 @@ def test_first(dongle):
 @pytest.mark.profile("huawei/e3131")
 @pytest.mark.hilkit_fault("no_reenumeration")
 def test_hangs_in_the_switch(dongle):
-    pathlib.Path("switching").write_text("now")
-    dongle.switch_to("modem")   # never comes back: waits out the 20 s switch budget
+    wait = dongle.bus.wait_until
+
+    def waiting(*args, **kwargs):   # tells the test process the switch waits for re-enumeration
+        pathlib.Path("switching").write_text("now")
+        return wait(*args, **kwargs)
+    dongle.bus.wait_until = waiting
+    dongle.switch_to("modem")   # never comes back: would wait out a 20000 s switch budget
 '''
 
 
@@ -35,23 +43,22 @@ def test_signal_mid_switch_leaves_rig_safe_and_results_readable(pytester: pytest
     pytester.makepyfile(test_abort=TESTS)
     results = pytester.path / "results"
     process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
-                                f"--alluredir={results}", "test_abort.py"], cwd=pytester.path,
+                                "--hilkit-budget-scale=1000", f"--alluredir={results}", "test_abort.py"], cwd=pytester.path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while not (pytester.path / "switching").exists():
             assert process.poll() is None, process.communicate()[0][-3000:]
             assert time.monotonic() < deadline, "the test never reached its switch"
             time.sleep(0.05)  # polling a file another process writes: no event to wait on here
-        time.sleep(0.5)       # let it get into the wait for re-enumeration
-        sent = time.monotonic()
         process.send_signal(signum)
-        output, _ = process.communicate(timeout=5)
-        elapsed = time.monotonic() - sent
+        try:
+            output, _ = process.communicate(timeout=120)   # a hang guard, not a speed limit
+        except subprocess.TimeoutExpired:
+            pytest.fail("the run went on waiting for the switch 120 s after the signal")
     finally:
         if process.poll() is None:
             process.kill()
-    assert elapsed < 5, f"took {elapsed:.1f} s to stop"
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
     (lab,) = json.loads((pytester.path / "relay-states.json").read_text())
     assert lab["ever_powered"]["e3131"] is True

@@ -52,7 +52,7 @@ def test_virtual_e3531_attaches_like_mmcli_showed(powered):
     wanted = {k: re.search(rf"{k}: (.+)", mmcli).group(1).strip()
               for k in ("operator name", "registration", "access tech", "signal quality")}
     dongle = powered("e3531")
-    result = AtAttachChecker(dongle.open_at(), dongle.profile.attach).run(timeout=5)
+    result = AtAttachChecker(dongle.open_at(), dongle.profile.attach).run(timeout=60)
     assert result.operator == wanted["operator name"]
     assert result.registration == wanted["registration"]
     assert result.technology == wanted["access tech"]

@@ -106,7 +106,7 @@ def test_sim_pin_entered_from_environment_and_never_in_transcript(modem_port, mo
     monkeypatch.setenv("HILKIT_TEST_PIN", "4711")
     client, model = modem_port(sim="pin", sim_pin="4711")
     spec = AttachSpec(method="at", sim_pin_env="HILKIT_TEST_PIN", min_signal_dbm=-100)
-    result = AtAttachChecker(client, spec).run(timeout=5)
+    result = AtAttachChecker(client, spec).run(timeout=60)
     assert result.sim == "ready" and model.sim_ready
     assert attach_problems(spec, result) == []
     transcript = client.transcript_text()
@@ -117,7 +117,7 @@ def test_sim_pin_entered_from_environment_and_never_in_transcript(modem_port, mo
 def test_attach_result_from_the_forum_e3531(modem_port):
     client, _ = modem_port(operator="I WIND", mcc_mnc="22288", csq=6, technology="umts")
     spec = AttachSpec(method="at", technology=("umts",), min_signal_dbm=-105)
-    result = AtAttachChecker(client, spec).run(timeout=5)
+    result = AtAttachChecker(client, spec).run(timeout=60)
     assert (result.registration, result.operator, result.technology) == ("home", "I WIND", "umts")
     assert result.signal_dbm == -101 and result.signal_percent == 19   # mmcli showed "19%"
     assert result.packet_attached

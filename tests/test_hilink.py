@@ -58,12 +58,12 @@ def test_attached_home_on_lte_after_one_dial(stick):
     virtual = stick(network())
     assert virtual.url.startswith("http://127.0.0.1:")
     with HiLinkClient(virtual.url) as client:
-        result = HiLinkAttachChecker(client, SPEC).run(timeout=3.0)
+        result = HiLinkAttachChecker(client, SPEC).run(timeout=60)
     assert (result.sim, result.registration, result.technology) == ("ready", "home", "lte")
     assert result.operator == "Vodafone.de"
     assert result.signal_dbm == -113 + 2 * 22 and result.signal_percent == 80   # csq 22, SignalIcon 4 of 5
     assert result.packet_attached
-    assert 0.05 < result.time_to_attach < 2.0
+    assert result.time_to_attach > 0.05   # registered, then dialled: never before the stick's delays
     assert attach_problems(SPEC, result) == []
     posts = [r for r in virtual.requests if r.method == "POST"]
     assert [(r.path, r.token_sent, r.cookie_sent) for r in posts] == [(DIAL, True, True)]
@@ -79,21 +79,21 @@ def test_attached_home_on_lte_after_one_dial(stick):
 
 def test_a_stick_that_connects_by_itself_is_not_dialled(stick):
     virtual = stick(network(), auto_connect=True)
-    result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=3.0)
+    result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=60)
     assert result.packet_attached
     assert not [r for r in virtual.requests if r.method == "POST"]
 
 
 def test_without_packet_attach_registration_is_enough(stick):
     virtual = stick(network())
-    result = HiLinkAttachChecker(HiLinkClient(virtual.url), replace(SPEC, packet_attach=False)).run(timeout=3.0)
+    result = HiLinkAttachChecker(HiLinkClient(virtual.url), replace(SPEC, packet_attach=False)).run(timeout=60)
     assert (result.registration, result.packet_attached) == ("home", False)
     assert not [r for r in virtual.requests if r.method == "POST"]
 
 
 def test_a_slow_dial_is_waited_for(stick):
     virtual = stick(network(register_after=0.0), dial_delay=0.3)
-    result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=3.0)
+    result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=60)
     assert result.packet_attached and result.time_to_attach >= 0.3
     assert sum(r.method == "POST" for r in virtual.requests) == 1
 
@@ -101,7 +101,7 @@ def test_a_slow_dial_is_waited_for(stick):
 def test_roaming_on_umts(stick):
     virtual = stick(network(registration="roaming", technology="umts", operator="Orange F", mcc_mnc="20801",
                             csq=12))
-    result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=3.0)
+    result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=60)
     assert (result.registration, result.technology, result.operator) == ("roaming", "umts", "Orange F")
     assert result.signal_dbm == -89 and result.signal_percent == 40    # csq 12: SignalIcon 2 of 5
     assert "<RoamingStatus>1</RoamingStatus>" in result.evidence[STATUS]
@@ -116,7 +116,7 @@ def test_no_service_times_out_naming_what_was_last_seen(stick, registration, con
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
         HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=0.4)
-    assert 0.4 <= time.monotonic() - started < 2.0
+    assert time.monotonic() - started >= 0.4   # not before its deadline (pytest-timeout guards the after)
     message = str(caught.value)
     assert "ServiceStatus 2" in caught.value.expected and "ConnectionStatus 901" in caught.value.expected
     assert f"ConnectionStatus {connection}" in caught.value.seen
@@ -128,9 +128,8 @@ def test_no_service_times_out_naming_what_was_last_seen(stick, registration, con
 
 def test_no_sim_is_reported_at_once(stick):
     virtual = stick(network(sim="absent"))
-    started = time.monotonic()
     result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=30.0)
-    assert time.monotonic() - started < 1.0
+    assert len([r for r in virtual.requests if r.path == STATUS]) == 1   # at once: one look, no polling
     assert (result.sim, result.registration, result.packet_attached) == ("absent", "not registered", False)
     assert "<SimStatus>0</SimStatus>" in result.evidence[STATUS]
     assert "SIM" in attach_problems(SPEC, result)[0]
@@ -167,10 +166,10 @@ def test_a_used_token_is_refused_with_125003(stick):
 
 def test_a_post_without_token_is_refused_and_a_get_without_cookie_answers(stick):
     virtual = stick()
-    posted = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", timeout=2)
+    posted = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", timeout=30)
     with pytest.raises(HiLinkError, match="125003"):
         parse_response(posted.content)
-    answer = requests.get(virtual.url + STATUS, timeout=2)
+    answer = requests.get(virtual.url + STATUS, timeout=30)
     assert fields(parse_response(answer.content))["SimStatus"] == "1"
     assert [(r.method, r.path, r.token_sent, r.cookie_sent) for r in virtual.requests] == [
         ("POST", DIAL, False, False), ("GET", STATUS, False, False)]
@@ -181,7 +180,7 @@ def test_a_token_from_another_session_is_refused(stick):
     client = HiLinkClient(virtual.url)
     _, token = client.token()
     other_cookie, _ = client.token()
-    answer = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", timeout=2,
+    answer = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", timeout=30,
                            headers={"Cookie": other_cookie, "__RequestVerificationToken": token})
     with pytest.raises(HiLinkError) as caught:
         parse_response(answer.content)

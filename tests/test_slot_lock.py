@@ -64,7 +64,7 @@ def test_waiting_gets_the_slot_when_the_holder_lets_go(tmp_path):
     waited = time.monotonic() - start
     holder.wait()
     try:
-        assert 0.4 < waited < 10, waited
+        assert waited > 0.4, waited   # not before the holder let go (after 0.5 s)
         assert Holder.read(path).pid == os.getpid()
     finally:
         lock.release()
@@ -78,14 +78,14 @@ def test_a_wait_that_runs_out_says_so_and_does_not_take_the_lock_later(tmp_path)
         start = time.monotonic()
         with pytest.raises(SlotBusy, match=r"busy: held by PID \d+ .*; waited 0.3 s$"):
             SlotLocks([SlotLock(path, "slot e3131 (port 1-1.2)")]).acquire(wait=0.3)
-        assert 0.25 < time.monotonic() - start < 5
+        assert time.monotonic() - start >= 0.3   # it did wait what it was asked to
     finally:
         holder.stdin.write("\n")
         holder.stdin.flush()
         holder.wait()
     # the helper thread of the cancelled wait got the flock after the holder left: it must let go
     third = SlotLock(path, "slot e3131 (port 1-1.2)")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 120   # a hang guard: the helper lets go as soon as it runs
     while True:
         try:
             third.acquire()

@@ -596,6 +596,7 @@ class ModemManagerAttachChecker(AttachChecker):
         enabled: dict[str, float] = {}   # path -> when enable was last sent
         pin_sent: set[str] = set()       # paths the PIN went to (never twice: it costs a try)
         last = "no modem listed yet"
+        looked_since_acting = True   # the deadline is judged on a look taken after the last action
         expected = (f"{self._describe()} registered in ModemManager (state {'/'.join(REGISTERED_STATES)}, "
                     f"registration {' or '.join(REGISTERED)})")
 
@@ -624,6 +625,7 @@ class ModemManagerAttachChecker(AttachChecker):
                 note(f"{path} went away" if path else str(exc))
                 path = ""
             if modem is not None:
+                looked_since_acting = True
                 state = _text_value(modem, "generic.state")
                 registration = _text_value(modem, "3gpp.registration-state")
                 note(f"{path}: state {state}, registration {registration}")
@@ -647,6 +649,7 @@ class ModemManagerAttachChecker(AttachChecker):
                         notes["sim pin"] = self.mm.mask(f"PIN rejected, not sent again: {exc}")
                         return finish(modem, "pin")
                     note(f"{path}: PIN sent")
+                    looked_since_acting = False
                 elif state == "locked" and sim not in ("pin", "unknown"):
                     notes["unlock required"] = _text_value(modem, "generic.unlock-required")
                     return finish(modem, sim)
@@ -660,9 +663,10 @@ class ModemManagerAttachChecker(AttachChecker):
                         note(f"{path}: enable failed: {exc}")
                     else:
                         note(f"{path}: enable sent")
+                        looked_since_acting = False
                 elif state in REGISTERED_STATES and registration in REGISTERED:
                     return finish(modem, "ready")
             now = time.monotonic()
-            if now >= deadline:
+            if now >= deadline and looked_since_acting:
                 raise WaitTimeout(expected, last, timeout)
-            pause.wait(min(self.poll_interval, deadline - now))
+            pause.wait(max(0.0, min(self.poll_interval, deadline - now)))

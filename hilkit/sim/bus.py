@@ -1,20 +1,37 @@
 """The virtual lab's :class:`UsbBus`: descriptors read through pyusb (sim backend), kernel names
-from the virtual kernel, hotplug events pushed by the dongles."""
+from the virtual kernel, hotplug events pushed by the dongles.
+
+Two hooks tie it to the lab's clock: a snapshot first runs the physics that is due (so a
+starved clock thread never hides an event from a deadline's last look), and a wait that runs out
+is told to the lab (a dongle that enumerates late does so after the host gave up on it).
+"""
 from __future__ import annotations
 
 from typing import Callable
 
 import usb.core
 
-from ..usb.bus import UsbBus
+from ..errors import WaitTimeout
+from ..usb.bus import Check, UsbBus
 from ..usb.snapshot import DeviceInfo, describe, port_path
 
 
 class SimUsbBus(UsbBus):
-    def __init__(self, backend, kernel_view: Callable[[str], dict[int, dict[str, str]]]) -> None:
+    def __init__(self, backend, kernel_view: Callable[[str], dict[int, dict[str, str]]],
+                 catch_up: Callable[[], None] = lambda: None,
+                 gave_up: Callable[[str], None] = lambda port: None) -> None:
         super().__init__()
         self.backend = backend
         self._kernel_view = kernel_view
+        self._catch_up = catch_up
+        self._gave_up = gave_up
+
+    def wait_until(self, port: str, check: Check, timeout: float, expected: str) -> DeviceInfo | None:
+        try:
+            return super().wait_until(port, check, timeout, expected)
+        except WaitTimeout:
+            self._gave_up(port)
+            raise
 
     def _find(self, port: str | None = None) -> list[usb.core.Device]:
         match = (lambda d: port_path(d) == port) if port else None
@@ -26,6 +43,7 @@ class SimUsbBus(UsbBus):
         return []
 
     def devices(self) -> list[DeviceInfo]:
+        self._catch_up()
         out = []
         for dev in self._find():
             info = self._describe(dev)
@@ -34,6 +52,7 @@ class SimUsbBus(UsbBus):
         return out
 
     def device_at(self, port: str) -> DeviceInfo | None:
+        self._catch_up()
         for dev in self._find(port):
             return self._describe(dev)
         return None

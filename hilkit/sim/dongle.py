@@ -93,6 +93,7 @@ class VirtualDongle:
         self._leaving: _Leaving | None = None  # a switch was accepted: leaves when the host lets go
         self.power_log: list[tuple[float, bool]] = []
         self._power_cycles = 0
+        self._late = False  # slow_enumeration fired: enumerates after the host gave up on it
 
     # -- power and enumeration -------------------------------------------------------------
     def set_power(self, on: bool) -> None:
@@ -105,8 +106,9 @@ class VirtualDongle:
             self._scheduler.cancel(self._timer)
             if on:
                 delay = self.profile.virtual.enumerate_delay
-                if self.faults.fires("slow_enumeration", self.port):
-                    delay += self.profile.budgets.enumerate * 2  # well past any budget
+                self._late = self.faults.fires("slow_enumeration", self.port)
+                if self._late:  # comes up when the host gave up waiting, or well past any budget
+                    delay += self.profile.budgets.enumerate * 2
                 self._timer = self._scheduler.after(delay, lambda: self._enumerate(self.profile.initial_mode))
             else:
                 self._reconnected = False
@@ -114,10 +116,21 @@ class VirtualDongle:
                 self._leaving = None
                 self._unplug()
 
+    def host_gave_up(self) -> None:
+        """A wait for this port ran out: a late dongle (slow_enumeration) comes up now, after the
+        deadline whatever the machine's speed, instead of at a time that races it."""
+        with self._lock:
+            if not (self._late and self.powered and self.mode is None):
+                return
+            self._late = False
+            self._scheduler.cancel(self._timer)
+            self._timer = self._scheduler.after(0, lambda: self._enumerate(self.profile.initial_mode))
+
     def _enumerate(self, mode: ModeSpec) -> None:
         with self._lock:
             if not self.powered or self.mode is not None or self._stays_gone:
                 return
+            self._late = False
             self.mode = mode
             self.generation += 1
             self.address = self._next_address()

@@ -70,11 +70,16 @@ class VirtualLab(LabBackend):
                 slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power,
                 stuck=lambda port=slot.port: self.faults.fires("relay_stuck", port))
         self.usb_backend = SimUsbBackend(self.dongles.values())
-        self.bus = SimUsbBus(self.usb_backend, self._kernel_view)
+        self.bus = SimUsbBus(self.usb_backend, self._kernel_view, self.scheduler.run_due, self._gave_up)
         self.state_at_close: dict[str, bool] | None = None
 
     def _notify(self, action: str, port: str, detail: str) -> None:
         self.bus.notify(action, port, detail)
+
+    def _gave_up(self, port: str) -> None:
+        dongle = self._by_port.get(port)
+        if dongle is not None:
+            dongle.host_gave_up()
 
     def _kernel_view(self, port: str) -> dict[int, dict[str, str]]:
         dongle = self._by_port.get(port)
