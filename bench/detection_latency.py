@@ -22,8 +22,8 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from hilkit.expect import in_mode
 from hilkit.lab.rig import Slot, load_rig
@@ -88,7 +88,8 @@ def measure(lab: VirtualLab, events: int, waiter: Waiter) -> list[float]:
             lab.bus.wait_gone(slot.port, 10)
 
     switches = [lab.power_switch(slot) for slot in lab.rig.slots]
-    threads = [threading.Thread(target=cycle, args=(slot, power)) for slot, power in zip(lab.rig.slots, switches)]
+    threads = [threading.Thread(target=cycle, args=(slot, power))
+               for slot, power in zip(lab.rig.slots, switches, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -116,14 +117,15 @@ def main() -> int:
     if args.umockdev:
         from hilkit.umock import preloaded
         if not preloaded():
-            os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])
+            os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])  # noqa: S606
         from hilkit.umock.lab import UmockdevLab
         lab: VirtualLab = UmockdevLab(replace(rig, backend="umockdev"))
     else:
         lab = VirtualLab(rig)
     try:
         events = summary("wait_until (events)", measure(lab, args.events, event_driven))
-        polled = summary(f"polling every {args.poll_interval:g} s", measure(lab, args.events, polling(args.poll_interval)))
+        polled = summary(f"polling every {args.poll_interval:g} s",
+                         measure(lab, args.events, polling(args.poll_interval)))
     finally:
         lab.close()
     print(f"polling / event-driven: median ratio {polled[0] / events[0]:.0f}x, p95 ratio {polled[1] / events[1]:.0f}x")

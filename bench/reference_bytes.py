@@ -18,13 +18,13 @@ import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 from hilkit.paths import PROJECT_ROOT  # noqa: E402
 from hilkit.profiles import ProfileLibrary  # noqa: E402
 from hilkit.umock import unavailable  # noqa: E402
 from hilkit.umock.reference import compare  # noqa: E402
-
 
 BATCH = 40
 
@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--chunk", help=argparse.SUPPRESS)   # INDEX/COUNT:FILE, for a worker
     args = parser.parse_args()
     library = ProfileLibrary(PROJECT_ROOT / "device_profiles")
-    keys = [k for k in library.keys() if k.startswith("usb-modeswitch-data/")]
+    keys = [k for k in library.keys() if k.startswith("usb-modeswitch-data/")]  # noqa: SIM118 - a ProfileLibrary, not a dict
     if args.limit:
         keys = keys[:args.limit]
     if args.chunk:
@@ -76,7 +76,7 @@ def main() -> int:
             argv += ["--limit", str(args.limit)] if args.limit else []
             code = subprocess.run(argv, check=False).returncode
             if code == 0:
-                rows.extend(json.load(open(out)))
+                rows.extend(json.loads(Path(out).read_text()))
             return code
         codes = list(pool.map(run, range(len(batches))))
     if any(codes):

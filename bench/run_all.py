@@ -31,7 +31,7 @@ def main() -> int:
         if done.returncode:
             print(done.stderr[-1500:])
         lines = done.stdout.strip().splitlines()
-        verdict = next((l for l in reversed(lines) if "ratio" in l), lines[-1] if lines else "no output")
+        verdict = next((line for line in reversed(lines) if "ratio" in line), lines[-1] if lines else "no output")
         rows.append((name, done.returncode, verdict))
     print("\n== summary")
     width = max(len(name) for name, _, _ in rows)

@@ -40,7 +40,8 @@ def main() -> int:
     wall, cpu, last = min(runs)
     print(f"hilkit run{' --parallel' if args.parallel else ''} (lab/virtual.yaml): best wall {wall:.2f} s of "
           f"{args.repeat} (CPU {cpu:.2f} s): {last}")
-    print(f"target {args.target:.0f} s: ratio {wall / args.target:.2f} ({'within' if wall <= args.target else 'OVER'} target)")
+    verdict = "within" if wall <= args.target else "OVER"
+    print(f"target {args.target:.0f} s: ratio {wall / args.target:.2f} ({verdict} target)")
     return 0
 
 

@@ -30,7 +30,7 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=60.0)
     args = parser.parse_args()
     library = ProfileLibrary(PROJECT_ROOT / "device_profiles")
-    profiles = [library.get(k) for k in library.keys() if k.startswith("usb-modeswitch-data/")]
+    profiles = [library.get(k) for k in library.keys() if k.startswith("usb-modeswitch-data/")]  # noqa: SIM118 - a ProfileLibrary, not a dict
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
     outcomes = sweep(profiles, workers=args.workers)
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
@@ -45,7 +45,8 @@ def main() -> int:
           f"{args.workers} workers")
     for method, times in sorted(by_method.items(), key=lambda kv: -len(kv[1])):
         print(f"  {method:<16} {len(times):4d} configs, mean {sum(times) / len(times):.3f} s, max {max(times):.3f} s")
-    print(f"target {args.target:.0f} s: ratio {wall / args.target:.2f} ({'within' if wall <= args.target else 'OVER'} target)")
+    verdict = "within" if wall <= args.target else "OVER"
+    print(f"target {args.target:.0f} s: ratio {wall / args.target:.2f} ({verdict} target)")
     return 1 if failed else 0
 
 

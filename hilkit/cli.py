@@ -18,10 +18,10 @@ from . import __version__
 from .errors import HilkitError, SourceError
 from .lab.rig import Rig, load_rig
 from .paths import PROJECT_ROOT, default_rig
+from .profiles import load_profile
 from .umock import preloaded
 
 REPO_TARBALL = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data" / "configPack.tar.gz"
-from .profiles import load_profile
 
 
 def _profile_files(paths: list[str]) -> list[Path]:
@@ -124,15 +124,12 @@ def cmd_nm_connection(args: argparse.Namespace) -> int:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    from .lab.backend import open_lab
+    from .lab.backend import LabBackend, open_lab
     from .soak import soak
 
-    rig_path = args.rig or default_rig(Path.cwd())
-    try:
-        rig = load_rig(rig_path)
-    except SourceError as exc:
-        print(exc.one_line(), file=sys.stderr)
-        return 2
+    rig = _rig_argument(args.rig, " (--rig PATH)", bad_file=2)
+    if isinstance(rig, int):
+        return rig
     if args.slot:
         rig = replace(rig, slots=tuple(s for s in rig.slots if s.name in args.slot))
         if not rig.slots:
@@ -149,6 +146,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"hilkit soak: --fault: {exc}", file=sys.stderr)
             return 2
+    lab: LabBackend
     if faults is not None:
         from .sim.lab import VirtualLab
         lab = VirtualLab(rig, faults)

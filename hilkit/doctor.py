@@ -21,9 +21,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 from .lab.rig import Rig, Slot
 from .profiles import ModeSpec, Profile

@@ -29,7 +29,8 @@ What differs from a one-process run: a plugin's per-report hooks run in the runn
 the test) and again in the controller; ``record_testsuite_property`` written in a runner does not
 reach the controller's JUnit file; ``--pdb``, ``--trace`` and ``--setup-show/-only/-plan`` are
 refused (one terminal, many runners); tests not per slot run after the slots (so ``-x`` on one of
-them comes after every slot has run); live logs (``log_cli``) of runners are not shown, each test's captured log is in its
+them comes after every slot has run); live logs (``log_cli``) of runners are not shown, each test's captured log is in
+its
 report; ``--hilkit-fault`` counts and dice are per slot; code run in the runners is not seen by
 coverage tools that collect at interpreter exit (runners end with ``os._exit``, as forked
 children must).
@@ -45,13 +46,20 @@ import threading
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
 from .lab.rig import Slot
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    #: what ``signal.signal`` takes and returns
+    _SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 STOP_SIGNAL = signal.SIGUSR1     # controller -> runner: finish the running test, then stop
 GRACE = 1.0                      # after Ctrl-C: how long a runner has to be interrupted on its own
@@ -210,7 +218,9 @@ def _quiet_signals() -> None:
 def _teardown_session(config: pytest.Config, session: pytest.Session) -> None:
     """Tear down whatever fixtures are still set up (after an interrupt), as pytest does at the end
     of a session: pytest's runner plugin owns that stack."""
-    config.pluginmanager.get_plugin("runner").pytest_sessionfinish(session)
+    runner = config.pluginmanager.get_plugin("runner")
+    assert runner is not None  # pytest's own runner plugin: always registered, it cannot be disabled
+    runner.pytest_sessionfinish(session)
 
 
 def _close(fd: int) -> None:
@@ -345,7 +355,7 @@ class _Controller:
         self.told_to_stop = False
         self.exit: tuple[str, int | None] | None = None   # a runner's pytest.exit()
         self._wake: tuple[int, int] | None = None
-        self._saved: dict[int, object] = {}
+        self._saved: dict[int, _SignalHandler] = {}
 
     # -- signals -----------------------------------------------------------------------------
     def catch_signals(self) -> None:
@@ -546,12 +556,15 @@ class _Controller:
                else f"exited with status {os.waitstatus_to_exitcode(status)}")
         runner.errors.append(f"{runner.describe()} {how} before it finished")
         nodeid = runner.running
-        item = runner.items.get(nodeid) if nodeid is not None else None
+        if nodeid is None:
+            return
+        item = runner.items.get(nodeid)
         if item is None:
             return
         self._start(runner, nodeid)
-        when = ("setup" if "setup" not in runner.phases else
-                "call" if "call" not in runner.phases and runner.phases["setup"] == "passed" else "teardown")
+        when: Literal["setup", "call", "teardown"] = (
+            "setup" if "setup" not in runner.phases else
+            "call" if "call" not in runner.phases and runner.phases["setup"] == "passed" else "teardown")
         report = pytest.TestReport(nodeid, item.location, {}, "failed",
                                    f"{runner.describe()} ended during this test's {when} ({how})", when)
         item.ihook.pytest_runtest_logreport(report=report)

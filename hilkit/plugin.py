@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, cast
 
 import allure
 import pytest
@@ -31,6 +32,11 @@ from .paths import default_rig
 from .report import collect_measurements, show_progress
 from .report_files import append_jsonl, environment, write_categories, write_environment, write_executor
 from .usb.bus import UsbBus
+
+if TYPE_CHECKING:
+    from pluggy import Result
+
+    from .sim.lab import VirtualLab
 
 MEASUREMENTS_HELP = ("JSON-lines file of every measurement (value, unit, limits, test, slot); "
                      "default: hilkit-measurements.jsonl in the --alluredir directory")
@@ -170,7 +176,7 @@ def _slot_of(item: pytest.Item) -> Slot | None:
     return getattr(getattr(item, "callspec", None), "params", {}).get("slot")
 
 
-def hold_slots(config: pytest.Config, rig: Rig, slots: "list[Slot]") -> None:
+def hold_slots(config: pytest.Config, rig: Rig, slots: list[Slot]) -> None:
     """Lock ``slots`` for the rest of the session (released at unconfigure, whatever ended it),
     or stop the run with one line naming the holder. Nothing to lock on a virtual rig unless a
     lock directory is named."""
@@ -198,13 +204,16 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     if session.testsfailed and not config.option.continue_on_collection_errors:
         return None  # pytest's own loop stops the run on collection errors
+    items: list[pytest.Item] | None = getattr(session, "items", None)
+    if items is None:
+        return None  # pytest-xdist's controller collects nothing (pytest < 9 has no items then)
     driven: dict[str, Slot] = {}
-    for item in session.items:
+    for item in items:
         slot = _slot_of(item)
         if slot is not None and "lab" in getattr(item, "fixturenames", ()):
             driven[slot.name] = slot
     hold_slots(config, rig, list(driven.values()))
-    if not config.getoption("hilkit_parallel") or not session.items:
+    if not config.getoption("hilkit_parallel") or not items:
         return None
     from .parallel import deal, run_here, run_parallel
 
@@ -214,7 +223,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         line = config.stash.get(PROGRESS_LINE, None)
         show_progress(None if line is None else lambda title: say(line(title)))  # printed by the controller
 
-    per_slot, rest = deal(session.items, _slot_of, rig.slots)
+    per_slot, rest = deal(items, _slot_of, rig.slots)
     if per_slot:
         run_parallel(session, per_slot, keep_only)
     run_here(session, rest)  # after the runners, with the whole rig, as in a one-process run
@@ -222,7 +231,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, None]:
     """Collect the test's measurements; append them to the measurements file when it ends."""
     records: list[dict] = []
     item.stash[OUTCOME] = "passed"
@@ -237,13 +246,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
             context = {"test": item.nodeid, "outcome": item.stash[OUTCOME]}
             if slot is not None:
                 context.update(slot=slot.name, port=slot.port, profile=slot.profile.key)
-                context["rig"] = item.config.stash[RIG].name if item.config.stash[RIG] else ""
+                loaded = item.config.stash[RIG]
+                context["rig"] = loaded.name if loaded else ""
             path.parent.mkdir(parents=True, exist_ok=True)
             append_jsonl(path, [{**context, **r} for r in records])
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, Result[pytest.TestReport], None]:
     report = (yield).get_result()
     if report.failed:
         item.stash[OUTCOME] = "failed" if report.when == "call" else "error"
@@ -351,8 +362,8 @@ def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
     except HilkitError as exc:  # a place held by another run, a coordinator down: one line, and stop
         pytest.exit(f"hilkit: {exc}", returncode=pytest.ExitCode.TESTS_FAILED)
     faults = pytestconfig.getoption("hilkit_fault")
+    injector = getattr(backend, "faults", None)  # the virtual lab's FaultInjector; None: no faults in this lab
     if faults:
-        injector = getattr(backend, "faults", None)
         if injector is None:
             backend.close()
             raise pytest.UsageError("--hilkit-fault: faults can only be injected in the virtual lab")
@@ -368,8 +379,8 @@ def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
     runner = pytestconfig.stash.get(RUNNER_INDEX, None)
     if runner is not None:  # a slot runner: dice of its own, not the same rolls on every slot
         seed = (seed or 0) + runner
-    if seed is not None and getattr(backend, "faults", None) is not None:
-        backend.faults.reseed(seed)
+    if seed is not None and injector is not None:
+        injector.reseed(seed)
     try:
         yield backend
     finally:
@@ -422,8 +433,12 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
                     f"(expected one of: {', '.join(profile.modes)})", pytrace=False)
     allure.dynamic.label("mode", mode)
     _CURRENT["slot"] = f"{slot.name} ({slot.port})"
-    injected = _inject_marked_faults(request, lab)
-    request.addfinalizer(lambda: [lab.faults.remove(name) for name in injected])
+    injected = _inject_marked_faults(request, lab)  # none but in the virtual lab: other labs skip the test
+
+    def remove_injected() -> None:
+        for name in injected:
+            cast("VirtualLab", lab).faults.remove(name)
+    request.addfinalizer(remove_injected)
     handle = Dongle(slot, lab, request.config.getoption("hilkit_budget_scale"))
     opened = request.config.stash[OPEN_DONGLES]
     opened.append(handle)

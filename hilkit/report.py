@@ -6,18 +6,18 @@ so framework code can report unconditionally.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Callable
+from typing import Any
 
 import allure
 
 from .errors import HilkitError
 
+_progress: Callable[[str], None] | None = None
 
-_progress: "Callable[[str], None] | None" = None
 
-
-def show_progress(callback: "Callable[[str], None] | None") -> None:
+def show_progress(callback: Callable[[str], None] | None) -> None:
     """Also announce every step on the terminal (the plugin turns this on outside CI)."""
     global _progress
     _progress = callback

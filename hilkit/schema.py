@@ -10,10 +10,11 @@ import marshal
 import os
 import sys
 import tempfile
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import fastjsonschema
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain a file that failed: 
     from jsonschema.exceptions import ValidationError
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     text = resources.files("hilkit.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
@@ -37,8 +38,8 @@ def _strict_integer(checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-@lru_cache(maxsize=None)
-def _validator(name: str) -> "jsonschema.protocols.Validator":
+@cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
     import jsonschema
 
     schema = load_schema(name)
@@ -65,7 +66,7 @@ def _float_for_integer(schema: Any, value: Any) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast(name: str) -> Callable[[Any], Any]:
     """fastjsonschema compiles the schema to Python: ~50x faster on valid files, which is nearly all
     of them (the 512-entry database loads in well under a second). jsonschema, slower but with
@@ -79,7 +80,7 @@ def _fast(name: str) -> Callable[[Any], Any]:
                                     sort_keys=True).encode()).hexdigest()[:16]
     cached = _cache_dir() / f"schema-{name}-{key}.marshal"
     try:
-        entry, code = marshal.loads(cached.read_bytes())
+        entry, code = marshal.loads(cached.read_bytes())  # noqa: S302 - our own cache file, keyed by its schema
     except (OSError, ValueError, EOFError, TypeError):
         from fastjsonschema.ref_resolver import RefResolver  # names the generated entry function
 
@@ -130,7 +131,7 @@ def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
     raise error(doc.path, doc.line_of(where), dotted(where) or "(top)", explain(first))
 
 
-def _deepest(err: "ValidationError") -> "ValidationError":
+def _deepest(err: ValidationError) -> ValidationError:
     """For anyOf/oneOf failures, use the most specific sub-error when there is one."""
     import jsonschema
 
@@ -141,14 +142,21 @@ def _deepest(err: "ValidationError") -> "ValidationError":
     return err
 
 
-def _where(err: "ValidationError") -> tuple[Any, ...]:
+def _schema(err: ValidationError) -> Mapping[str, Any]:
+    """The (sub)schema an error is about: a schema object on every error jsonschema yields for
+    hilkit's schemas (they use no boolean subschemas; ``Unset`` is for errors built by hand)."""
+    return cast(Mapping[str, Any], err.schema)
+
+
+def _where(err: ValidationError) -> tuple[Any, ...]:
     where = tuple(err.absolute_path)
     if "propertyNames" in err.absolute_schema_path:
         return where + (err.instance,)  # the offending key itself
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = set(err.schema.get("properties", {}))
+        schema = _schema(err)
+        allowed = set(schema.get("properties", {}))
         extra = [k for k in err.instance if k not in allowed]
-        if extra and err.schema.get("additionalProperties") is False:
+        if extra and schema.get("additionalProperties") is False:
             return where + (extra[0],)
     return where
 
@@ -185,7 +193,7 @@ def _got(value: Any) -> str:
     return f"got {_kind(value)} {shown}" if shown else f"got a {_kind(value)}"
 
 
-def _expected_type(schema: dict[str, Any]) -> str:
+def _expected_type(schema: Mapping[str, Any]) -> str:
     if "type" in schema:
         t = schema["type"]
         return " or ".join(t) if isinstance(t, list) else t
@@ -196,17 +204,19 @@ def _expected_type(schema: dict[str, Any]) -> str:
     return "a valid value"
 
 
-def _describe(schema: dict[str, Any]) -> str:
+def _describe(schema: Mapping[str, Any]) -> str:
     if schema.get("type") == "string" and "pattern" in schema:
         return "a hex string" if "0-9a-fA-F" in schema["pattern"] else "a string"
     return _expected_type(schema)
 
 
-def explain(err: "ValidationError") -> str:
+def explain(err: ValidationError) -> str:
     """A short human sentence for one schema error, with what was expected."""
-    v, schema, inst = err.validator, err.schema, err.instance
+    v, schema = err.validator, _schema(err)
+    # the instance and the keyword's value (jsonschema sets both on every error it yields)
+    inst, expected = cast(Any, err.instance), cast(Any, err.validator_value)
     if v == "required":
-        missing = [k for k in err.validator_value if not (isinstance(inst, dict) and k in inst)]
+        missing = [k for k in expected if not (isinstance(inst, dict) and k in inst)]
         return f"missing required key {missing[0]!r}" if missing else err.message
     if v == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
@@ -219,16 +229,16 @@ def explain(err: "ValidationError") -> str:
     if v == "type":
         return f"expected {_expected_type(schema)}, {_got(inst)}"
     if v == "enum":
-        return f"{_show(inst)} is not allowed (expected one of: {', '.join(map(str, err.validator_value))})"
+        return f"{_show(inst)} is not allowed (expected one of: {', '.join(map(str, expected))})"
     if v == "pattern" and "propertyNames" in err.absolute_schema_path:
         return f"bad name {inst!r} (expected lower-case letters, digits, '-' or '_')"
     if v == "pattern":
-        return f"{_show(inst)} has the wrong form (expected to match {err.validator_value})"
+        return f"{_show(inst)} has the wrong form (expected to match {expected})"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
-        return f"{_show(inst)} is out of range (expected {sign} {err.validator_value})"
+        return f"{_show(inst)} is out of range (expected {sign} {expected})"
     if v in ("minItems", "minProperties"):
-        return f"must not be empty (expected at least {err.validator_value})"
+        return f"must not be empty (expected at least {expected})"
     if v == "minLength":
         return "must not be empty"
     if v == "anyOf":

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from .errors import RigError
 
@@ -41,7 +41,8 @@ def load_secrets(path: str | Path) -> dict[str, str]:
     except OSError as exc:
         raise RigError(str(path), None, "secrets", f"cannot read the secrets file: {exc.strerror}") from None
     except ValueError:  # a NUL in the path (secrets: "a\0b" in a rig file)
-        raise RigError(str(path), None, "secrets", "cannot read the secrets file: the path has a NUL character") from None
+        raise RigError(str(path), None, "secrets",
+                       "cannot read the secrets file: the path has a NUL character") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:  # its message would quote the bytes: say where, not what

@@ -13,9 +13,10 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .dongle import Dongle
 from .errors import HilkitError
@@ -84,9 +85,9 @@ def one_cycle(dongle: Dongle) -> dict[str, Any]:
         for result in dongle.switch_to(final.name):
             timings["re-enumerate"] = result.reenumeration_time
     if dongle.profile.attach is not None:
-        result = dongle.attach()
-        timings["attach"] = result.time_to_attach
-        problems = attach_problems(dongle.profile.attach, result)
+        attached = dongle.attach()
+        timings["attach"] = attached.time_to_attach
+        problems = attach_problems(dongle.profile.attach, attached)
         if problems:
             raise AttachFailed("; ".join(problems))
     timings["cycle"] = time.monotonic() - start

@@ -69,17 +69,18 @@ def load_located(path: str | Path, error: type[SourceError] = SourceError) -> Lo
 def parse_located(text: str, path: str, error: type[SourceError] = SourceError) -> Located:
     try:
         return _parse(_Loader, text, path, error)
-    except yaml.MarkedYAMLError as exc:
+    except yaml.MarkedYAMLError as first:
+        reported = first
         if _Loader is not yaml.SafeLoader:
             # libyaml's messages are terser ("cannot start any token" without the character):
             # parse again with PyYAML's own parser, which says what it found, for the one-line error.
             try:
                 _parse(yaml.SafeLoader, text, path, error)
             except yaml.MarkedYAMLError as better:
-                exc = better
+                reported = better
             except RecursionError:
                 pass  # nested deeper than PyYAML's recursive parser goes: libyaml's message stands
-        raise error(path, *_syntax(exc)) from None
+        raise error(path, *_syntax(reported)) from None
     except yaml.reader.ReaderError as exc:
         # a character YAML does not allow (NUL, most control characters): say which, and where
         character = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -109,10 +110,11 @@ def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int | None, str, str]:
     lines later; PyYAML's context mark says where the construct began, which is what to fix."""
     problem = (exc.problem or exc.context or "invalid YAML").strip()
     mark, context = exc.problem_mark, exc.context_mark
-    opened = exc.context and ("flow" in exc.context or "scalar" in exc.context)
+    construct = exc.context or ""
+    opened = "flow" in construct or "scalar" in construct
     if opened and context is not None and (mark is None or context.line < mark.line):
         found = f" (noticed at line {mark.line + 1}: {problem})" if mark is not None else ""
-        return context.line + 1, "", f"YAML syntax error: {exc.context.strip()} not closed{found}"
+        return context.line + 1, "", f"YAML syntax error: {construct.strip()} not closed{found}"
     return (mark.line + 1 if mark else None), "", f"YAML syntax error: {problem}"
 
 

@@ -76,8 +76,9 @@ class LabBackend(ABC):
 
 def shares_hardware(backend: str) -> bool:
     """Whether the rig's dongles are shared by every process on the host (so a run must lock the
-    slots it drives). The virtual lab's dongles live inside the run that made them."""
-    return backend != "virtual"
+    slots it drives). The virtual lab's dongles live inside the run that made them, and so do the
+    umockdev lab's: each process under umockdev-wrapper has a testbed (sysfs, /dev) of its own."""
+    return backend not in ("virtual", "umockdev")
 
 
 def open_lab(rig: Rig) -> LabBackend:

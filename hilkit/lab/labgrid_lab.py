@@ -8,12 +8,20 @@ switches, AT ports and mode switches then go through the places' resources.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import HilkitError, RigError
 from ..power import PowerSwitch
-from .labgrid_map import (LabgridPower, exporter_host, power_driver, power_resource, serial_resource, serial_url,
-                          usb_port_path)
+from .labgrid_map import (
+    LabgridPower,
+    exporter_host,
+    power_driver,
+    power_resource,
+    serial_resource,
+    serial_url,
+    usb_port_path,
+)
 from .labgrid_place import PlaceClient, PlaceError, PlaceResource
 from .rig import Rig, Slot
 
@@ -75,7 +83,7 @@ class LabgridSlots:
             driver = power_driver(self.target(slot), res)
         except HilkitError:
             raise
-        except Exception as exc:  # labgrid: binding/activation errors of its own kinds
+        except Exception as exc:  # noqa: BLE001 - labgrid: binding/activation errors of its own kinds
             raise PlaceError(f"{slot.describe()}: labgrid place {self.place_of(slot)}: cannot drive {res.describe()}: "
                              f"{type(exc).__name__}: {exc}") from None
         return LabgridPower(driver, f"{slot.name}: {slot.power.describe()}")
@@ -111,7 +119,7 @@ def _drop_target(target: Any) -> None:
     from labgrid.resource.remote import RemotePlaceManager
     try:
         target.deactivate_all_drivers()
-    except Exception:  # noqa: BLE001 - a driver that cannot deactivate must not keep the place acquired
+    except Exception:  # noqa: BLE001, S110 - a driver that cannot deactivate must not keep the place acquired
         pass
     manager = RemotePlaceManager.get()
     manager.resources[:] = [r for r in manager.resources if r.target is not target]

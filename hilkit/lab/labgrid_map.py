@@ -40,9 +40,9 @@ def power_resource(place: str, resources: list[PlaceResource]) -> PlaceResource:
 def usb_port_path(place: str, resources: list[PlaceResource]) -> str:
     """The dongle's USB port path (``1-1.3``) from the place: its USB device, else its hub port."""
     for res in resources:
-        if res.cls.startswith("Network") and "busnum" in res.params and res.cls != "NetworkUSBPowerPort":
-            if res.params.get("path"):
-                return str(res.params["path"])
+        if res.cls.startswith("Network") and "busnum" in res.params and res.cls != "NetworkUSBPowerPort" \
+                and res.params.get("path"):
+            return str(res.params["path"])
     for res in resources:
         if res.cls == "NetworkUSBPowerPort" and res.params.get("path") and res.params.get("index") is not None:
             return hub_port_path(str(res.params["path"]), int(res.params["index"]))
@@ -103,7 +103,7 @@ class LabgridPower(PowerSwitch):
     def _set(self, on: bool) -> None:
         try:
             self.driver.on() if on else self.driver.off()
-        except Exception as exc:  # labgrid's drivers raise what their transport raises
+        except Exception as exc:  # noqa: BLE001 - labgrid's drivers raise what their transport raises
             raise _power_error(self.name, "on" if on else "off", exc) from None
 
     def _read(self) -> bool | None:
@@ -111,7 +111,7 @@ class LabgridPower(PowerSwitch):
             return bool(self.driver.get())
         except NotImplementedError:
             return None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             raise _power_error(self.name, "read back", exc) from None
 
 

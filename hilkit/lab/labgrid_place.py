@@ -132,8 +132,8 @@ class PlaceClient:
 
     def acquire(self, name: str, where: str = "") -> None:
         """Acquire ``name`` for this run; :class:`PlaceBusy` names the holder if it is taken."""
-        from labgrid.remote.generated import labgrid_coordinator_pb2
         import grpc
+        from labgrid.remote.generated import labgrid_coordinator_pb2
         where = where or f"place {name}"
         place = self._place(name, where)
         if place.acquired:
@@ -189,8 +189,8 @@ class PlaceClient:
         held = self._held.pop(name, None)
         if held is None:
             return
-        from labgrid.remote.generated import labgrid_coordinator_pb2
         import grpc
+        from labgrid.remote.generated import labgrid_coordinator_pb2
         request = labgrid_coordinator_pb2.ReleasePlaceRequest(placename=name, fromuser=held.by)
         try:
             session = self.session()

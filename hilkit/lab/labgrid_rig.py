@@ -14,8 +14,9 @@ a check: it must then agree with the place's USB device.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import RigError
 from ..yamlsource import Located

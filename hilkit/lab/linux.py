@@ -31,7 +31,7 @@ def pin_factory(rig: Rig) -> Factory | None:
         if rig.pin_factory == "pigpio" and rig.pin_host:
             return factory_class(host=rig.pin_host)
         return factory_class()
-    except Exception as exc:  # gpiozero raises ImportError, OSError, its own PinFactoryFallback...
+    except Exception as exc:  # noqa: BLE001 - gpiozero raises ImportError, OSError, PinFactoryFallback...
         raise RigError(rig.path, None, "pin_factory",
                        f"gpiozero's {rig.pin_factory} pin factory cannot start: {type(exc).__name__}: {exc}") from None
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProfileError, RigError
-from ..secrets import Secrets, load_secrets
-from ..sim.faults import FAULTS
 from ..profiles import Profile, ProfileLibrary
 from ..schema import validate
+from ..secrets import Secrets, load_secrets
+from ..sim.faults import FAULTS
 from ..yamlsource import dotted, load_located
 from .labgrid_rig import LabgridSpec, labgrid_slot, labgrid_spec
 
@@ -90,7 +90,7 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
         where = ("slots", index)
 
         def fail(field: tuple[Any, ...], problem: str) -> RigError:
-            return RigError(doc.path, doc.line_of(where + field), dotted(where + field), problem)
+            return RigError(doc.path, doc.line_of(where + field), dotted(where + field), problem)  # noqa: B023 - called in this iteration
 
         if raw["name"] in names:
             raise fail(("name",), f"slot name {raw['name']!r} is used twice")
@@ -111,7 +111,8 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
                 raise fail(("power",), "the uhubctl driver needs 'hub' (e.g. 1-1) and 'port' (e.g. 3)")
             hub_port = f"uhubctl {power.hub} port {power.port}"
             if hub_port in pins:
-                raise fail(("power", "port"), f"hub {power.hub} port {power.port} already powers slot {pins[hub_port]!r}")
+                raise fail(("power", "port"),
+                           f"hub {power.hub} port {power.port} already powers slot {pins[hub_port]!r}")
             pins[hub_port] = raw["name"]
         elif f"labgrid {power.place}" in pins:
             raise fail(("labgrid", "place"), f"labgrid place {power.place} is already slot "
@@ -136,7 +137,8 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
             raise RigError(doc.path, doc.line_of(("faults", index)), f"faults[{index}]",
                            f"unknown fault {name!r} (expected one of: {', '.join(FAULTS)})")
     if data.get("faults") and data["backend"] == "linux":
-        raise RigError(doc.path, doc.line_of(("faults",)), "faults", "faults can only be injected in the virtual lab (backend virtual or umockdev)")
+        raise RigError(doc.path, doc.line_of(("faults",)), "faults",
+                       "faults can only be injected in the virtual lab (backend virtual or umockdev)")
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
                profiles_root=str(root), secrets=secrets, faults=tuple(data.get("faults", [])),

@@ -20,9 +20,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from ..errors import HilkitError
 
@@ -47,7 +47,7 @@ def default_lock_dir() -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.access(runtime, os.W_OK):
         return Path(runtime) / "hilkit" / "locks"
-    return Path("/tmp") / f"hilkit-locks-{os.getuid()}"
+    return Path("/tmp") / f"hilkit-locks-{os.getuid()}"  # noqa: S108 - per user, checked on open
 
 
 def lock_path(directory: Path, rig: str, port: str) -> Path:
@@ -95,7 +95,7 @@ class Holder:
         return text
 
     @staticmethod
-    def read(path: Path) -> "Holder | None":
+    def read(path: Path) -> Holder | None:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return Holder(int(data["pid"]), str(data["cmdline"]), float(data["since"]), str(data.get("host", "")))
@@ -119,7 +119,7 @@ class SlotLock:
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.parent == SYSTEM_LOCK_DIR:
-                os.chmod(SYSTEM_LOCK_DIR, 0o1777)  # shared by every user of the host, like /tmp
+                os.chmod(SYSTEM_LOCK_DIR, 0o1777)  # noqa: S103 - shared by every user of the host, like /tmp
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         try:
             os.fchmod(fd, 0o666)  # another user's run must be able to take it over later
@@ -136,9 +136,10 @@ class SlotLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            fd = self._wait(wait) if wait > 0 else None
-            if fd is None:
+            waited = self._wait(wait) if wait > 0 else None
+            if waited is None:
                 raise self._busy(wait) from None
+            fd = waited
         self._fd = fd
         record = {"pid": os.getpid(), "cmdline": command_line(), "since": time.time(),
                   "host": socket.gethostname(), "slot": self.label}
@@ -149,7 +150,7 @@ class SlotLock:
         """Block in flock on a helper thread; return its descriptor, or None after ``wait`` s."""
         fd = self._open()
         got, guard = threading.Event(), threading.Lock()
-        state = {"cancelled": False, "error": None}
+        state: dict[str, bool | OSError | None] = {"cancelled": False, "error": None}
 
         def block() -> None:
             try:
@@ -214,7 +215,7 @@ class SlotLocks:
         for lock in reversed(self.locks):
             lock.release()
 
-    def __enter__(self) -> "SlotLocks":
+    def __enter__(self) -> SlotLocks:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,8 +11,8 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import serial
 
@@ -197,7 +197,7 @@ class AtClient:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._command_prefix = None
-                    seen = " | ".join(self.mask(l) for l in lines) or "nothing"
+                    seen = " | ".join(self.mask(line) for line in lines) or "nothing"
                     self._note(f"timeout after {timeout:.1f} s")
                     raise WaitTimeout(f"a final result code for {shown} from {self.port_name}", seen, timeout)
                 self._cond.wait(remaining)
@@ -238,7 +238,7 @@ class AtClient:
         finally:
             self._note("closed")
 
-    def __enter__(self) -> "AtClient":
+    def __enter__(self) -> AtClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

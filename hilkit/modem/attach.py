@@ -10,7 +10,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from ..errors import ModemError, WaitTimeout
+from ..errors import WaitTimeout
 from ..profiles.model import AttachSpec
 from ..secrets import Secrets
 from .at import AtClient, AtCommandError
@@ -169,7 +169,7 @@ class AtAttachChecker(AttachChecker):
         best = (0, "")
         for cmd in ("CREG", "CGREG", "CEREG"):
             response = self.client.command(f"AT+{cmd}?", check=False)
-            line = next((l for l in response.lines if l.startswith(f"+{cmd}:")), "")
+            line = next((text for text in response.lines if text.startswith(f"+{cmd}:")), "")
             parsed = parse_reg(line) if line else None
             if parsed is None:
                 continue

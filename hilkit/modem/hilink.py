@@ -85,7 +85,7 @@ NETWORK_TYPE = {1: "gsm", 2: "gsm", 3: "edge", 4: "umts", 5: "hsdpa", 6: "hsupa"
                 64: "hspa", 65: "hspa", 101: "lte", 1011: "lte"}
 
 _MASKED = ("SesInfo", "TokInfo", "Imsi", "Iccid", "Msisdn")
-_MASK_RE = re.compile(r"<(%s)>[^<]*</\1>" % "|".join(_MASKED))
+_MASK_RE = re.compile(rf"<({'|'.join(_MASKED)})>[^<]*</\1>")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _ERRNO = re.compile(r"\[Errno -?\d+\]\s*([^'\")\]]+)")
 
@@ -256,7 +256,7 @@ class HiLinkClient:
         #: (monotonic time, method, path, masked answer) of the last 500 calls
         self.history: deque[tuple[float, str, str, str]] = deque(maxlen=500)
 
-    def __enter__(self) -> "HiLinkClient":
+    def __enter__(self) -> HiLinkClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

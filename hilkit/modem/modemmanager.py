@@ -26,8 +26,9 @@ import shlex
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import ModemError, WaitTimeout
 from ..profiles.model import AttachSpec

@@ -69,10 +69,14 @@ def _line_of(text: str, section: str, key: str | None = None) -> int | None:
     return None
 
 
+class _KeyfileParser(configparser.ConfigParser):
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr  # keys are case-sensitive in keyfiles
+
+
 def check_keyfile(text: str, profile: Profile | None = None) -> list[Problem]:
     """Problems with a GSM keyfile (and, given a profile, where it disagrees with the profile)."""
-    parser = configparser.ConfigParser(interpolation=None, strict=True)
-    parser.optionxform = str  # keys are case-sensitive in keyfiles
+    parser = _KeyfileParser(interpolation=None, strict=True)
     try:
         parser.read_string(text)
     except configparser.Error as exc:

@@ -36,9 +36,10 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 import yaml
 
@@ -454,6 +455,7 @@ class _Parser:
                 raise self.fail(number, name, f"a second Device Descriptor for the Bus line at line {self.bus[0]} "
                                               "(expected a new 'Bus NNN Device NNN: ID vvvv:pppp' line first)")
         elif top is None or top.kind != parent:
+            assert parent is not None  # only a Device Descriptor has no parent: handled above
             where = (f"inside the {_TITLE.get(top.kind, top.title)} of line {top.line}" if top is not None
                      else "outside any descriptor")
             raise self.fail(number, name, f"{where} (expected it indented under a {_TITLE[parent]})")
@@ -462,8 +464,9 @@ class _Parser:
     def check_indent(self, number: int, indent: int, body: str) -> None:
         """A known header indented no deeper than its parent would silently close the parent."""
         kind = _HEADERS.get(body[:-1].strip()) if body.endswith(":") else None
-        parent = _PARENT.get(kind or "")
-        if parent is None or (self.stack and self.stack[-1].kind == "skip"):  # nothing known sits in a skip
+        parent = _PARENT.get(kind) if kind is not None else None
+        # nothing known sits in a skip
+        if kind is None or parent is None or (self.stack and self.stack[-1].kind == "skip"):
             return
         for block in reversed(self.stack):
             if block.kind == parent:

@@ -191,13 +191,14 @@ class ImportReport:
 def import_database(out_dir: Path, tarball: Path = DEFAULT_TARBALL,
                     overrides: Path | None = DEFAULT_OVERRIDES) -> ImportReport:
     """Write one profile per entry under ``out_dir`` (keys usb-modeswitch-data/<vid>/<pid>...)."""
-    report = ImportReport(errors=[])
+    errors: list[str] = []
+    report = ImportReport(errors=errors)
     root = out_dir
     for entry in read_database(tarball, overrides):
         try:
             parsed = parse_config_text(entry.text, f"{entry.origin}:{entry.name}")
         except ProfileError as exc:  # one bad entry must not stop the others; reported per entry
-            report.errors.append(str(exc))
+            errors.append(str(exc))
             continue
         text = render(entry, profile_for(entry, parsed))
         path = root / (profile_key(entry.name).split("/", 1)[1] + ".yaml")

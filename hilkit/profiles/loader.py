@@ -6,9 +6,10 @@ Every problem is a :class:`~hilkit.errors.ProfileError` that prints as one line,
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import ProfileError
 from ..schema import validate
@@ -16,8 +17,18 @@ from ..switch.config import HEX_KEYS, SwitchConfig
 from ..switch.methods import method_name
 from ..usb.ids import UsbId
 from ..yamlsource import Located, dotted, load_located
-from .model import (AttachSpec, Budgets, EndpointSpec, InterfaceSpec, ModeSpec, NetworkModel,
-                    Profile, RefuseSpec, SwitchSpec, VirtualSpec)
+from .model import (
+    AttachSpec,
+    Budgets,
+    EndpointSpec,
+    InterfaceSpec,
+    ModeSpec,
+    NetworkModel,
+    Profile,
+    RefuseSpec,
+    SwitchSpec,
+    VirtualSpec,
+)
 
 
 def load_profile(path: str | Path, key: str | None = None) -> Profile:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..profiles.model import NetworkModel, VirtualSpec
 
@@ -110,7 +110,7 @@ class ModemModel:
                 i = match.end()
         return commands
 
-    def _error(self, code: int, text: str) -> "_Final":
+    def _error(self, code: int, text: str) -> _Final:
         if self.cmee == 0:
             return _Final("ERROR")
         return _Final(f"+CME ERROR: {code}" if self.cmee == 1 else f"+CME ERROR: {text}")

@@ -8,16 +8,25 @@ of it) from another reader of the bus.
 """
 from __future__ import annotations
 
+import array
 import errno
 import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import usb.backend
 import usb.core
 
-from .descriptors import (ConfigDescriptor, DeviceDescriptor, InterfaceDescriptor, default_endpoints,
-                          endpoint_descriptor, string_table)
+from .descriptors import (
+    ConfigDescriptor,
+    DeviceDescriptor,
+    EndpointDescriptor,
+    InterfaceDescriptor,
+    default_endpoints,
+    endpoint_descriptor,
+    string_table,
+)
 from .dongle import VirtualDongle
 
 if TYPE_CHECKING:
@@ -32,7 +41,7 @@ class DeviceHandle:
 
 
 class SimUsbBackend(usb.backend.IBackend):
-    def __init__(self, dongles: "Iterator[VirtualDongle] | list[VirtualDongle]") -> None:
+    def __init__(self, dongles: Iterable[VirtualDongle]) -> None:
         super().__init__()
         self._dongles = list(dongles)
         self._opens = itertools.count(1)
@@ -56,7 +65,7 @@ class SimUsbBackend(usb.backend.IBackend):
             iManufacturer=1 if mode.manufacturer else 0, iProduct=2 if mode.product else 0,
             bNumConfigurations=len(dev.dongle.configurations()))
 
-    def _config_mode(self, dev: DeviceHandle, config: int) -> "ModeSpec":
+    def _config_mode(self, dev: DeviceHandle, config: int) -> ModeSpec:
         dev.dongle.live(dev.generation)
         configs = dev.dongle.configurations()
         if not 0 <= config < len(configs):
@@ -71,7 +80,7 @@ class SimUsbBackend(usb.backend.IBackend):
         return ConfigDescriptor(bConfigurationValue=mode.configuration, bNumInterfaces=len(numbers),
                                 wTotalLength=total)
 
-    def _interface(self, mode: "ModeSpec", intf: int, alt: int) -> "InterfaceSpec":
+    def _interface(self, mode: ModeSpec, intf: int, alt: int) -> InterfaceSpec:
         numbers = sorted({i.number for i in mode.interfaces})
         if intf >= len(numbers):
             raise IndexError(f"interface index {intf} out of range")
@@ -89,7 +98,8 @@ class SimUsbBackend(usb.backend.IBackend):
         return InterfaceDescriptor(itf.number, itf.alt, len(eps), itf.cls, itf.subclass, itf.protocol,
                                    iInterface=names.get((itf.number, itf.alt), 0))
 
-    def get_endpoint_descriptor(self, dev: DeviceHandle, ep: int, intf: int, alt: int, config: int):
+    def get_endpoint_descriptor(self, dev: DeviceHandle, ep: int, intf: int, alt: int,
+                                config: int) -> EndpointDescriptor:
         mode = self._config_mode(dev, config)
         itf = self._interface(mode, intf, alt)
         eps = default_endpoints(mode)[(itf.number, itf.alt)]
@@ -127,30 +137,35 @@ class SimUsbBackend(usb.backend.IBackend):
         dev_handle.dongle.let_go(dev_handle.generation, dev_handle.opened)
 
     # -- transfers -----------------------------------------------------------------------
-    def bulk_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data, timeout: int) -> int:
+    def bulk_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data: array.array[int], timeout: int) -> int:
         return dev_handle.dongle.bulk_write(dev_handle.generation, ep, bytes(data), dev_handle.opened)
 
-    def bulk_read(self, dev_handle: DeviceHandle, ep: int, intf: int, buff, timeout: int) -> int:
+    def bulk_read(self, dev_handle: DeviceHandle, ep: int, intf: int, buff: array.array[int] | bytearray,
+                  timeout: int) -> int:
         data = dev_handle.dongle.bulk_read(dev_handle.generation, ep, len(buff))
-        buff[:len(data)] = type(buff)(buff.typecode, data) if hasattr(buff, "typecode") else data
+        if isinstance(buff, array.array):
+            buff[:len(data)] = type(buff)(buff.typecode, data)
+        else:
+            buff[:len(data)] = data
         return len(data)
 
-    def intr_read(self, dev_handle: DeviceHandle, ep: int, intf: int, buff, timeout: int) -> int:
+    def intr_read(self, dev_handle: DeviceHandle, ep: int, intf: int, buff: array.array[int], timeout: int) -> int:
         data = dev_handle.dongle.interrupt_read(dev_handle.generation, ep, len(buff))
         buff[:len(data)] = type(buff)(buff.typecode, data)
         return len(data)
 
-    def intr_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data, timeout: int) -> int:
+    def intr_write(self, dev_handle: DeviceHandle, ep: int, intf: int, data: array.array[int], timeout: int) -> int:
         return dev_handle.dongle.interrupt_write(dev_handle.generation, ep, bytes(data), dev_handle.opened)
 
     def ctrl_transfer(self, dev_handle: DeviceHandle, bmRequestType: int, bRequest: int, wValue: int,
-                      wIndex: int, data, timeout: int) -> int:
+                      wIndex: int, data: array.array[int] | None, timeout: int) -> int:
         length = len(data) if data is not None else 0
         payload = bytes(data) if data is not None and not bmRequestType & 0x80 else b""
         answer = dev_handle.dongle.control(dev_handle.generation,
                                            (bmRequestType, bRequest, wValue, wIndex, length), payload,
                                            dev_handle.opened)
         if bmRequestType & 0x80:
+            assert data is not None  # pyusb hands over the buffer to read an IN request's answer into
             data[:len(answer)] = type(data)(data.typecode, answer)
             return len(answer)
         return length

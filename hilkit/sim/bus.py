@@ -7,17 +7,18 @@ is told to the lab (a dongle that enumerates late does so after the host gave up
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import usb.core
 
 from ..errors import WaitTimeout
 from ..usb.bus import Check, UsbBus
 from ..usb.snapshot import DeviceInfo, describe, port_path
+from .backend import SimUsbBackend
 
 
 class SimUsbBus(UsbBus):
-    def __init__(self, backend, kernel_view: Callable[[str], dict[int, dict[str, str]]],
+    def __init__(self, backend: SimUsbBackend, kernel_view: Callable[[str], dict[int, dict[str, str]]],
                  catch_up: Callable[[], None] = lambda: None,
                  gave_up: Callable[[str], None] = lambda port: None) -> None:
         super().__init__()

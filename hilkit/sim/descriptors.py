@@ -1,6 +1,7 @@
 """USB descriptors of a virtual dongle, built from a profile mode, in the shape pyusb reads them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..profiles.model import EndpointSpec, InterfaceSpec, ModeSpec
@@ -99,13 +100,13 @@ def default_endpoints(mode: ModeSpec) -> dict[tuple[int, int], tuple[EndpointSpe
     return out
 
 
-def _role_endpoints(itf: InterfaceSpec, fresh) -> tuple[EndpointSpec, ...]:
+def _role_endpoints(itf: InterfaceSpec, fresh: Callable[[], int]) -> tuple[EndpointSpec, ...]:
     if itf.cls == 0x0a and itf.alt == 0:
         return ()  # CDC data alt 0 carries no endpoints (the driver selects alt 1)
     if itf.cls == 0x02:
         return (EndpointSpec(fresh() | 0x80, "interrupt", 16),)
     number = fresh()
-    eps = (EndpointSpec(number | 0x80, "bulk", 512), EndpointSpec(number, "bulk", 512))
+    eps: tuple[EndpointSpec, ...] = (EndpointSpec(number | 0x80, "bulk", 512), EndpointSpec(number, "bulk", 512))
     if itf.role == "at" and itf.number == 0:
         eps = (EndpointSpec(fresh() | 0x80, "interrupt", 64),) + eps
     return eps

@@ -6,22 +6,20 @@ import errno
 import threading
 import time
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 import usb.core
 
-from ..profiles.model import ModeSpec, Profile
-from dataclasses import replace as dc_replace
-
-from ..profiles.model import VirtualSpec
+from ..profiles.model import ModeSpec, Profile, VirtualSpec
 from ..usb.ids import UsbId
 from .atmodel import ModemModel
-from .faults import FaultInjector
 from .descriptors import string_table
+from .faults import FaultInjector
 from .firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
 from .hilink import VirtualHiLinkStick
-from .mmcli import MMState
 from .kernel import Binding, SimKernel
+from .mmcli import MMState
 from .scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -62,7 +60,7 @@ class VirtualDongle:
     """Device-side model of one dongle on one port. Thread-safe; physics runs on the lab's scheduler."""
 
     def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
-                 notify: "Callable[[str, str, str], None]", next_address: "Callable[[], int]",
+                 notify: Callable[[str, str, str], None], next_address: Callable[[], int],
                  modem_manager: MMState | None = None, faults: FaultInjector | None = None) -> None:
         self.profile = profile
         self.port = port
@@ -167,7 +165,7 @@ class VirtualDongle:
         if gone_from is not None:
             self._announce_unplug(*gone_from)
 
-    def _go_dark(self) -> "tuple[ModeSpec, Binding, VirtualHiLinkStick | None] | None":
+    def _go_dark(self) -> tuple[ModeSpec, Binding, VirtualHiLinkStick | None] | None:
         """Under the lock: off the bus from now on (every handle fails with ENODEV); returns what
         :meth:`_announce_unplug` must tear down and tell, or None if it was not on the bus."""
         if self.mode is None:
@@ -178,7 +176,7 @@ class VirtualDongle:
         hilink, self.hilink = self.hilink, None
         return mode, binding, hilink
 
-    def _announce_unplug(self, mode: ModeSpec, binding: Binding, hilink: "VirtualHiLinkStick | None") -> None:
+    def _announce_unplug(self, mode: ModeSpec, binding: Binding, hilink: VirtualHiLinkStick | None) -> None:
         """Outside the lock: the kernel unbinds, ModemManager drops the modem, the bus hears of it."""
         self._kernel.unbind(binding)
         if hilink is not None:
@@ -273,13 +271,18 @@ class VirtualDongle:
         if gone_from is None:
             return
 
-        def leave() -> None:  # on the clock: the caller may be a kernel ioctl handler of this device
-            self._announce_unplug(*gone_from)
+        def come_back() -> None:
             with self._lock:
-                if self.powered and leaving.comes_back and cycles == self._power_cycles:
-                    self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay,
-                                                        lambda: self._enumerate(leaving.mode))
-        self._scheduler.after(0, leave)
+                same_power = self.powered and cycles == self._power_cycles
+            if same_power:
+                self._enumerate(leaving.mode)
+
+        # Both on the clock, timed from now: the caller may be a kernel ioctl handler of this
+        # device, and a late-running announcement must not push the return later.
+        self._scheduler.after(0, lambda: self._announce_unplug(*gone_from))
+        if leaving.comes_back:
+            with self._lock:
+                self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay, come_back)
 
     def _broadcast(self, text: str) -> None:
         for port in list(self.binding.ports):
@@ -321,9 +324,9 @@ class VirtualDongle:
 
     def detach_driver(self, generation: int, interface: int, owner: object = None) -> None:
         with self._lock:
-            self.live(generation)
+            mode = self.live(generation)
             self.detached.add(interface)
-            itf = next((i for i in self.mode.interfaces if i.number == interface and i.alt == 0), None)
+            itf = next((i for i in mode.interfaces if i.number == interface and i.alt == 0), None)
             if itf is not None and itf.cls == 0x08:
                 self._fire("detach", 0, owner)
 
@@ -445,12 +448,15 @@ class VirtualDongle:
         self.mode = mode
         self.detached.clear()
         register = self._bring_up(mode)
-        if self._modem_manager is not None:  # on the scheduler: its state file has a lock of its own
-            self._scheduler.after(0, lambda: self._modem_manager.remove_modem(self.port))
+        manager = self._modem_manager
+        if manager is not None:  # on the scheduler: its state file has a lock of its own
+            def forget() -> None:
+                manager.remove_modem(self.port)
+            self._scheduler.after(0, forget)
             if register:
                 self._scheduler.after(0, lambda: self._register_with_modem_manager(mode))
-        self._scheduler.after(0, lambda: self._notify("change", self.port,
-                                                      f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"))
+        detail = f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"
+        self._scheduler.after(0, lambda: self._notify("change", self.port, detail))
 
     def reset(self, generation: int, owner: object = None) -> None:
         """A USB port reset: the device stays in its mode (no firmware here switches on a reset),

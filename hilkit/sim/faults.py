@@ -63,7 +63,7 @@ class FaultInjector:
         self._left = {name: spec.count for name, spec in self.specs.items()}
 
     @classmethod
-    def parse(cls, texts: list[str], seed: int = 0) -> "FaultInjector":
+    def parse(cls, texts: list[str], seed: int = 0) -> FaultInjector:
         """``name``, ``name:probability`` or ``name:probability:count`` (the CLI and rig form)."""
         specs = {}
         for text in texts:
@@ -99,8 +99,9 @@ class FaultInjector:
                 return False
             if self._random.random() >= spec.probability:
                 return False
-            if self._left.get(name) is not None:
-                self._left[name] -= 1
+            left = self._left.get(name)
+            if left is not None:
+                self._left[name] = left - 1
             self.log.append(Fired(time.monotonic(), name, where, FAULTS[name][1]))
             return True
 

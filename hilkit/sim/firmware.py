@@ -9,6 +9,7 @@ where it was, as it would a real stick.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from ..profiles.model import Profile, SwitchSpec
 
@@ -42,7 +43,17 @@ class Trigger:
     match: bytes | tuple[int, ...] | int
 
 
-def parse_cbw(data: bytes) -> dict[str, object] | None:
+class Cbw(TypedDict):
+    """A Command Block Wrapper's fields, as :func:`parse_cbw` reads them."""
+    tag: bytes
+    length: int
+    flags: int
+    lun: int
+    cb_length: int
+    cdb: bytes
+
+
+def parse_cbw(data: bytes) -> Cbw | None:
     """A Command Block Wrapper's fields, or None if ``data`` is not a well-formed 31-byte CBW."""
     if len(data) != 31 or data[:4] != b"USBC":
         return None

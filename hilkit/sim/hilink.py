@@ -29,6 +29,10 @@ _MAX_TOKENS = 1000
 _MAX_BODY = 64 * 1024
 
 
+def _dbm(value: object) -> str:
+    return f"{value}dBm"
+
+
 class StickRequest(NamedTuple):
     """One request the virtual stick answered."""
 
@@ -51,7 +55,7 @@ def error_xml(code: int, message: str = "") -> str:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    stick: "VirtualHiLinkStick"
+    stick: VirtualHiLinkStick
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)   # skip HTTPServer's getfqdn (a DNS lookup)
@@ -128,7 +132,7 @@ class VirtualHiLinkStick:
         self._thread.start()
         self._closed = False
 
-    def __enter__(self) -> "VirtualHiLinkStick":
+    def __enter__(self) -> VirtualHiLinkStick:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -266,13 +270,12 @@ class VirtualHiLinkStick:
         mode = self._types()[3]
         lte = rssi is not None and mode == 7
         umts = rssi is not None and mode == 2
-        dbm = (lambda value: f"{value}dBm")
         return response_xml([
             ("pci", 256 if lte else ""), ("sc", 117 if umts else ""),
             ("cell_id", 20358145 if rssi is not None else ""),
-            ("rsrq", "-9.0dB" if lte else ""), ("rsrp", dbm(rssi - 30) if lte else ""),
-            ("rssi", dbm(rssi) if rssi is not None else ""), ("sinr", "12dB" if lte else ""),
-            ("rscp", dbm(rssi - 5) if umts else ""), ("ecio", "-6dB" if umts else ""),
+            ("rsrq", "-9.0dB" if lte else ""), ("rsrp", _dbm(rssi - 30) if lte and rssi is not None else ""),
+            ("rssi", _dbm(rssi) if rssi is not None else ""), ("sinr", "12dB" if lte else ""),
+            ("rscp", _dbm(rssi - 5) if umts and rssi is not None else ""), ("ecio", "-6dB" if umts else ""),
             ("mode", mode if rssi is not None else ""),
         ])
 

@@ -3,7 +3,7 @@ and makes the tty (a real pty) and net names a rig would see under /dev and /sys
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..profiles.model import InterfaceSpec, ModeSpec
@@ -59,7 +59,7 @@ class SimKernel:
             return f"{prefix}{n}"
 
     def bind(self, port: str, mode: ModeSpec, modem: ModemModel | None,
-             interfere: "Callable[[str], str | None] | None" = None) -> Binding:
+             interfere: Callable[[str], str | None] | None = None) -> Binding:
         binding = Binding()
         master_driver: dict[int, str] = {}
         for itf in mode.interfaces:

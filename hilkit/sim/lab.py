@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from gpiozero.pins.mock import MockFactory
 
 from ..errors import HilkitError, RigError
-from ..lab.labgrid_map import power_resource
 from ..lab.backend import LabBackend
+from ..lab.labgrid_map import power_resource
 from ..lab.rig import Rig, Slot
 from .backend import SimUsbBackend
 from .bus import SimUsbBus
 from .dongle import VirtualDongle
-from .kernel import SimKernel
 from .faults import FaultInjector
+from .kernel import SimKernel
 from .labgrid_hardware import ExporterHost, Outlet, SerialBridge, VirtualPdu, closer, play_power, play_serial
 from .mmcli import MMState
 from .pins import RelayPin
@@ -61,7 +61,7 @@ class VirtualLab(LabBackend):
             for slot in rig.slots
         }
         self._by_port = {d.port: d for d in self.dongles.values()}
-        self.pin_factory = MockFactory(pin_class=RelayPin)
+        self.pin_factory: MockFactory = MockFactory(pin_class=RelayPin)
         self.pins: dict[str, RelayPin | Outlet] = {}
         self.exporter_host: ExporterHost | None = None
         for slot in (s for s in rig.slots if s.power.driver == "gpio"):

@@ -22,8 +22,9 @@ import select
 import socket
 import socketserver
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import HilkitError
@@ -117,8 +118,9 @@ class SerialBridge:
         self._thread.start()
 
     def _accept(self) -> None:
+        watched: list[socket.socket | int] = [self.listener, self._stop_r]
         while True:
-            ready, _, _ = select.select([self.listener, self._stop_r], [], [])
+            ready, _, _ = select.select(watched, [], [])
             if self._stop_r in ready:
                 return
             conn, _ = self.listener.accept()
@@ -134,9 +136,10 @@ class SerialBridge:
         except OSError:
             conn.close()
             return
+        watched: list[socket.socket | int] = [conn, fd, self._stop_r]
         try:
             while True:
-                ready, _, _ = select.select([conn, fd, self._stop_r], [], [])
+                ready, _, _ = select.select(watched, [], [])
                 if self._stop_r in ready:
                     return
                 if conn in ready:
@@ -213,7 +216,8 @@ def play_power(pdus: dict[tuple[str, int], VirtualPdu], res: PlaceResource, dong
         try:
             pdus[address] = VirtualPdu(*address)
         except OSError as exc:
-            raise HilkitError(f"virtual PDU for {res.path}: cannot listen on {address[0]}:{address[1]}: {exc}") from None
+            raise HilkitError(f"virtual PDU for {res.path}: cannot listen on "
+                              f"{address[0]}:{address[1]}: {exc}") from None
     outlet = pdus[address].outlets[int(res.params.get("index") or 0)] = Outlet(dongle)
     return outlet
 

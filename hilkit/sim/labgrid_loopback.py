@@ -19,9 +19,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
 
 from ..errors import HilkitError, WaitTimeout
 from ..paths import PROJECT_ROOT
@@ -82,7 +82,7 @@ class Loopback:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def start(self, timeout: float = 30.0) -> "Loopback":
+    def start(self, timeout: float = 30.0) -> Loopback:
         try:
             coordinator = self._start(_daemon("coordinator") + ["-l", self.address], "coordinator.log")
             poll_until(lambda: self._listening(coordinator, "coordinator"), timeout,
@@ -118,7 +118,7 @@ class Loopback:
             return f"connect: {exc}"
         return ""
 
-    def _add_places(self, client: "object") -> None:
+    def _add_places(self, client: object) -> None:
         from labgrid.remote.generated import labgrid_coordinator_pb2 as pb
         session = client.session()  # type: ignore[attr-defined]
         for place in self.places:
@@ -141,7 +141,7 @@ class Loopback:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> "Loopback":
+    def __enter__(self) -> Loopback:
         return self.start()
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -32,11 +32,12 @@ import os
 import re
 import sys
 import threading
-import zlib
 import time
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..profiles.model import NetworkModel

@@ -1,9 +1,10 @@
 """gpiozero mock pins wired to virtual relays: the pin level decides whether a dongle has power."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from gpiozero.pins.mock import MockPin
+from gpiozero.pins import PinInfo
+from gpiozero.pins.mock import MockFactory, MockPin
 
 
 class RelayPin(MockPin):
@@ -13,7 +14,7 @@ class RelayPin(MockPin):
     floating) leaves the relay at rest, as a real relay board does when its driver lets go.
     """
 
-    def __init__(self, factory, info, active_high: bool = True,
+    def __init__(self, factory: MockFactory, info: PinInfo, active_high: bool = True,
                  on_power: Callable[[bool], None] | None = None,
                  stuck: Callable[[], bool] | None = None) -> None:
         self.active_high = active_high
@@ -29,7 +30,7 @@ class RelayPin(MockPin):
         if self.on_power is not None:
             self.on_power(self.energized)
 
-    def _change_state(self, value):
+    def _change_state(self, value: bool) -> bool:
         closing = self._function == "output" and bool(value) == self.active_high
         if closing and self.stuck is not None and self.stuck():
             return False  # the driver transistor or coil failed: the pin reads back unchanged
@@ -37,6 +38,6 @@ class RelayPin(MockPin):
         self._update()
         return changed
 
-    def _set_function(self, value):
+    def _set_function(self, value: str) -> None:
         super()._set_function(value)
         self._update()

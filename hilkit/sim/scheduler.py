@@ -14,7 +14,7 @@ import heapq
 import itertools
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class Scheduler:
@@ -66,7 +66,7 @@ class Scheduler:
                 self._in_action.active = True
                 try:
                     action()
-                except Exception as exc:  # a physics bug must not kill the clock; tests read .errors
+                except Exception as exc:  # noqa: BLE001 - a physics bug must not kill the clock; tests read .errors
                     self.errors.append(exc)
                 finally:
                     self._in_action.active = False

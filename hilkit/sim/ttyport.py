@@ -8,7 +8,7 @@ import os
 import select
 import threading
 import tty
-from typing import Callable
+from collections.abc import Callable
 
 from .atmodel import ModemModel
 

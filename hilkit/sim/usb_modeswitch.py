@@ -26,7 +26,8 @@ def run_config(bus: UsbBus, busnum: int, address: int, text: str) -> tuple[int, 
     """Send the config's switch to the device BUS/DEV on ``bus``: (exit code, usb_modeswitch-like output)."""
     device = next((d for d in bus.devices() if d.bus == busnum and d.address == address), None)
     if device is None:
-        return 0, f"Use given bus/device number: {busnum:03d}/{address:03d} ...\n No devices in default mode found. Nothing to do. Bye!"
+        return 0, (f"Use given bus/device number: {busnum:03d}/{address:03d} ...\n"
+                   " No devices in default mode found. Nothing to do. Bye!")
     try:
         config = parse_config_text(text, "<usb_modeswitch -c>").config()
         interface = validate.check(config, device)
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.config, encoding="utf-8") as fh:
         text = fh.read()
     body = json.dumps({"bus": args.bus, "address": args.address, "config": text}).encode()
-    request = urllib.request.Request(args.lab, data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(args.lab, data=body,  # noqa: S310 - 127.0.0.1, the virtual lab
+                                     headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - 127.0.0.1, the virtual lab
         reply = json.loads(answer.read())
     print(reply["output"])

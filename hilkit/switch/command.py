@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..errors import HilkitError, SourceError, SwitchFailed, SwitchRefused
 from ..expect import in_mode
 from ..lab.backend import open_lab
-from ..lab.rig import load_rig
+from ..lab.rig import Rig, Slot, load_rig
 from ..paths import default_rig
 from .config import SwitchConfig
 from .configfile import parse_config_text
 from .engine import SwitchEngine
+
+if TYPE_CHECKING:
+    from ..usb.snapshot import DeviceInfo
 
 #: usb_modeswitch flag -> (config key, takes a value)
 FLAGS: dict[str, tuple[str, bool]] = {
@@ -52,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-Q", dest="quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-D", dest="sysmode", action="store_true", help="print ok:ID or fail: on stdout")
     parser.add_argument("-I", dest="no_inquire", action="store_true", help="accepted for compatibility")
-    parser.add_argument("--port", help="the device's USB port path (e.g. 1-1.3): the way to pick one of two identical sticks")
+    parser.add_argument("--port", help="the device's USB port path (e.g. 1-1.3): "
+                                       "the way to pick one of two identical sticks")
     parser.add_argument("--profile", help="take the switch from this profile (its first switch from the current mode)")
     parser.add_argument("--rig", help="rig file (default: lab/virtual.yaml)")
     parser.add_argument("--power-on", action="store_true", help="power the slot(s) first and wait for enumeration")
@@ -93,13 +98,13 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     switches = []
     try:
         if args.power_on:
-            for slot in rig.slots:
-                if args.port in (None, slot.port):
-                    switch = lab.power_switch(slot)
+            for powered in rig.slots:
+                if args.port in (None, powered.port):
+                    switch = lab.power_switch(powered)
                     switches.append(switch)
                     switch.on()
-                    lab.bus.wait_until(slot.port, in_mode(slot.profile.initial_mode),
-                                       slot.profile.budgets.enumerate, f"{slot.profile.key} to enumerate")
+                    lab.bus.wait_until(powered.port, in_mode(powered.profile.initial_mode),
+                                       powered.profile.budgets.enumerate, f"{powered.profile.key} to enumerate")
         port = _pick_port(lab.bus.devices(), args, raw)
         slot = next((s for s in rig.slots if s.port == port), None)
         if args.profile or (not raw.keys() - {"DefaultVendor", "DefaultProduct"} and slot is not None):
@@ -132,10 +137,11 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         lab.close()
 
 
-def _pick_port(devices, args: argparse.Namespace, raw: dict[str, object]) -> str:
+def _pick_port(devices: Sequence[DeviceInfo], args: argparse.Namespace, raw: dict[str, object]) -> str:
     if args.port:
         if not any(d.port == args.port for d in devices):
-            raise HilkitError(f"no device on port {args.port} (present: {', '.join(d.port for d in devices) or 'none'})")
+            present = ", ".join(d.port for d in devices) or "none"
+            raise HilkitError(f"no device on port {args.port} (present: {present})")
         return args.port
     if args.bus is not None and args.device is not None:
         for d in devices:
@@ -156,7 +162,7 @@ def _pick_port(devices, args: argparse.Namespace, raw: dict[str, object]) -> str
     return matches[0].port
 
 
-def _from_profile(key, slot, rig, info) -> dict[str, object]:
+def _from_profile(key: str | None, slot: Slot | None, rig: Rig, info: DeviceInfo | None) -> dict[str, object]:
     from ..expect import identify
     profile = rig.slot(slot.name).profile if slot and not key else None
     if key:

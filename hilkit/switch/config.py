@@ -1,8 +1,9 @@
 """A switch written with usb_modeswitch's own keys, normalised to numbers and hex strings."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 #: keys whose values are numbers (hex in usb_modeswitch config files)
 NUMERIC_KEYS = frozenset({
@@ -46,7 +47,7 @@ class SwitchConfig:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> "SwitchConfig":
+    def from_mapping(cls, raw: Mapping[str, Any]) -> SwitchConfig:
         out: dict[str, Any] = {}
         for key, value in raw.items():
             if key in NUMERIC_KEYS or key in FLAG_KEYS:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import errno
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import usb.core
 import usb.util
@@ -19,8 +21,23 @@ from ..usb.bus import Check, UsbBus
 from ..usb.snapshot import DeviceInfo, InterfaceInfo
 from . import validate
 from .config import SwitchConfig
-from .methods import (AwaitReturn, Claim, Control, Detach, Hold, InterruptIn, InterruptOut, Operation, Release,
-                      ResetDevice, SendMessages, SetAltSetting, SwitchConfiguration, contains_cbw, plan)
+from .methods import (
+    AwaitReturn,
+    Claim,
+    Control,
+    Detach,
+    Hold,
+    InterruptIn,
+    InterruptOut,
+    Operation,
+    Release,
+    ResetDevice,
+    SendMessages,
+    SetAltSetting,
+    SwitchConfiguration,
+    contains_cbw,
+    plan,
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,8 @@ class TransferRecord:
     def line(self, start: float) -> str:
         setup = ""
         if self.setup:
-            setup = "setup %02x %02x %04x %04x %04x " % self.setup
+            kind, request, value, index, length = self.setup
+            setup = f"setup {kind:02x} {request:02x} {value:04x} {index:04x} {length:04x} "
         return (f"+{self.time - start:7.3f} s {self.direction:<3} {self.kind:<7} ep 0x{self.endpoint:02x} "
                 f"{setup}{len(self.data):3d} B {self.data.hex()}  [{self.result}]")
 
@@ -110,6 +128,9 @@ def failure_kind(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo | No
 
 class _Gone(Exception):
     """The device left the bus mid-sequence: stop sending, as usb_modeswitch does."""
+
+
+_T = TypeVar("_T")
 
 
 class SwitchEngine:
@@ -196,6 +217,13 @@ class _Session:
             usb.util.dispose_resources(self.dev)
             self.dev = None
 
+    @property
+    def device(self) -> usb.core.Device:
+        """The open handle; none (the device did not come back) ends the sequence as a device gone."""
+        if self.dev is None:
+            raise _Gone
+        return self.dev
+
     def log(self, direction: str, kind: str, endpoint: int, data: bytes = b"",
             setup: tuple[int, int, int, int, int] | None = None, result: str = "ok") -> None:
         self.result.transfers.append(TransferRecord(time.monotonic(), direction, kind, endpoint, data, setup, result))
@@ -221,7 +249,7 @@ class _Session:
             self.result.notes.append("device is gone, skipped the remaining commands")
 
     def step(self, op: Operation) -> None:
-        dev = self.dev
+        dev = self.device
         if isinstance(op, Detach):
             for itf in self.before.interfaces:
                 if itf.alt == 0:
@@ -253,7 +281,7 @@ class _Session:
             self.await_return(op.timeout_s)
 
     # -- the pieces ----------------------------------------------------------------------
-    def _call(self, action, what: str, tolerate: bool = False):
+    def _call(self, action: Callable[[], _T], what: str, tolerate: bool = False) -> _T | None:
         try:
             return action()
         except usb.core.USBError as exc:
@@ -263,7 +291,8 @@ class _Session:
                 return None
             raise SwitchFailed(f"{what} on port {self.port} failed: {exc}") from None
 
-    def _transfer(self, direction: str, kind: str, endpoint: int, data: bytes, action, tolerate: bool) -> bytes | None:
+    def _transfer(self, direction: str, kind: str, endpoint: int, data: bytes, action: Callable[[], Any],
+                  tolerate: bool) -> bytes | None:
         try:
             answer = action()
         except usb.core.USBError as exc:
@@ -278,7 +307,7 @@ class _Session:
         return received
 
     def send_messages(self, op: SendMessages) -> None:
-        dev = self.dev
+        dev = self.device
         usb.util.claim_interface(dev, self.interface)
         for message in op.messages:
             try:
@@ -306,7 +335,7 @@ class _Session:
     def read_csw(self, op: SendMessages) -> bool:
         for _ in range(3 if op.cisco else 1):
             try:
-                csw = bytes(self.dev.read(self.in_ep, 13, op.timeout_ms))
+                csw = bytes(self.device.read(self.in_ep, 13, op.timeout_ms))
             except usb.core.USBError as exc:
                 self.log("IN", "bulk", self.in_ep, result=_err(exc))
                 return False
@@ -319,11 +348,12 @@ class _Session:
     def control(self, op: Control) -> None:
         length = op.data_or_length if isinstance(op.data_or_length, int) else len(op.data_or_length)
         setup = (op.bm_request_type, op.b_request, op.w_value, op.w_index, length)
-        payload = length if op.is_in else (op.data_or_length if isinstance(op.data_or_length, bytes) else None)
+        out_data = op.data_or_length if isinstance(op.data_or_length, bytes) else None
+        payload = length if op.is_in else out_data
         try:
-            answer = self.dev.ctrl_transfer(op.bm_request_type, op.b_request, op.w_value, op.w_index,
-                                            payload, op.timeout_ms)
-            data = bytes(answer) if op.is_in else (payload or b"")
+            answer = self.device.ctrl_transfer(op.bm_request_type, op.b_request, op.w_value, op.w_index,
+                                               payload, op.timeout_ms)
+            data = bytes(answer) if op.is_in else (out_data or b"")
             self.log("IN" if op.is_in else "OUT", "control", 0, data, setup)
         except usb.core.USBError as exc:
             self.log("IN" if op.is_in else "OUT", "control", 0, b"", setup, _err(exc))
@@ -335,19 +365,19 @@ class _Session:
                                f"failed: {exc}", result=self.result) from None
 
     def switch_configuration(self, value: int) -> None:
-        current = self._call(lambda: self.dev.get_active_configuration().bConfigurationValue, "read configuration")
+        current = self._call(lambda: self.device.get_active_configuration().bConfigurationValue, "read configuration")
         if current == value:
             self.result.notes.append(f"target configuration {value} already active: nothing to do")
             self.nothing_to_do = not self.result.transfers
             return
         for itf in self.before.interfaces:
             if itf.alt == 0:
-                _detach(self.dev, itf.number)
+                _detach(self.device, itf.number)
         for step, config_value in enumerate((0, value)):
             if step:
                 self.hold(100)
             try:
-                self.dev.set_configuration(config_value)
+                self.device.set_configuration(config_value)
                 self.log("OUT", "config", 0, setup=(0x00, 0x09, config_value, 0, 0))
             except usb.core.USBError as exc:
                 self.log("OUT", "config", 0, setup=(0x00, 0x09, config_value, 0, 0), result=_err(exc))
@@ -359,7 +389,7 @@ class _Session:
     def reset(self, tries: int) -> None:
         for _ in range(tries):
             try:
-                self.dev.reset()
+                self.device.reset()
                 self.log("OUT", "reset", 0)
                 return
             except usb.core.USBError as exc:

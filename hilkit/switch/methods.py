@@ -10,8 +10,9 @@ One table entry per special mode (:data:`SPECIAL`), not a chain of ifs.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Union
 
 from .config import CBW_SIGNATURE, MESSAGE_KEYS, SwitchConfig
 
@@ -107,8 +108,8 @@ class AwaitReturn:
     timeout_s: float = 30.0
 
 
-Operation = Union[Detach, SendMessages, Control, InterruptOut, InterruptIn, Claim, Release,
-                  SwitchConfiguration, SetAltSetting, Hold, ResetDevice, AwaitReturn]
+Operation = Union[Detach, SendMessages, Control, InterruptOut, InterruptIn, Claim, Release,  # noqa: UP007
+                  SwitchConfiguration, SetAltSetting, Hold, ResetDevice, AwaitReturn]   # (a runtime alias)
 
 
 @dataclass
@@ -177,7 +178,10 @@ def _gct(config: SwitchConfig, interface: int) -> list[Operation]:
 
 def _pantech(config: SwitchConfig, interface: int) -> list[Operation]:
     value = config.get("PantechMode", 0)
-    return [Detach()] + ([Control(0x40, 0x70, value, 0, 0)] if value > 1 else [])
+    ops: list[Operation] = [Detach()]
+    if value > 1:
+        ops.append(Control(0x40, 0x70, value, 0, 0))
+    return ops
 
 
 def _sony(config: SwitchConfig, interface: int) -> list[Operation]:

@@ -24,5 +24,6 @@ def unavailable() -> str:
         gi.require_version("UMockdev", "1.0")
         from gi.repository import UMockdev  # noqa: F401
     except (ImportError, ValueError) as exc:
-        return f"umockdev's Python bindings are missing ({exc}): apt install gir1.2-umockdev-1.0; pip install 'PyGObject<3.50'"
+        return (f"umockdev's Python bindings are missing ({exc}): apt install gir1.2-umockdev-1.0; "
+                "pip install 'PyGObject<3.50'")
     return ""

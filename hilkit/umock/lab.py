@@ -4,6 +4,7 @@ of the in-process pyusb backend. What it tests is the code a rig runs; what it f
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..errors import HilkitError
@@ -64,7 +65,7 @@ class UmockdevLab(VirtualLab):
         super().__init__(rig, faults)
         self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots], shared_bus())
         for dongle in self.dongles.values():  # addresses are the testbed's, not this lab's
-            dongle._next_address = lambda bus=dongle.bus_number: next_address(bus)
+            dongle._next_address = partial(next_address, dongle.bus_number)
         self.bus.close()
         self.bus = shared_bus()
 

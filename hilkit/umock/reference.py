@@ -45,11 +45,11 @@ class Comparison:
 
     def difference(self) -> str:
         """The first transfer where the two differ, in one line."""
-        for index, (ref, own) in enumerate(zip(self.reference.wire, self.native.wire)):
+        for index, (ref, own) in enumerate(zip(self.reference.wire, self.native.wire, strict=False)):
             if ref != own:
                 return f"transfer {index + 1}: usb_modeswitch {ref} vs hilkit {own}"
-        ref, own = len(self.reference.wire), len(self.native.wire)
-        return f"usb_modeswitch made {ref} transfers, hilkit {own}" if ref != own else ""
+        ref_count, own_count = len(self.reference.wire), len(self.native.wire)
+        return f"usb_modeswitch made {ref_count} transfers, hilkit {own_count}" if ref_count != own_count else ""
 
 
 def wire(received: list[Received]) -> list[tuple]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import usb.core
 
@@ -66,7 +66,7 @@ class UsbBus(ABC):
                 return info
         return None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: most buses have nothing to stop
         """Stop whatever watches the bus."""
 
     def notify(self, action: str, port: str, detail: str = "") -> None:
@@ -96,7 +96,7 @@ class UsbBus(ABC):
                 seen = "nothing on the port" if info is None else info.summary()
                 raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
             with self._cond:  # woken by any port's event: sleep on until one of this port's
-                self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, remaining)
+                self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, remaining)  # noqa: B023
 
     def wait_gone(self, port: str, timeout: float) -> None:
         self.wait_until(port, lambda info: [] if info is None else ["still present"], timeout,

@@ -13,7 +13,7 @@ class UsbId:
     product: int
 
     @classmethod
-    def parse(cls, text: str) -> "UsbId":
+    def parse(cls, text: str) -> UsbId:
         match = _ID.match(text.strip())
         if not match:
             raise ValueError(f"{text!r} is not a USB id (expected vvvv:pppp in hex)")

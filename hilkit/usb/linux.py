@@ -86,7 +86,7 @@ class LinuxUsbBus(UsbBus):
             monitor.filter_by(subsystem)
         try:  # a burst of uevents (8 dongles re-enumerating) must not overflow the socket
             monitor.set_receive_buffer_size(self.RECEIVE_BUFFER)
-        except (OSError, EnvironmentError):
+        except OSError:
             pass  # without CAP_NET_ADMIN the kernel's default (about 200 KB) stays
         monitor.start()  # receiving from now on, not from when the thread gets going
         self._monitor: pyudev.Monitor | None = monitor

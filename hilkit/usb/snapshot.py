@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import usb.core
 import usb.util
@@ -77,10 +78,12 @@ class DeviceInfo:
         itfs = ", ".join(f"{i.number}:{i.classes}" for i in self.interfaces if i.alt == 0)
         return f"{self.id} class {self.device_class:02x} config {self.configuration} [{itfs}] on {self.port}"
 
-    def with_kernel(self, kernel: dict[int, dict[str, str]]) -> "DeviceInfo":
+    def with_kernel(self, kernel: dict[int, dict[str, str]]) -> DeviceInfo:
         """The same snapshot with driver/tty/net names per interface number filled in."""
-        return replace(self, interfaces=tuple(
-            replace(i, **kernel.get(i.number, {})) if i.alt == 0 else i for i in self.interfaces))
+        def named(itf: InterfaceInfo) -> InterfaceInfo:
+            names: dict[str, Any] = kernel.get(itf.number, {})  # keys name InterfaceInfo's str fields
+            return replace(itf, **names)
+        return replace(self, interfaces=tuple(named(i) if i.alt == 0 else i for i in self.interfaces))
 
 
 def port_path(dev: usb.core.Device) -> str:
