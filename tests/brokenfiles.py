@@ -8,7 +8,7 @@ import pytest
 
 # a substring on exactly one line of the modified text, or (anchor, marker): the first line at or
 # after the (unique) anchor line that contains marker
-Marker = Union[str, tuple[str, str]]
+Marker = Union[str, tuple[str, str]]  # noqa: UP007 - a runtime alias
 
 
 def write_broken(text: str, old: str, new: str, path: Path, source: Path) -> str:
@@ -35,6 +35,6 @@ def line_number(text: str, marker: Marker) -> int:
     return found[0] + 1
 
 
-def case(id: str, old: str, new: str, *, line: Marker, field: str, says: tuple[str, ...]):
+def case(id: str, old: str, new: str, *, line: Marker, field: str, says: tuple[str, ...]):  # noqa: A002 - pytest.param's name
     """One broken file. ``field`` is the dotted path ("" for YAML syntax errors)."""
     return pytest.param(old, new, line, field, says, id=id)

@@ -1,7 +1,7 @@
 """Shared fixtures for hilkit's own tests: a virtual lab built from the shipped rig file."""
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 

@@ -12,7 +12,6 @@ import sys
 import time
 
 import pytest
-
 from test_teardown_safety import CONFTEST
 
 TESTS = '''
@@ -67,4 +66,4 @@ def test_signal_mid_switch_leaves_rig_safe_and_results_readable(pytester: pytest
     finished = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
     assert "test_first[e3131]" in {r["name"] for r in finished if r["status"] == "passed"}
     lines = (results / "hilkit-measurements.jsonl").read_text().splitlines()
-    assert [json.loads(l)["name"] for l in lines] == ["enumeration time"]
+    assert [json.loads(line)["name"] for line in lines] == ["enumeration time"]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from hilkit.modem.attach import AtAttachChecker
 from hilkit.paths import PROJECT_ROOT
@@ -15,7 +14,7 @@ def _lsusb_interfaces(text: str) -> list[tuple[int, int, int, int, int, tuple[in
     out = []
     for block in text.split("Interface Descriptor:")[1:]:
         block = block.split("Interface Descriptor:")[0].split("Interface Association:")[0]
-        field = lambda name: int(re.search(rf"{name}\s+(\d+)", block).group(1))  # noqa: E731
+        field = lambda name: int(re.search(rf"{name}\s+(\d+)", block).group(1))  # noqa: E731, B023
         eps = tuple(int(a, 16) for a in re.findall(r"bEndpointAddress\s+0x([0-9a-f]{2})", block))
         out.append((field("bInterfaceNumber"), field("bAlternateSetting"), field("bInterfaceClass"),
                     field("bInterfaceSubClass"), field("bInterfaceProtocol"), eps))

@@ -22,9 +22,17 @@ from hypothesis import strategies as st
 from hilkit.errors import ProfileError
 from hilkit.paths import PROJECT_ROOT
 from hilkit.profiles import load_profile
-from hilkit.profiles.capture import (CapturedConfiguration, CapturedDevice, CapturedEndpoint,
-                                     CapturedInterface, capture_command, draft_profile, draft_yaml,
-                                     guess_role, parse_lsusb)
+from hilkit.profiles.capture import (
+    CapturedConfiguration,
+    CapturedDevice,
+    CapturedEndpoint,
+    CapturedInterface,
+    capture_command,
+    draft_profile,
+    draft_yaml,
+    guess_role,
+    parse_lsusb,
+)
 from hilkit.usb.ids import UsbId
 from hilkit.usb.lsusb import format_lsusb
 
@@ -285,7 +293,7 @@ def test_draft_yaml_loads_and_matches_the_hand_written_profile(e3531, tmp_path):
     assert (mode.ids, mode.device_class, mode.configuration) == (ref.ids, ref.device_class, ref.configuration)
     assert (mode.manufacturer, mode.product) == (ref.manufacturer, ref.product)
     assert len(mode.interfaces) == len(ref.interfaces) == 6
-    for got, want in zip(mode.interfaces, ref.interfaces):
+    for got, want in zip(mode.interfaces, ref.interfaces, strict=True):
         where = (got.number, got.alt)
         assert (got.number, got.alt, got.cls, got.subclass, got.protocol, got.name) == \
                (want.number, want.alt, want.cls, want.subclass, want.protocol, want.name), where

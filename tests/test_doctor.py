@@ -15,10 +15,27 @@ from pathlib import Path
 import pytest
 
 from hilkit import cli
-from hilkit.doctor import (FAIL, OK, WARN, CommandResult, DeniedNode, Host, check_container, check_gpio_chip,
-                           check_modemmanager, check_modeswitch_binary, check_modeswitch_rule, check_permissions,
-                           check_pin_factory, check_ports, check_uhubctl, parse_udev_rules, parse_uhubctl_hubs,
-                           permission_fix, run_doctor)
+from hilkit.doctor import (
+    FAIL,
+    OK,
+    WARN,
+    CommandResult,
+    DeniedNode,
+    Host,
+    check_container,
+    check_gpio_chip,
+    check_modemmanager,
+    check_modeswitch_binary,
+    check_modeswitch_rule,
+    check_permissions,
+    check_pin_factory,
+    check_ports,
+    check_uhubctl,
+    parse_udev_rules,
+    parse_uhubctl_hubs,
+    permission_fix,
+    run_doctor,
+)
 from hilkit.lab.rig import PowerSpec, Rig, Slot, load_rig
 from hilkit.profiles import ProfileLibrary
 

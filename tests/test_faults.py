@@ -52,7 +52,7 @@ def test_soak_summarises_classifies_and_resumes(tmp_path):
         second = soak(rig, lab, 8, tmp_path, budget_scale=0.05)   # resumes at cycle 4
     finally:
         lab.close()
-    records = [json.loads(l) for l in (tmp_path / "cycles.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (tmp_path / "cycles.jsonl").read_text().splitlines()]
     assert sorted((r["slot"], r["cycle"]) for r in records) == sorted(
         (s, c) for s in ("e3131", "e3372", "e3531") for c in range(8))
     assert second.records == 24

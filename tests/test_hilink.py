@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -16,9 +16,20 @@ from hypothesis import strategies as st
 
 from hilkit.errors import ModemError, WaitTimeout
 from hilkit.modem.attach import attach_problems
-from hilkit.modem.hilink import (DIAL, SES_TOK_INFO, STATUS, HiLinkAttachChecker, HiLinkClient, HiLinkError,
-                                 attach_from_answers, fields, network_technology, parse_dbm, parse_response,
-                                 sim_state)
+from hilkit.modem.hilink import (
+    DIAL,
+    SES_TOK_INFO,
+    STATUS,
+    HiLinkAttachChecker,
+    HiLinkClient,
+    HiLinkError,
+    attach_from_answers,
+    fields,
+    network_technology,
+    parse_dbm,
+    parse_response,
+    sim_state,
+)
 from hilkit.paths import PROJECT_ROOT
 from hilkit.profiles.loader import load_profile
 from hilkit.profiles.model import VirtualSpec

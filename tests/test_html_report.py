@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -117,6 +116,6 @@ def test_failed_switch_shows_ids_transfers_and_category(pytester: pytest.Pyteste
     assert "re-enumeration time: 0.400 s (limit <= 5 s) PASS" in steps
     assert "signal: -118.000 dBm (limit >= -100 dBm) FAIL" in steps
     assert "signal: -118.000 dBm (limit >= -100 dBm) FAIL" in measured["statusDetails"]["message"]
-    lines = [json.loads(l) for l in (results / "hilkit-measurements.jsonl").read_text().splitlines()]
-    assert {(l["name"], l["passed"], l["unit"]) for l in lines} == {("re-enumeration time", True, "s"),
+    lines = [json.loads(line) for line in (results / "hilkit-measurements.jsonl").read_text().splitlines()]
+    assert {(m["name"], m["passed"], m["unit"]) for m in lines} == {("re-enumeration time", True, "s"),
                                                                    ("signal", False, "dBm")}

@@ -57,8 +57,9 @@ def test_every_database_entry_parses_with_its_line_numbers():
 
 
 def test_bad_config_line_is_one_line_error(tmp_path, capsys):
-    from hilkit.errors import ProfileError
     import pytest
+
+    from hilkit.errors import ProfileError
 
     with pytest.raises(ProfileError) as error:
         parse_config_text("# x\nTargetVendor=0x12d1\nMessageContent=\"5553424Z\"\n", "12d1:dead")

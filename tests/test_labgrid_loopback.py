@@ -12,16 +12,17 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 pytest.importorskip("labgrid.remote.client", reason="labgrid is not installed (pip install -e '.[labgrid]')")
 
+from test_teardown_safety import CONFTEST  # noqa: E402
+
 from hilkit.lab.labgrid_place import PlaceClient  # noqa: E402
 from hilkit.sim.labgrid_loopback import Loopback, poll_until  # noqa: E402
-from test_teardown_safety import CONFTEST  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RIG = ROOT / "lab" / "labgrid-loopback.yaml"

@@ -6,8 +6,14 @@ from pathlib import Path
 import pytest
 
 from hilkit.errors import RigError, SwitchFailed
-from hilkit.lab.labgrid_map import (exporter_host, hub_port_path, power_resource, serial_resource, serial_url,
-                                    usb_port_path)
+from hilkit.lab.labgrid_map import (
+    exporter_host,
+    hub_port_path,
+    power_resource,
+    serial_resource,
+    serial_url,
+    usb_port_path,
+)
 from hilkit.lab.labgrid_place import PlaceError, PlaceResource
 from hilkit.lab.rig import load_rig
 

@@ -23,9 +23,16 @@ from hypothesis import strategies as st
 
 from hilkit.errors import ModemError, WaitTimeout
 from hilkit.modem.attach import attach_problems
-from hilkit.modem.modemmanager import (ModemManager, ModemManagerAttachChecker, ModemNotFound,
-                                       attach_result, mm_value, parse_mmcli_json, parse_mmcli_text,
-                                       percent_to_dbm)
+from hilkit.modem.modemmanager import (
+    ModemManager,
+    ModemManagerAttachChecker,
+    ModemNotFound,
+    attach_result,
+    mm_value,
+    parse_mmcli_json,
+    parse_mmcli_text,
+    percent_to_dbm,
+)
 from hilkit.paths import PROJECT_ROOT
 from hilkit.profiles import load_profile
 from hilkit.profiles.model import AttachSpec, NetworkModel

@@ -12,14 +12,21 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from hilkit.paths import PROJECT_ROOT
 
-ENV = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+
+def _env() -> dict[str, str]:
+    """The child runs' environment, read when a child starts: hilkit's checkout in front of what
+    PYTHONPATH holds already (scripts/pytest-range puts an older pytest there)."""
+    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
 SLOTS = ["e3131", "e3372", "e3531"]
 
 # Records, in the process that closes it, what each lab was at close; and who wrote Allure's environment.
@@ -67,7 +74,7 @@ def test_not_per_slot():
 
 def _pytest(path: Path, *args: str, timeout: float = 120, cache: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]),
-                           "--hilkit-parallel", *args], cwd=path, env=ENV, capture_output=True, text=True,
+                           "--hilkit-parallel", *args], cwd=path, env=_env(), capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -83,6 +90,13 @@ def _assert_each_runner_left_its_slot_at_rest(path: Path, slots: list[str] = SLO
         (name,) = lab["dongles"]
         assert lab["pins"] == [name] and lab["ever_powered"][name] is True, lab
         assert lab["at_close"] == {name: False} and lab["powered_now"] == {name: False}, lab
+
+
+def test_child_runs_use_this_runs_pytest() -> None:
+    """scripts/pytest-range runs these tests on the oldest pytest admitted: their child runs too."""
+    child = subprocess.run([sys.executable, "-c", "import pytest; print(pytest.__version__)"], env=_env(),
+                           capture_output=True, text=True, timeout=60)
+    assert child.stdout.strip() == pytest.__version__, child.stderr
 
 
 WAIT_FOR_THE_STOP = '''
@@ -102,7 +116,7 @@ def _signal_when(project: Path, test_file: str, marker: str, count: int,
     ``hang_guard`` is how long the run may go on after the signal before the test fails: the
     tests sent signals wait forever, so a run that ends at all was stopped by the signal."""
     process = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
-                                test_file], cwd=project, env=ENV, start_new_session=True,
+                                test_file], cwd=project, env=_env(), start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -262,7 +276,7 @@ def run8(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path, Path]:
     done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--rig", "lab/virtual8.yaml", "--parallel",
                            "--results", str(out / "results"), "--junitxml", str(out / "junit.xml"), "--no-html",
                            "--", f"--hilkit-lock-dir={out / 'locks'}"],
-                          capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT, env=ENV)
+                          capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT, env=_env())
     return done, out / "results", out
 
 
@@ -413,7 +427,7 @@ def test_starts_a_helper(dongle, slot):
     try:
         with open(project / "out.txt", "w") as out:  # not a pipe: the helper holds our stdout, not pytest's exit
             code = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hilkit-parallel",
-                                   "test_helper.py"], cwd=project, env=ENV, stdout=out, stderr=subprocess.STDOUT,
+                                   "test_helper.py"], cwd=project, env=_env(), stdout=out, stderr=subprocess.STDOUT,
                                   timeout=120).returncode
         assert code == 0, (project / "out.txt").read_text()[-3000:]
         helpers = [int(p.name.removeprefix("helper-")) for p in project.glob("helper-*")]
@@ -530,7 +544,17 @@ def test_p(dongle, dies_after):
     assert "ERROR test_td.py::test_p[e3372]" in done.stdout
     assert "ended during this test's teardown (was killed by signal 9)" in done.stdout
     suite = ET.parse(project / "junit.xml").getroot().find("testsuite")
-    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("3", "1", "0")
+    # as pytest's own junitxml counts a test that passed and then erred in teardown, in one process
+    (project / "one" / "test_td.py").parent.mkdir()
+    (project / "one" / "test_td.py").write_text(
+        "import pytest\n@pytest.fixture\ndef breaks():\n    yield\n    raise RuntimeError('teardown')\n"
+        "@pytest.mark.parametrize('n', range(3))\ndef test_p(n, request):\n"
+        "    if n == 1:\n        request.getfixturevalue('breaks')\n")
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--junitxml=junit.xml"],
+                   cwd=project / "one", env=_env(), capture_output=True, timeout=120)
+    one = ET.parse(project / "one" / "junit.xml").getroot().find("testsuite")
+    assert (one.get("errors"), one.get("failures")) == ("1", "0")
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == (one.get("tests"), "1", "0")
 
 
 def test_a_runner_dying_between_tests_is_an_error_in_the_summary_and_junit(project: Path) -> None:
@@ -599,7 +623,7 @@ thread.join()
 ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 print("exit", int(codes[0]), "ignored", ignored)
 ''')
-    done = subprocess.run([sys.executable, "from_thread.py"], cwd=project, env=ENV, capture_output=True,
+    done = subprocess.run([sys.executable, "from_thread.py"], cwd=project, env=_env(), capture_output=True,
                           text=True, timeout=120)
     assert done.stdout.splitlines()[-1] == "exit 0 ignored True", done.stdout[-3000:] + done.stderr[-2000:]
     assert "4 passed" in done.stdout

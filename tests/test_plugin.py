@@ -28,6 +28,17 @@ def test_one_test_per_slot_on_the_default_virtual_rig(pytester: pytest.Pytester)
                                  "*test_slot?e3531? PASSED*", "*test_switchable?e3131? PASSED*"])
 
 
+def test_the_plugin_runs_beside_every_installed_plugin(pytester: pytest.Pytester, monkeypatch) -> None:
+    """hilkit's own test runs leave labgrid's and hypothesis's pytest plugins out (conftest.py: they
+    only cost start-up time); a lab's runs have them loaded beside hilkit's, as here."""
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    pytester.makepyfile(test_slots=SLOT_TEST)
+    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+    plugins = next(line for line in result.stdout.lines if line.startswith("plugins:"))
+    assert all(name in plugins for name in ("labgrid", "hypothesis", "allure-pytest", "hilkit")), plugins
+
+
 def test_profile_option_filters_slots(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_slots=SLOT_TEST)
     result = pytester.runpytest_subprocess("-v", "-rs", "-p", "no:cacheprovider", "--hilkit-profile=huawei/e3531")
@@ -58,7 +69,7 @@ def test_broken_profile_is_one_line_at_collection(pytester: pytest.Pytester) -> 
     pytester.makepyfile(test_slots=SLOT_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    errors = [l for l in result.stderr.lines if l.strip()]
+    errors = [line for line in result.stderr.lines if line.strip()]
     assert errors == [f"ERROR: {broken}:{line}: modes.modem.device_class: expected integer, got string 'two'"]
     assert "Traceback" not in result.stdout.str()
 

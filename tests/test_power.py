@@ -1,7 +1,6 @@
 """Power drivers under the one contract: gpiozero relays (mock pin factory) and uhubctl ports."""
 from __future__ import annotations
 
-import os
 import stat
 
 import pytest

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from brokenfiles import case, line_number, write_broken
+
 from hilkit.cli import main
 from hilkit.errors import ProfileError, SourceError
 from hilkit.profiles import load_profile

@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from brokenfiles import case, line_number, write_broken
+
 from hilkit.cli import main
 from hilkit.errors import ProfileError, RigError, SourceError
 from hilkit.lab.rig import load_rig

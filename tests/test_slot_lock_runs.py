@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_teardown_safety import GRAB_LABS
 
 from hilkit.paths import PROJECT_ROOT
-from test_teardown_safety import GRAB_LABS
 
 CONFTEST = GRAB_LABS + '''
 def pytest_unconfigure(config):
@@ -40,7 +40,8 @@ def test_drive(dongle):
 
 
 def _start(where: Path, run: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "RUN": run, "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {**os.environ, "RUN": run,
+           "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                              f"--hilkit-lock-dir={where / 'locks'}", *args, "test_hold.py"],
                             cwd=where, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

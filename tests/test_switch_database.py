@@ -16,7 +16,7 @@ from hilkit.profiles import ProfileLibrary
 from hilkit.sim.sweep import sweep
 
 LIBRARY = ProfileLibrary(PROJECT_ROOT / "device_profiles")
-KEYS = [k for k in LIBRARY.keys() if k.startswith("usb-modeswitch-data/")]
+KEYS = [k for k in LIBRARY.keys() if k.startswith("usb-modeswitch-data/")]  # noqa: SIM118 - a ProfileLibrary, not a dict
 
 EJECT = ["5553424387654321000000000000061e000000000000000000000000000000",
          "5553424397654321000000000000061b000000020000000000000000000000",

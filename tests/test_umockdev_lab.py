@@ -45,7 +45,7 @@ def child_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path, str]
     work = tmp_path_factory.mktemp("umockdev")
     junit = work / "junit.xml"
     env = dict(os.environ, COVERAGE_FILE=str(work / ".coverage"))
-    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTEST_ADDOPTS"] = "-p no:labgrid -p no:hypothesispytest"   # plugins no test here uses
     argv = ["umockdev-wrapper", sys.executable, "-m", "coverage", "run",
             "--include=" + ",".join(LINUX_BACKEND), "-m", "pytest", "-p", "no:cacheprovider", "-q",
             f"--junitxml={junit}", "--alluredir", str(work / "allure-results"),
@@ -91,7 +91,7 @@ def test_the_suites_pass_under_umockdev_with_a_runner_per_slot(tmp_path):
     if reason:
         pytest.skip(f"umockdev lab unavailable: {reason}")
     env = dict(os.environ)
-    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTEST_ADDOPTS"] = "-p no:labgrid -p no:hypothesispytest"   # plugins no test here uses
     done = subprocess.run(["umockdev-wrapper", sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                            "--alluredir", str(tmp_path), "suites", "--hilkit-rig", "lab/umockdev.yaml",
                            "--hilkit-parallel"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,

@@ -1,7 +1,7 @@
 """Fixtures for tests that run under umockdev-wrapper: the Linux backend against emulated dongles."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import struct
-import time
 from dataclasses import replace
 
 import pytest
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 needs_binary = pytest.mark.skipif(shutil.which("usb_modeswitch") is None, reason="usb_modeswitch not installed")
 
 LIBRARY = ProfileLibrary(PROJECT_ROOT / "device_profiles")
-DATABASE = [k for k in LIBRARY.keys() if k.startswith("usb-modeswitch-data/")]
+DATABASE = [k for k in LIBRARY.keys() if k.startswith("usb-modeswitch-data/")]  # noqa: SIM118 - a ProfileLibrary, not a dict
 
 
 def _one_per_method() -> dict[str, str]:
@@ -73,10 +72,8 @@ def test_usb_modeswitchs_refusal_is_reported_at_once_in_its_own_words(ulab):
         config = SwitchConfig.from_mapping({
             "DefaultVendor": now.id.vendor, "DefaultProduct": now.id.product,
             "MessageContent": "55534243123456780000000000000011060000000000000000000000000000"})
-        start = time.monotonic()
-        with pytest.raises(SwitchFailed) as info:
-            ExternalSwitchEngine(ulab.bus).switch("1-1.2", config, timeout=20)
-        assert time.monotonic() - start < 10          # not the 20 s wait for a switch that never came
+        with pytest.raises(SwitchFailed) as info:   # at once, not after the wait for a switch that never came:
+            ExternalSwitchEngine(ulab.bus).switch("1-1.2", config, timeout=10_000)   # pytest-timeout guards
         text = str(info.value)
         assert "can't use storage command in MessageContent with interface 0" in text
         assert "interface class is 255, expected 8" in text
