@@ -14,12 +14,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__
-from .errors import HilkitError, SourceError
-from .lab.rig import Rig, load_rig
-from .paths import PROJECT_ROOT, default_rig
-from .profiles import load_profile
-from .umock import preloaded
+from hilkit import __version__
+from hilkit.errors import HilkitError, SourceError
+from hilkit.lab.rig import Rig, load_rig
+from hilkit.paths import PROJECT_ROOT, default_rig
+from hilkit.profiles import load_profile
+from hilkit.umock import preloaded
 
 REPO_TARBALL = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data" / "configPack.tar.gz"
 
@@ -55,7 +55,7 @@ def cmd_profiles_check(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles_import(args: argparse.Namespace) -> int:
-    from .profiles.importer import DEFAULT_OVERRIDES, DEFAULT_TARBALL, import_database
+    from hilkit.profiles.importer import DEFAULT_OVERRIDES, DEFAULT_TARBALL, import_database
 
     tarball = Path(args.source) if args.source else (
         DEFAULT_TARBALL if DEFAULT_TARBALL.is_file() else REPO_TARBALL)
@@ -72,7 +72,7 @@ def cmd_profiles_import(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles_capture(args: argparse.Namespace) -> int:
-    from .profiles.capture import capture_command
+    from hilkit.profiles.capture import capture_command
 
     return capture_command(args.source, sys.stdout, sys.stderr, vendor=args.vendor, model=args.model)
 
@@ -80,8 +80,8 @@ def cmd_profiles_capture(args: argparse.Namespace) -> int:
 def cmd_nm_connection(args: argparse.Namespace) -> int:
     import os
 
-    from .modem.nmconnection import check_keyfile, masked, render_keyfile, write_keyfile
-    from .profiles import ProfileLibrary
+    from hilkit.modem.nmconnection import check_keyfile, masked, render_keyfile, write_keyfile
+    from hilkit.profiles import ProfileLibrary
 
     try:
         profile = ProfileLibrary(args.profiles).get(args.profile) if args.profile else None
@@ -124,8 +124,8 @@ def cmd_nm_connection(args: argparse.Namespace) -> int:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    from .lab.backend import LabBackend, open_lab
-    from .soak import soak
+    from hilkit.lab.backend import LabBackend, open_lab
+    from hilkit.soak import soak
 
     rig = _rig_argument(args.rig, " (--rig PATH)", bad_file=2)
     if isinstance(rig, int):
@@ -140,7 +140,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
         if rig.backend != "virtual":
             print("hilkit soak: --fault: faults can only be injected in the virtual lab", file=sys.stderr)
             return 2
-        from .sim.faults import FaultInjector
+        from hilkit.sim.faults import FaultInjector
         try:
             faults = FaultInjector.parse(list(rig.faults) + args.fault, args.seed)
         except ValueError as exc:
@@ -148,7 +148,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
             return 2
     lab: LabBackend
     if faults is not None:
-        from .sim.lab import VirtualLab
+        from hilkit.sim.lab import VirtualLab
         lab = VirtualLab(rig, faults)
     else:
         lab = open_lab(rig)
@@ -202,7 +202,7 @@ def cmd_rig_check(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     import json
 
-    from .doctor import FAIL, Host, run_doctor, summary
+    from hilkit.doctor import FAIL, Host, run_doctor, summary
 
     rig = _rig_argument(args.rig, " (--rig PATH)", bad_file=2)
     if isinstance(rig, int):
@@ -280,7 +280,7 @@ def _under_umockdev(argv: list[str]) -> int:
 
 
 def _html(results: Path, report: Path) -> None:
-    from .report_html import allure_command, generate_html
+    from hilkit.report_html import allure_command, generate_html
 
     if allure_command() is None:
         print("hilkit: HTML report skipped: Allure's generator is not installed (run `npm ci` once in the "
@@ -295,7 +295,7 @@ def _html(results: Path, report: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report_html import generate_html
+    from hilkit.report_html import generate_html
 
     try:
         index = generate_html(Path(args.results), Path(args.out))
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["switch"]:
         # usb_modeswitch's flags (-v, -p, -M ...) are parsed by the switch command itself
-        from .switch.command import run
+        from hilkit.switch.command import run
         return run(argv[1:])
     args = build_parser().parse_args(argv)
     args.raw_argv = list(argv)

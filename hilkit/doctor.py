@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .lab.rig import Rig, Slot
-from .profiles import ModeSpec, Profile
-from .profiles.model import TTY_ROLES
-from .programs import SBIN_DIRS
-from .usb.ids import UsbId
+from hilkit.lab.rig import Rig, Slot
+from hilkit.profiles import ModeSpec, Profile
+from hilkit.profiles.model import TTY_ROLES
+from hilkit.programs import SBIN_DIRS
+from hilkit.usb.ids import UsbId
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 

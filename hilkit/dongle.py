@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import time
 
-from .errors import HilkitError, SwitchFailed, WaitTimeout
-from .expect import identify, in_mode
-from .lab.backend import LabBackend
-from .lab.rig import Slot
-from .modem.at import AtClient
-from .modem.attach import AtAttachChecker, AttachChecker, AttachResult
-from .profiles.model import ModeSpec
-from .report import attach_text, step
-from .switch.config import SwitchConfig
-from .switch.engine import SwitchResult
-from .usb.lsusb import format_lsusb
-from .usb.snapshot import DeviceInfo
+from hilkit.errors import HilkitError, SwitchFailed, WaitTimeout
+from hilkit.expect import identify, in_mode
+from hilkit.lab.backend import LabBackend
+from hilkit.lab.rig import Slot
+from hilkit.modem.at import AtClient
+from hilkit.modem.attach import AtAttachChecker, AttachChecker, AttachResult
+from hilkit.profiles.model import ModeSpec
+from hilkit.report import attach_text, step
+from hilkit.switch.config import SwitchConfig
+from hilkit.switch.engine import SwitchResult
+from hilkit.usb.lsusb import format_lsusb
+from hilkit.usb.snapshot import DeviceInfo
 
 
 class Dongle:
@@ -144,9 +144,9 @@ class Dongle:
         if spec.method == "at":
             return AtAttachChecker(self.open_at(spec.port_role), spec, self.lab.rig.secrets)
         if spec.method == "hilink":
-            from .modem.hilink import HiLinkAttachChecker, HiLinkClient
+            from hilkit.modem.hilink import HiLinkAttachChecker, HiLinkClient
             return HiLinkAttachChecker(HiLinkClient(self.lab.hilink_url(self.slot)), spec)
-        from .modem.modemmanager import ModemManager, ModemManagerAttachChecker
+        from hilkit.modem.modemmanager import ModemManager, ModemManagerAttachChecker
         return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.port, spec,
                                          secrets=self.lab.rig.secrets)
 

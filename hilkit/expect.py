@@ -1,9 +1,9 @@
 """Does the device on a port look like a mode of its profile? Each difference is one readable line."""
 from __future__ import annotations
 
-from .profiles.model import TTY_ROLES, ModeSpec, Profile
-from .usb.bus import Check
-from .usb.snapshot import DeviceInfo
+from hilkit.profiles.model import TTY_ROLES, ModeSpec, Profile
+from hilkit.usb.bus import Check
+from hilkit.usb.snapshot import DeviceInfo
 
 
 def mode_problems(mode: ModeSpec, info: DeviceInfo | None) -> list[str]:

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .lab.rig import Slot
+from hilkit.lab.rig import Slot
 
 if TYPE_CHECKING:
     from types import FrameType

@@ -22,21 +22,21 @@ from typing import TYPE_CHECKING, cast
 import allure
 import pytest
 
-from .dongle import Dongle
-from .errors import HilkitError, SourceError
-from .lab.backend import LabBackend, open_lab, shares_hardware
-from .lab.rig import Rig, Slot, load_rig
-from .lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path
-from .modem.at import AtClient
-from .paths import default_rig
-from .report import collect_measurements, show_progress
-from .report_files import append_jsonl, environment, write_categories, write_environment, write_executor
-from .usb.bus import UsbBus
+from hilkit.dongle import Dongle
+from hilkit.errors import HilkitError, SourceError
+from hilkit.lab.backend import LabBackend, open_lab, shares_hardware
+from hilkit.lab.rig import Rig, Slot, load_rig
+from hilkit.lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path
+from hilkit.modem.at import AtClient
+from hilkit.paths import default_rig
+from hilkit.report import collect_measurements, show_progress
+from hilkit.report_files import append_jsonl, environment, write_categories, write_environment, write_executor
+from hilkit.usb.bus import UsbBus
 
 if TYPE_CHECKING:
     from pluggy import Result
 
-    from .sim.lab import VirtualLab
+    from hilkit.sim.lab import VirtualLab
 
 MEASUREMENTS_HELP = ("JSON-lines file of every measurement (value, unit, limits, test, slot); "
                      "default: hilkit-measurements.jsonl in the --alluredir directory")
@@ -134,7 +134,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"--hilkit-profile {name}: no slot of rig {rig.name} ({rig.path}) has "
                                         f"this profile (expected one of: {', '.join(sorted(known))})")
     config.stash[RIG] = rig
-    from .parallel import check_parallel
+    from hilkit.parallel import check_parallel
     check_parallel(config)
     alluredir = config.getoption("allure_report_dir", None)
     path = config.getoption("hilkit_measurements") or (
@@ -215,7 +215,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     hold_slots(config, rig, list(driven.values()))
     if not config.getoption("hilkit_parallel") or not items:
         return None
-    from .parallel import deal, run_here, run_parallel
+    from hilkit.parallel import deal, run_here, run_parallel
 
     def keep_only(slot: Slot, say: Callable[[str], None]) -> None:  # in the runner, right after the fork
         config.stash[RIG] = replace(rig, slots=(slot,))
@@ -367,7 +367,7 @@ def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
         if injector is None:
             backend.close()
             raise pytest.UsageError("--hilkit-fault: faults can only be injected in the virtual lab")
-        from .sim.faults import FaultInjector
+        from hilkit.sim.faults import FaultInjector
         try:
             parsed = FaultInjector.parse(faults)
         except ValueError as exc:
@@ -464,7 +464,7 @@ def _inject_marked_faults(request: pytest.FixtureRequest, lab: LabBackend) -> li
     injector = getattr(lab, "faults", None)
     if injector is None:
         pytest.skip("hilkit_fault: fault injection needs the virtual lab")
-    from .sim.faults import FaultSpec
+    from hilkit.sim.faults import FaultSpec
     names = []
     for marker in markers:
         try:

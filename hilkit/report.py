@@ -12,7 +12,7 @@ from typing import Any
 
 import allure
 
-from .errors import HilkitError
+from hilkit.errors import HilkitError
 
 _progress: Callable[[str], None] | None = None
 

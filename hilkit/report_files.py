@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from hilkit import __version__
 
 #: failure categories (Allure's categories.json), first match wins; each failure hilkit raises
 #: matches one of them, and :func:`classify` applies the same list outside Allure (the soak)

@@ -11,8 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import HilkitError
-from .paths import PROJECT_ROOT
+from hilkit.errors import HilkitError
+from hilkit.paths import PROJECT_ROOT
 
 
 def allure_command(root: Path = PROJECT_ROOT) -> list[str] | None:

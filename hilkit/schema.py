@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import fastjsonschema
 
-from .errors import SourceError
-from .yamlsource import Located, dotted
+from hilkit.errors import SourceError
+from hilkit.yamlsource import Located, dotted
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain a file that failed: start-up stays short
     import jsonschema

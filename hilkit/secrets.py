@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import RigError
+from hilkit.errors import RigError
 
 _LINE = re.compile(r"^([A-Z_][A-Z0-9_]*)\s*=\s*(.*)$")
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .dongle import Dongle
-from .errors import HilkitError
-from .lab.backend import LabBackend
-from .lab.rig import Rig, Slot
-from .modem.attach import attach_problems
-from .report_files import append_jsonl, classify
+from hilkit.dongle import Dongle
+from hilkit.errors import HilkitError
+from hilkit.lab.backend import LabBackend
+from hilkit.lab.rig import Rig, Slot
+from hilkit.modem.attach import attach_problems
+from hilkit.report_files import append_jsonl, classify
 
 
 class AttachFailed(HilkitError):

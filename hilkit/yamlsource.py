@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SourceError
+from hilkit.errors import SourceError
 
 PathKey = tuple[Any, ...]
 

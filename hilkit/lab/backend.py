@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from gpiozero.pins import Factory
 
-from ..power import GpioRelay, PowerSwitch, UhubctlPort
-from ..switch.engine import SwitchEngine
-from ..usb.bus import UsbBus
-from .rig import Rig, Slot
+from hilkit.lab.rig import Rig, Slot
+from hilkit.power import GpioRelay, PowerSwitch, UhubctlPort
+from hilkit.switch.engine import SwitchEngine
+from hilkit.usb.bus import UsbBus
 
 if TYPE_CHECKING:
-    from .labgrid_lab import LabgridSlots
+    from hilkit.lab.labgrid_lab import LabgridSlots
 
 
 class LabBackend(ABC):
@@ -58,7 +58,7 @@ class LabBackend(ABC):
         if self.labgrid is not None and slot.power.driver == "labgrid":
             return self.labgrid.switch_engine(slot, self.bus, self.usb_modeswitch_command())
         if self.rig.switch_engine == "usb_modeswitch":
-            from ..switch.external import ExternalSwitchEngine
+            from hilkit.switch.external import ExternalSwitchEngine
             return ExternalSwitchEngine(self.bus)  # type: ignore[return-value]  # same contract
         return SwitchEngine(self.bus)
 
@@ -84,15 +84,15 @@ def shares_hardware(backend: str) -> bool:
 def open_lab(rig: Rig) -> LabBackend:
     """The backend the rig file names."""
     if rig.labgrid is not None:  # acquire the places, then open the backend on the resolved rig (labgrid=None)
-        from .labgrid_lab import open_with_places
+        from hilkit.lab.labgrid_lab import open_with_places
         return open_with_places(rig, open_lab)
     if rig.backend == "virtual":
-        from ..sim.lab import VirtualLab
+        from hilkit.sim.lab import VirtualLab
         return VirtualLab(rig)
     if rig.backend == "umockdev":
-        from ..umock.lab import UmockdevLab
+        from hilkit.umock.lab import UmockdevLab
         return UmockdevLab(rig)
     if rig.backend == "linux":
-        from .linux import LinuxLab
+        from hilkit.lab.linux import LinuxLab
         return LinuxLab(rig)
     raise ValueError(f"no backend {rig.backend!r}")

@@ -11,9 +11,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import HilkitError, RigError
-from ..power import PowerSwitch
-from .labgrid_map import (
+from hilkit.errors import HilkitError, RigError
+from hilkit.lab.labgrid_map import (
     LabgridPower,
     exporter_host,
     power_driver,
@@ -22,8 +21,9 @@ from .labgrid_map import (
     serial_url,
     usb_port_path,
 )
-from .labgrid_place import PlaceClient, PlaceError, PlaceResource
-from .rig import Rig, Slot
+from hilkit.lab.labgrid_place import PlaceClient, PlaceError, PlaceResource
+from hilkit.lab.rig import Rig, Slot
+from hilkit.power import PowerSwitch
 
 
 class LabgridSlots:
@@ -99,7 +99,7 @@ class LabgridSlots:
 
     def switch_engine(self, slot: Slot, bus: Any, usb_modeswitch: list[str]) -> Any:
         """Mode switches of this slot run on its exporter host (USB transfers cannot cross labgrid)."""
-        from ..switch.exporter import ExporterSwitchEngine
+        from hilkit.switch.exporter import ExporterSwitchEngine
         return ExporterSwitchEngine(bus, self.exporter_host(slot), self.place_of(slot), usb_modeswitch)
 
     def close(self) -> None:

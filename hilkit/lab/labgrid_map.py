@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..power import PowerSwitch
-from .labgrid_place import PlaceError, PlaceResource
+from hilkit.lab.labgrid_place import PlaceError, PlaceResource
+from hilkit.power import PowerSwitch
 
 POWER_CLASSES = {"NetworkPowerPort": "NetworkPowerDriver", "NetworkUSBPowerPort": "USBPowerDriver",
                  "NetworkSysfsGPIO": "DigitalOutputPowerDriver"}
@@ -116,7 +116,7 @@ class LabgridPower(PowerSwitch):
 
 
 def _power_error(name: str, action: str, exc: Exception) -> Exception:
-    from ..errors import PowerError
+    from hilkit.errors import PowerError
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return PowerError(f"{name}: could not switch {action} through labgrid: {type(exc).__name__}: {text}")
 

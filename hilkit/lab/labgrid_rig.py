@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import RigError
-from ..yamlsource import Located
+from hilkit.errors import RigError
+from hilkit.yamlsource import Located
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
 

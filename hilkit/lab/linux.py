@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from gpiozero.pins import Factory
 
-from ..errors import RigError
-from ..usb.linux import LinuxUsbBus
-from .backend import LabBackend
-from .rig import Rig
+from hilkit.errors import RigError
+from hilkit.lab.backend import LabBackend
+from hilkit.lab.rig import Rig
+from hilkit.usb.linux import LinuxUsbBus
 
 #: rig file name -> (module, class) of the gpiozero pin factory
 PIN_FACTORIES = {

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProfileError, RigError
-from ..profiles import Profile, ProfileLibrary
-from ..schema import validate
-from ..secrets import Secrets, load_secrets
-from ..sim.faults import FAULTS
-from ..yamlsource import dotted, load_located
-from .labgrid_rig import LabgridSpec, labgrid_slot, labgrid_spec
+from hilkit.errors import ProfileError, RigError
+from hilkit.lab.labgrid_rig import LabgridSpec, labgrid_slot, labgrid_spec
+from hilkit.profiles import Profile, ProfileLibrary
+from hilkit.schema import validate
+from hilkit.secrets import Secrets, load_secrets
+from hilkit.sim.faults import FAULTS
+from hilkit.yamlsource import dotted, load_located
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Talking to the modem: AT over pyserial, attach checks."""
-from .at import AtClient, AtCommandError, AtResponse
-from .attach import AtAttachChecker, AttachResult, attach_problems
+from hilkit.modem.at import AtClient, AtCommandError, AtResponse
+from hilkit.modem.attach import AtAttachChecker, AttachResult, attach_problems
 
 __all__ = ["AtClient", "AtCommandError", "AtResponse", "AtAttachChecker", "AttachResult", "attach_problems"]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import serial
 
-from ..errors import ModemError, WaitTimeout
-from .cme import cme_text
+from hilkit.errors import ModemError, WaitTimeout
+from hilkit.modem.cme import cme_text
 
 FINAL_OK = ("OK", "CONNECT")
 FINAL_ERROR = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")

@@ -21,9 +21,9 @@ from collections import deque
 
 import requests
 
-from ..errors import ModemError, WaitTimeout
-from ..profiles.model import AttachSpec
-from .attach import AttachChecker, AttachResult
+from hilkit.errors import ModemError, WaitTimeout
+from hilkit.modem.attach import AttachChecker, AttachResult
+from hilkit.profiles.model import AttachSpec
 
 SES_TOK_INFO = "/api/webserver/SesTokInfo"
 STATUS = "/api/monitoring/status"

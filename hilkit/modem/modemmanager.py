@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ModemError, WaitTimeout
-from ..profiles.model import AttachSpec
-from ..secrets import Secrets
-from .attach import AttachChecker, AttachResult
+from hilkit.errors import ModemError, WaitTimeout
+from hilkit.modem.attach import AttachChecker, AttachResult
+from hilkit.profiles.model import AttachSpec
+from hilkit.secrets import Secrets
 
 log = logging.getLogger(__name__)
 

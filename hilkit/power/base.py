@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 
-from ..errors import PowerError
+from hilkit.errors import PowerError
 
 
 class PowerSwitch(ABC):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from gpiozero import OutputDevice
 from gpiozero.pins import Factory
 
-from .base import PowerSwitch
+from hilkit.power.base import PowerSwitch
 
 
 class GpioRelay(PowerSwitch):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 import subprocess
 
-from ..errors import PowerError
-from ..programs import find_program
-from .base import PowerSwitch
+from hilkit.errors import PowerError
+from hilkit.power.base import PowerSwitch
+from hilkit.programs import find_program
 
 _STATUS = re.compile(r"^\s*Port\s+(\d+):\s+([0-9a-fA-F]{4})\s*(.*)$")
 

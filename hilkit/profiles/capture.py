@@ -43,8 +43,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from ..errors import ProfileError
-from ..usb.ids import UsbId, class_triple
+from hilkit.errors import ProfileError
+from hilkit.usb.ids import UsbId, class_triple
 
 __all__ = ["CapturedAssociation", "CapturedConfiguration", "CapturedDevice", "CapturedEndpoint",
            "CapturedInterface", "capture_command", "draft_profile", "draft_yaml", "guess_role",
@@ -884,7 +884,7 @@ def _read(source: str, stdin: TextIO | None) -> tuple[str, str]:
 
 def _check_loads(text: str, device: CapturedDevice) -> None:
     """Make sure the draft loads as a profile: a one-line error now beats a broken file later."""
-    from .loader import load_profile
+    from hilkit.profiles.loader import load_profile
 
     handle, name = tempfile.mkstemp(suffix=".yaml", prefix="hilkit-capture-")
     try:

@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from ..errors import ProfileError
-from ..switch.config import SwitchConfig
-from ..switch.configfile import ConfigFile, parse_config_text
-from ..switch.methods import special_modes
+from hilkit.errors import ProfileError
+from hilkit.switch.config import SwitchConfig
+from hilkit.switch.configfile import ConfigFile, parse_config_text
+from hilkit.switch.methods import special_modes
 
 DEFAULT_TARBALL = Path("/usr/share/usb_modeswitch/configPack.tar.gz")
 DEFAULT_OVERRIDES = Path("/etc/usb_modeswitch.d")

@@ -11,13 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProfileError
-from ..schema import validate
-from ..switch.config import HEX_KEYS, SwitchConfig
-from ..switch.methods import method_name
-from ..usb.ids import UsbId
-from ..yamlsource import Located, dotted, load_located
-from .model import (
+from hilkit.errors import ProfileError
+from hilkit.profiles.model import (
     AttachSpec,
     Budgets,
     EndpointSpec,
@@ -29,6 +24,11 @@ from .model import (
     SwitchSpec,
     VirtualSpec,
 )
+from hilkit.schema import validate
+from hilkit.switch.config import HEX_KEYS, SwitchConfig
+from hilkit.switch.methods import method_name
+from hilkit.usb.ids import UsbId
+from hilkit.yamlsource import Located, dotted, load_located
 
 
 def load_profile(path: str | Path, key: str | None = None) -> Profile:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..switch.config import SwitchConfig
-from ..usb.ids import UsbId, class_triple
+from hilkit.switch.config import SwitchConfig
+from hilkit.usb.ids import UsbId, class_triple
 
 #: roles whose interface the kernel exposes as a tty (option/qcserial/cdc-acm)
 TTY_ROLES = frozenset({"at", "diag", "ppp"})

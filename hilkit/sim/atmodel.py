@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable
 
-from ..profiles.model import NetworkModel, VirtualSpec
+from hilkit.profiles.model import NetworkModel, VirtualSpec
 
 _STAT = {"home": 1, "searching": 2, "denied": 3, "roaming": 5}
 _ACT = {"gsm": 0, "gprs": 0, "umts": 2, "edge": 3, "hsdpa": 4, "hsupa": 5, "hspa": 6, "hspa-plus": 6,

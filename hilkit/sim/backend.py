@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import usb.backend
 import usb.core
 
-from .descriptors import (
+from hilkit.sim.descriptors import (
     ConfigDescriptor,
     DeviceDescriptor,
     EndpointDescriptor,
@@ -27,10 +27,10 @@ from .descriptors import (
     endpoint_descriptor,
     string_table,
 )
-from .dongle import VirtualDongle
+from hilkit.sim.dongle import VirtualDongle
 
 if TYPE_CHECKING:
-    from ..profiles.model import InterfaceSpec, ModeSpec
+    from hilkit.profiles.model import InterfaceSpec, ModeSpec
 
 
 @dataclass(frozen=True)

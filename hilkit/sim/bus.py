@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import usb.core
 
-from ..errors import WaitTimeout
-from ..usb.bus import Check, UsbBus
-from ..usb.snapshot import DeviceInfo, describe, port_path
-from .backend import SimUsbBackend
+from hilkit.errors import WaitTimeout
+from hilkit.sim.backend import SimUsbBackend
+from hilkit.usb.bus import Check, UsbBus
+from hilkit.usb.snapshot import DeviceInfo, describe, port_path
 
 
 class SimUsbBus(UsbBus):

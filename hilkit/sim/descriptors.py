@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..profiles.model import EndpointSpec, InterfaceSpec, ModeSpec
+from hilkit.profiles.model import EndpointSpec, InterfaceSpec, ModeSpec
 
 _TYPE_BITS = {"isochronous": 1, "bulk": 2, "interrupt": 3}
 

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 import usb.core
 
-from ..profiles.model import ModeSpec, Profile, VirtualSpec
-from ..usb.ids import UsbId
-from .atmodel import ModemModel
-from .descriptors import string_table
-from .faults import FaultInjector
-from .firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
-from .hilink import VirtualHiLinkStick
-from .kernel import Binding, SimKernel
-from .mmcli import MMState
-from .scheduler import Scheduler
+from hilkit.profiles.model import ModeSpec, Profile, VirtualSpec
+from hilkit.sim.atmodel import ModemModel
+from hilkit.sim.descriptors import string_table
+from hilkit.sim.faults import FaultInjector
+from hilkit.sim.firmware import SONY_RECONNECT, Trigger, parse_cbw, triggers
+from hilkit.sim.hilink import VirtualHiLinkStick
+from hilkit.sim.kernel import Binding, SimKernel
+from hilkit.sim.mmcli import MMState
+from hilkit.sim.scheduler import Scheduler
+from hilkit.usb.ids import UsbId
 
 if TYPE_CHECKING:
     from collections.abc import Callable

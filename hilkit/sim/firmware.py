@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
-from ..profiles.model import Profile, SwitchSpec
+from hilkit.profiles.model import Profile, SwitchSpec
 
 # Huawei's vendor SCSI command 0x11 0x06 ("switch port mode"); byte 2 selects the firmware's mode.
 _HUAWEI_NEW = bytes.fromhex("11062000000101000100000000000000")

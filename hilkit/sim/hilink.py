@@ -17,7 +17,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from ..profiles.model import NetworkModel, VirtualSpec
+from hilkit.profiles.model import NetworkModel, VirtualSpec
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 #: technology -> (CurrentNetworkType, CurrentNetworkTypeEx, current-plmn Rat, device/signal mode)

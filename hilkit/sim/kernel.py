@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..profiles.model import InterfaceSpec, ModeSpec
-from .atmodel import ModemModel
-from .ttyport import AtPort, PtyPort
+from hilkit.profiles.model import InterfaceSpec, ModeSpec
+from hilkit.sim.atmodel import ModemModel
+from hilkit.sim.ttyport import AtPort, PtyPort
 
 
 def driver_for(itf: InterfaceSpec) -> tuple[str, str]:

@@ -15,23 +15,23 @@ from typing import TYPE_CHECKING
 
 from gpiozero.pins.mock import MockFactory
 
-from ..errors import HilkitError, RigError
-from ..lab.backend import LabBackend
-from ..lab.labgrid_map import power_resource
-from ..lab.rig import Rig, Slot
-from .backend import SimUsbBackend
-from .bus import SimUsbBus
-from .dongle import VirtualDongle
-from .faults import FaultInjector
-from .kernel import SimKernel
-from .labgrid_hardware import ExporterHost, Outlet, SerialBridge, VirtualPdu, closer, play_power, play_serial
-from .mmcli import MMState
-from .pins import RelayPin
-from .scheduler import Scheduler
-from .usb_modeswitch import run_config
+from hilkit.errors import HilkitError, RigError
+from hilkit.lab.backend import LabBackend
+from hilkit.lab.labgrid_map import power_resource
+from hilkit.lab.rig import Rig, Slot
+from hilkit.sim.backend import SimUsbBackend
+from hilkit.sim.bus import SimUsbBus
+from hilkit.sim.dongle import VirtualDongle
+from hilkit.sim.faults import FaultInjector
+from hilkit.sim.kernel import SimKernel
+from hilkit.sim.labgrid_hardware import ExporterHost, Outlet, SerialBridge, VirtualPdu, closer, play_power, play_serial
+from hilkit.sim.mmcli import MMState
+from hilkit.sim.pins import RelayPin
+from hilkit.sim.scheduler import Scheduler
+from hilkit.sim.usb_modeswitch import run_config
 
 if TYPE_CHECKING:
-    from ..lab.labgrid_lab import LabgridSlots
+    from hilkit.lab.labgrid_lab import LabgridSlots
 
 ROLES = ("at", "diag", "ppp")
 

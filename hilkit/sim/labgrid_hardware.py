@@ -27,9 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import HilkitError
-from ..lab.labgrid_place import PlaceError, PlaceResource
-from .dongle import VirtualDongle
+from hilkit.errors import HilkitError
+from hilkit.lab.labgrid_place import PlaceError, PlaceResource
+from hilkit.sim.dongle import VirtualDongle
 
 LOOPBACK = {"127.0.0.1", "localhost"}
 _OUTLET = re.compile(r"^/outlet/(\d+)/value$")

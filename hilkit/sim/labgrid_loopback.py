@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import HilkitError, WaitTimeout
-from ..paths import PROJECT_ROOT
+from hilkit.errors import HilkitError, WaitTimeout
+from hilkit.paths import PROJECT_ROOT
 
 EXPORTER_NAME = "hilkit-loopback"
 EXPORTER_CONFIG = PROJECT_ROOT / "lab" / "labgrid-loopback" / "exporter.yaml"
@@ -89,7 +89,7 @@ class Loopback:
                        f"labgrid-coordinator listening on {self.address}")
             exporter = self._start(_daemon("exporter") + ["-c", self.address, "--name", EXPORTER_NAME,
                                                           "--hostname", "localhost", str(self.config)], "exporter.log")
-            from ..lab.labgrid_place import PlaceClient
+            from hilkit.lab.labgrid_place import PlaceClient
             client = PlaceClient(self.address)
             try:
                 def exported() -> str:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..profiles.model import NetworkModel
+    from hilkit.profiles.model import NetworkModel
 
 MODEM_PREFIX = "/org/freedesktop/ModemManager1/Modem/"
 SIM_PREFIX = "/org/freedesktop/ModemManager1/SIM/"

@@ -11,12 +11,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..dongle import Dongle
-from ..errors import HilkitError
-from ..lab.rig import PowerSpec, Rig, Slot
-from ..profiles.model import Profile
-from .dongle import Received
-from .lab import VirtualLab
+from hilkit.dongle import Dongle
+from hilkit.errors import HilkitError
+from hilkit.lab.rig import PowerSpec, Rig, Slot
+from hilkit.profiles.model import Profile
+from hilkit.sim.dongle import Received
+from hilkit.sim.lab import VirtualLab
 
 
 @dataclass

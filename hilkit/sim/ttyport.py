@@ -10,7 +10,7 @@ import threading
 import tty
 from collections.abc import Callable
 
-from .atmodel import ModemModel
+from hilkit.sim.atmodel import ModemModel
 
 
 class PtyPort:

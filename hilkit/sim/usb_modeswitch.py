@@ -14,12 +14,12 @@ import json
 import sys
 import urllib.request
 
-from ..errors import HilkitError
-from ..switch import validate
-from ..switch.configfile import parse_config_text
-from ..switch.engine import SwitchEngine, SwitchResult
-from ..switch.methods import plan
-from ..usb.bus import UsbBus
+from hilkit.errors import HilkitError
+from hilkit.switch import validate
+from hilkit.switch.configfile import parse_config_text
+from hilkit.switch.engine import SwitchEngine, SwitchResult
+from hilkit.switch.methods import plan
+from hilkit.usb.bus import UsbBus
 
 
 def run_config(bus: UsbBus, busnum: int, address: int, text: str) -> tuple[int, str]:

@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import HilkitError, SourceError, SwitchFailed, SwitchRefused
-from ..expect import in_mode
-from ..lab.backend import open_lab
-from ..lab.rig import Rig, Slot, load_rig
-from ..paths import default_rig
-from .config import SwitchConfig
-from .configfile import parse_config_text
-from .engine import SwitchEngine
+from hilkit.errors import HilkitError, SourceError, SwitchFailed, SwitchRefused
+from hilkit.expect import in_mode
+from hilkit.lab.backend import open_lab
+from hilkit.lab.rig import Rig, Slot, load_rig
+from hilkit.paths import default_rig
+from hilkit.switch.config import SwitchConfig
+from hilkit.switch.configfile import parse_config_text
+from hilkit.switch.engine import SwitchEngine
 
 if TYPE_CHECKING:
-    from ..usb.snapshot import DeviceInfo
+    from hilkit.usb.snapshot import DeviceInfo
 
 #: usb_modeswitch flag -> (config key, takes a value)
 FLAGS: dict[str, tuple[str, bool]] = {
@@ -163,10 +163,10 @@ def _pick_port(devices: Sequence[DeviceInfo], args: argparse.Namespace, raw: dic
 
 
 def _from_profile(key: str | None, slot: Slot | None, rig: Rig, info: DeviceInfo | None) -> dict[str, object]:
-    from ..expect import identify
+    from hilkit.expect import identify
     profile = rig.slot(slot.name).profile if slot and not key else None
     if key:
-        from ..profiles import ProfileLibrary
+        from hilkit.profiles import ProfileLibrary
         profile = ProfileLibrary(rig.profiles_root).get(key)
     if profile is None:
         raise HilkitError("no switch settings given and no profile for this port")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import ProfileError
-from .config import FLAG_KEYS, HEX_KEYS, MESSAGE_KEYS, NUMERIC_KEYS, SwitchConfig
+from hilkit.errors import ProfileError
+from hilkit.switch.config import FLAG_KEYS, HEX_KEYS, MESSAGE_KEYS, NUMERIC_KEYS, SwitchConfig
 
 KNOWN_KEYS = NUMERIC_KEYS | FLAG_KEYS | set(MESSAGE_KEYS) | {"TargetProductList"}
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$")

@@ -16,12 +16,10 @@ from typing import Any, TypeVar
 import usb.core
 import usb.util
 
-from ..errors import SwitchFailed, WaitTimeout
-from ..usb.bus import Check, UsbBus
-from ..usb.snapshot import DeviceInfo, InterfaceInfo
-from . import validate
-from .config import SwitchConfig
-from .methods import (
+from hilkit.errors import SwitchFailed, WaitTimeout
+from hilkit.switch import validate
+from hilkit.switch.config import SwitchConfig
+from hilkit.switch.methods import (
     AwaitReturn,
     Claim,
     Control,
@@ -38,6 +36,8 @@ from .methods import (
     contains_cbw,
     plan,
 )
+from hilkit.usb.bus import Check, UsbBus
+from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ import socket
 import subprocess
 import time
 
-from ..errors import SwitchFailed
-from ..usb.bus import UsbBus
-from ..usb.snapshot import DeviceInfo, InterfaceInfo
-from .config import SwitchConfig
-from .engine import SwitchEngine, SwitchResult
-from .external import parse_output
-from .methods import Operation
+from hilkit.errors import SwitchFailed
+from hilkit.switch.config import SwitchConfig
+from hilkit.switch.engine import SwitchEngine, SwitchResult
+from hilkit.switch.external import parse_output
+from hilkit.switch.methods import Operation
+from hilkit.usb.bus import UsbBus
+from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 # The config goes over stdin into a temporary file on the exporter host: `-c FILE` reads exactly
 # what `hilkit switch` and the profile say, and nothing is left behind.

@@ -15,12 +15,12 @@ import subprocess
 import tempfile
 import time
 
-from ..errors import SwitchFailed
-from ..programs import find_program
-from ..usb.bus import Check, UsbBus
-from .config import SwitchConfig
-from .engine import SwitchResult, TransferRecord, await_switched
-from .methods import plan
+from hilkit.errors import SwitchFailed
+from hilkit.programs import find_program
+from hilkit.switch.config import SwitchConfig
+from hilkit.switch.engine import SwitchResult, TransferRecord, await_switched
+from hilkit.switch.methods import plan
+from hilkit.usb.bus import Check, UsbBus
 
 _SEND = re.compile(r"Trying to send message (\d) to endpoint 0x([0-9a-fA-F]+)")
 _READ = re.compile(r"Read the response to message (\d)")

@@ -1,11 +1,11 @@
 """Checks made before anything is sent: a switch that cannot work is refused with a reason and a hint."""
 from __future__ import annotations
 
-from ..errors import SwitchRefused
-from ..usb.ids import UsbId
-from ..usb.snapshot import DeviceInfo, InterfaceInfo
-from .config import CBW_SIGNATURE, SwitchConfig
-from .methods import mode_bits, needs_bulk_endpoints, uses_storage_command
+from hilkit.errors import SwitchRefused
+from hilkit.switch.config import CBW_SIGNATURE, SwitchConfig
+from hilkit.switch.methods import mode_bits, needs_bulk_endpoints, uses_storage_command
+from hilkit.usb.ids import UsbId
+from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 
 def target_interface(config: SwitchConfig, device: DeviceInfo) -> InterfaceInfo | None:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import HilkitError
-from ..lab.rig import Rig
-from ..sim.faults import FaultInjector
-from ..sim.lab import VirtualLab
-from ..usb.linux import LinuxUsbBus
-from ..usb.snapshot import DeviceInfo
-from . import unavailable
-from .world import TESTBED_LOCK, UmockdevWorld, next_address
+from hilkit.errors import HilkitError
+from hilkit.lab.rig import Rig
+from hilkit.sim.faults import FaultInjector
+from hilkit.sim.lab import VirtualLab
+from hilkit.umock import unavailable
+from hilkit.umock.world import TESTBED_LOCK, UmockdevWorld, next_address
+from hilkit.usb.linux import LinuxUsbBus
+from hilkit.usb.snapshot import DeviceInfo
 
 _TESTBED: Any = None
 _BUS: LinuxUsbBus | None = None

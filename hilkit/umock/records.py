@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..sim.backend import DeviceHandle, SimUsbBackend
+from hilkit.sim.backend import DeviceHandle, SimUsbBackend
 
 
 def descriptor_blob(backend: SimUsbBackend, handle: DeviceHandle) -> bytes:

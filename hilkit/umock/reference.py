@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..dongle import Dongle
-from ..errors import HilkitError
-from ..lab.rig import PowerSpec, Rig, Slot
-from ..profiles.model import Profile
-from ..sim.dongle import Received
-from .lab import UmockdevLab
+from hilkit.dongle import Dongle
+from hilkit.errors import HilkitError
+from hilkit.lab.rig import PowerSpec, Rig, Slot
+from hilkit.profiles.model import Profile
+from hilkit.sim.dongle import Received
+from hilkit.umock.lab import UmockdevLab
 
 
 @dataclass
@@ -89,7 +89,7 @@ def run_engine(profile: Profile, engine: str, port: str = "1-1.1", timeout: floa
 
 
 def compare(profile: Profile, port: str = "1-1.1") -> Comparison:
-    from ..switch.methods import plan
+    from hilkit.switch.methods import plan
     method = plan(profile.switches[0].config, 0).method
     reference = run_engine(profile, "usb_modeswitch", port)
     native = run_engine(profile, "native", port)

@@ -17,7 +17,7 @@ from typing import Any
 
 import usb.core
 
-from ..sim.backend import DeviceHandle, SimUsbBackend
+from hilkit.sim.backend import DeviceHandle, SimUsbBackend
 
 # ioctl request numbers (x86-64/aarch64 layouts: 56-byte URB, 8-byte pointers)
 SUBMITURB = 0x8038550A

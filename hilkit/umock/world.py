@@ -20,12 +20,12 @@ from typing import Any
 
 import usb.core
 
-from ..sim.backend import DeviceHandle, SimUsbBackend
-from ..sim.dongle import VirtualDongle
-from ..sim.ttyport import PtyPort
-from ..usb.linux import LinuxUsbBus
-from .records import Record, descriptor_blob, hub_record
-from .usbfs import UsbfsHandler
+from hilkit.sim.backend import DeviceHandle, SimUsbBackend
+from hilkit.sim.dongle import VirtualDongle
+from hilkit.sim.ttyport import PtyPort
+from hilkit.umock.records import Record, descriptor_blob, hub_record
+from hilkit.umock.usbfs import UsbfsHandler
+from hilkit.usb.linux import LinuxUsbBus
 
 PCI = "/devices/pci0000:00/0000:00:14.0"
 _TTY_PREFIX = {"option": "ttyUSB", "qcserial": "ttyUSB", "cdc_acm": "ttyACM"}

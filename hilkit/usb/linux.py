@@ -18,11 +18,11 @@ import pyudev
 import usb.backend.libusb1
 import usb.core
 
-from ..errors import HilkitError
-from .bus import UsbBus
-from .ids import UsbId
-from .rawdesc import DescriptorError, parse
-from .snapshot import DeviceInfo, InterfaceInfo
+from hilkit.errors import HilkitError
+from hilkit.usb.bus import UsbBus
+from hilkit.usb.ids import UsbId
+from hilkit.usb.rawdesc import DescriptorError, parse
+from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 _PORT = re.compile(r"^\d+-\d+(\.\d+)*$")
 

@@ -1,7 +1,7 @@
 """Render a :class:`DeviceInfo` the way ``lsusb -v`` prints it, for reports and diffs."""
 from __future__ import annotations
 
-from .snapshot import DeviceInfo, InterfaceInfo
+from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 _TYPE_ATTR = {"control": 0, "isochronous": 1, "bulk": 2, "interrupt": 3}
 

@@ -7,7 +7,7 @@ from typing import Any
 import usb.core
 import usb.util
 
-from .ids import UsbId, class_triple
+from hilkit.usb.ids import UsbId, class_triple
 
 _EP_TYPES = {0: "control", 1: "isochronous", 2: "bulk", 3: "interrupt"}
 
