@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from hilkit.expect import in_mode
-from hilkit.lab.rig import Slot, load_rig
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.rigs import Slot, load_rig
+from hilkit.core.modes import in_mode
 from hilkit.power import PowerSwitch
-from hilkit.sim.lab import VirtualLab
+from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.usb.bus import UsbBus
 
 Waiter = Callable[[UsbBus, Slot], float]  # waits for the slot's device; returns when it saw it
@@ -115,10 +115,10 @@ def main() -> int:
     args = parser.parse_args()
     rig = load_rig(PROJECT_ROOT / "lab" / "virtual8.yaml")
     if args.umockdev:
-        from hilkit.umock import preloaded
+        from hilkit.sim.umockdev import preloaded
         if not preloaded():
             os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])  # noqa: S606
-        from hilkit.umock.lab import UmockdevLab
+        from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
         lab: VirtualLab = UmockdevLab(replace(rig, backend="umockdev"))
     else:
         lab = VirtualLab(rig)

@@ -26,10 +26,10 @@ import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from hilkit.dongle import Dongle
-from hilkit.lab.rig import load_rig
-from hilkit.paths import PROJECT_ROOT
-from hilkit.sim.lab import VirtualLab
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.rigs import load_rig
+from hilkit.dut import Dongle
+from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.soak import one_cycle
 
 RIG8 = PROJECT_ROOT / "lab" / "virtual8.yaml"

@@ -18,8 +18,8 @@ import tempfile
 CHILD = r"""
 import json, time
 t0 = time.perf_counter()
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import ProfileLibrary
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import ProfileLibrary
 t1 = time.perf_counter()
 library = ProfileLibrary(PROJECT_ROOT / "device_profiles")
 results = list(library.check_all())

@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
-from hilkit.paths import PROJECT_ROOT  # noqa: E402
-from hilkit.profiles import ProfileLibrary  # noqa: E402
-from hilkit.umock import unavailable  # noqa: E402
-from hilkit.umock.reference import compare  # noqa: E402
+from hilkit.config.paths import PROJECT_ROOT  # noqa: E402
+from hilkit.config.profiles import ProfileLibrary  # noqa: E402
+from hilkit.sim.umockdev import unavailable  # noqa: E402
+from hilkit.sim.umockdev.reference import compare  # noqa: E402
 
 BATCH = 40
 

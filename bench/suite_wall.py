@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
 
 
 def main() -> int:
@@ -27,7 +27,7 @@ def main() -> int:
     runs = []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            argv = [sys.executable, "-m", "hilkit.cli", "run", "--no-html", "--results", str(Path(tmp) / "results"),
+            argv = [sys.executable, "-m", "hilkit", "run", "--no-html", "--results", str(Path(tmp) / "results"),
                     "--junitxml", str(Path(tmp) / "junit.xml")] + (["--parallel"] if args.parallel else [])
             usage0, wall0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
             done = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT_ROOT)

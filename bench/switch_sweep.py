@@ -14,8 +14,8 @@ import sys
 import time
 from collections import defaultdict
 
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import ProfileLibrary
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import ProfileLibrary
 from hilkit.sim.sweep import sweep
 
 

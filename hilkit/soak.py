@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hilkit.dongle import Dongle
-from hilkit.errors import HilkitError
-from hilkit.lab.backend import LabBackend
-from hilkit.lab.rig import Rig, Slot
+from hilkit.config.rigs import Rig, Slot
+from hilkit.core.errors import HilkitError
+from hilkit.dut import Dongle
+from hilkit.lab.contract import LabBackend
 from hilkit.modem.attach import attach_problems
-from hilkit.report_files import append_jsonl, classify
+from hilkit.report.results_files import append_jsonl, classify
 
 
 class AttachFailed(HilkitError):

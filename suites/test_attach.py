@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hilkit.modem import attach_problems
-from hilkit.report import measure
+from hilkit.report.evidence import measure
 
 pytestmark = pytest.mark.hilkit_phase("attach", severity="critical")
 

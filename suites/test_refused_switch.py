@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hilkit.errors import SwitchRefused
+from hilkit.core.errors import SwitchRefused
 
 pytestmark = pytest.mark.hilkit_phase("switch", severity="normal")
 

@@ -5,10 +5,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from hilkit.dongle import Dongle
-from hilkit.lab.rig import Rig, load_rig
-from hilkit.paths import PROJECT_ROOT
-from hilkit.sim.lab import VirtualLab
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.rigs import Rig, load_rig
+from hilkit.dut import Dongle
+from hilkit.sim.virtual_lab import VirtualLab
 
 
 @pytest.fixture
@@ -57,13 +57,13 @@ def dongle_of(tmp_path):
     one-slot virtual lab of its own; closed at the end."""
     import yaml
 
-    from hilkit.lab.rig import PowerSpec, Slot
-    from hilkit.profiles import load_profile
+    from hilkit.config.profiles import load_profile
+    from hilkit.config.rigs import PowerSpec, Slot
 
     labs = []
 
     def make(data: dict, secrets: dict | None = None):
-        from hilkit.secrets import Secrets
+        from hilkit.config.secrets import Secrets
 
         path = tmp_path / f"p{len(labs)}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -84,6 +84,6 @@ def pytest_ignore_collect(collection_path, config):
     """tests/umockdev/ needs a process started under umockdev-wrapper; tests/test_umockdev_lab.py
     runs it that way. Collected directly only when the preload is there."""
     if collection_path.name == "umockdev" and collection_path.parent.name == "tests":
-        from hilkit.umock import unavailable
+        from hilkit.sim.umockdev import unavailable
         return bool(unavailable()) or None
     return None

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
+from hilkit.config.paths import PROJECT_ROOT
 from hilkit.modem.attach import AtAttachChecker
-from hilkit.paths import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "fixtures"
 
@@ -33,7 +33,7 @@ def test_virtual_e3531_shows_the_descriptors_of_the_real_one(powered):
 
 
 def test_refusal_says_what_usb_modeswitch_said(powered):
-    from hilkit.errors import SwitchRefused
+    from hilkit.core.errors import SwitchRefused
 
     dongle = powered("e3531")
     log = (FIXTURES / "huawei-e3531" / "usb_modeswitch-W.txt").read_text()

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from hilkit.errors import ModemError, WaitTimeout
+from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.profile import AttachSpec, NetworkModel, VirtualSpec
 from hilkit.modem.at import AtClient, AtCommandError
 from hilkit.modem.attach import AtAttachChecker, attach_problems, csq_to_dbm, csq_to_percent, parse_reg
-from hilkit.profiles.model import AttachSpec, NetworkModel, VirtualSpec
-from hilkit.sim.atmodel import ModemModel
-from hilkit.sim.scheduler import Scheduler
-from hilkit.sim.ttyport import AtPort, PtyPort
+from hilkit.sim.adapters.pty_port import AtPort, PtyPort
+from hilkit.sim.model.at_model import ModemModel
+from hilkit.sim.model.scheduler import Scheduler
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hilkit.errors import ModemError, WaitTimeout
+from hilkit.core.errors import ModemError, WaitTimeout
 from hilkit.modem.at import AtClient
 from hilkit.modem.attach import parse_reg
-from hilkit.sim.ttyport import PtyPort
+from hilkit.sim.adapters.pty_port import PtyPort
 
 EXAMPLES = int(os.environ.get("HILKIT_FUZZ_EXAMPLES", "200"))
 LINES = st.sampled_from([b"OK", b"ERROR", b"+CME ERROR: 10", b"+CME ERROR: SIM busy", b"+CREG: 1", b"+CREG: 2,5,\"1A",

@@ -7,10 +7,10 @@ import copy
 import pytest
 import yaml
 
-from hilkit.errors import WaitTimeout
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.core.errors import WaitTimeout
 from hilkit.modem import attach_problems
-from hilkit.paths import PROJECT_ROOT
-from hilkit.report import MeasurementOutOfLimits, measure
+from hilkit.report.evidence import MeasurementOutOfLimits, measure
 
 PROFILES = PROJECT_ROOT / "device_profiles" / "huawei"
 BY_METHOD = {"at": "e3131.yaml", "hilink": "e3372-hilink.yaml", "modemmanager": "e3531.yaml"}

@@ -19,10 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from hilkit.errors import ProfileError
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import load_profile
-from hilkit.profiles.capture import (
+from hilkit.config.capture import (
     CapturedConfiguration,
     CapturedDevice,
     CapturedEndpoint,
@@ -33,8 +30,11 @@ from hilkit.profiles.capture import (
     guess_role,
     parse_lsusb,
 )
-from hilkit.usb.ids import UsbId
-from hilkit.usb.lsusb import format_lsusb
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import load_profile
+from hilkit.core.errors import ProfileError
+from hilkit.core.ids import UsbId
+from hilkit.usb.lsusb_format import format_lsusb
 
 DUMP_PATH = PROJECT_ROOT / "fixtures" / "huawei-e3531" / "lsusb-v.txt"
 DUMP = DUMP_PATH.read_text(encoding="utf-8")

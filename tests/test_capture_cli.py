@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import sys
 
-from hilkit.cli import main
-from hilkit.paths import PROJECT_ROOT
+from hilkit.cli.main import main
+from hilkit.config.paths import PROJECT_ROOT
 
 DUMP = PROJECT_ROOT / "fixtures" / "huawei-e3531" / "lsusb-v.txt"
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from hilkit import cli
-from hilkit.doctor import (
+from hilkit.cli import main as cli
+from hilkit.config.profiles import ProfileLibrary
+from hilkit.config.rigs import PowerSpec, Rig, Slot, load_rig
+from hilkit.doctor.checks import (
     FAIL,
     OK,
     WARN,
@@ -36,8 +38,6 @@ from hilkit.doctor import (
     permission_fix,
     run_doctor,
 )
-from hilkit.lab.rig import PowerSpec, Rig, Slot, load_rig
-from hilkit.profiles import ProfileLibrary
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ProfileLibrary(ROOT / "device_profiles")

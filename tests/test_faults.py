@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from hilkit.dongle import Dongle
-from hilkit.lab.rig import load_rig
-from hilkit.paths import PROJECT_ROOT
-from hilkit.report_files import classify
-from hilkit.sim.faults import FAULTS, FaultInjector
-from hilkit.sim.lab import VirtualLab
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.rigs import load_rig
+from hilkit.dut import Dongle
+from hilkit.report.results_files import classify
+from hilkit.sim.model.fault_dice import FAULTS, FaultInjector
+from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.soak import one_cycle, soak
 
 RIG = PROJECT_ROOT / "lab" / "virtual.yaml"

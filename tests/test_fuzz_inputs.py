@@ -37,18 +37,20 @@ from hypothesis import event as _event
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from hilkit.errors import ModemError, ProfileError, RigError
-from hilkit.lab.rig import Rig, load_rig
-from hilkit.modem import hilink, modemmanager
+from hilkit.config.capture import capture_command
+from hilkit.config.modeswitch_file import KNOWN_KEYS, parse_config_text
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import load_profile
+from hilkit.config.rigs import Rig, load_rig
+from hilkit.config.secrets import load_secrets
+from hilkit.core.errors import ModemError, ProfileError, RigError
+from hilkit.core.profile import Profile
+from hilkit.core.switchconfig import SwitchConfig
+from hilkit.modem import hilink_api as hilink
+from hilkit.modem import modemmanager
 from hilkit.modem.attach import AttachResult
-from hilkit.modem.hilink import HiLinkError, attach_from_answers, describe_status, fields, parse_response
+from hilkit.modem.hilink_api import HiLinkError, attach_from_answers, describe_status, fields, parse_response
 from hilkit.modem.modemmanager import attach_result, parse_mmcli_json, parse_mmcli_text
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import Profile, load_profile
-from hilkit.profiles.capture import capture_command
-from hilkit.secrets import load_secrets
-from hilkit.switch.config import SwitchConfig
-from hilkit.switch.configfile import KNOWN_KEYS, parse_config_text
 
 EXAMPLES = int(os.environ.get("HILKIT_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,

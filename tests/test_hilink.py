@@ -14,9 +14,12 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hilkit.errors import ModemError, WaitTimeout
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import load_profile
+from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.profile import VirtualSpec
 from hilkit.modem.attach import attach_problems
-from hilkit.modem.hilink import (
+from hilkit.modem.hilink_api import (
     DIAL,
     SES_TOK_INFO,
     STATUS,
@@ -30,10 +33,7 @@ from hilkit.modem.hilink import (
     parse_response,
     sim_state,
 )
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles.loader import load_profile
-from hilkit.profiles.model import VirtualSpec
-from hilkit.sim.hilink import VirtualHiLinkStick
+from hilkit.sim.model.hilink_stick import VirtualHiLinkStick
 
 FIXTURES = PROJECT_ROOT / "fixtures" / "hilink"
 PROFILE = load_profile(PROJECT_ROOT / "device_profiles" / "huawei" / "e3372-hilink.yaml")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
 
 
 def _walk(steps: list[dict]) -> tuple[int, int]:
@@ -23,7 +23,7 @@ def _walk(steps: list[dict]) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     results = tmp_path_factory.mktemp("allure-results")
-    done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--results", str(results)],
+    done = subprocess.run([sys.executable, "-m", "hilkit", "run", "--results", str(results)],
                           capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
     return done, results
 
@@ -65,7 +65,7 @@ def test_descriptor_dump_and_at_transcript_are_attached(run):
 def test_bad_rig_is_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "rig.yaml"
     bad.write_text("name: x\nbackend: virtual\nslots: []\n")
-    done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--rig", str(bad)],
+    done = subprocess.run([sys.executable, "-m", "hilkit", "run", "--rig", str(bad)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == f"{bad}:3: slots: must not be empty (expected at least 1)"

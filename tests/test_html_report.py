@@ -15,9 +15,9 @@ import threading
 
 import pytest
 
-from hilkit.paths import PROJECT_ROOT
-from hilkit.report_files import CATEGORIES
-from hilkit.report_html import allure_command
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.report.html import allure_command
+from hilkit.report.results_files import CATEGORIES
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 CHECKER = PROJECT_ROOT / "tests" / "report" / "check_report.mjs"
@@ -40,7 +40,7 @@ def report(tmp_path_factory):
     _tools_or_skip()
     base = tmp_path_factory.mktemp("report")
     results, html = base / "allure-results", base / "allure-report"
-    done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--results", str(results), "--report", str(html),
+    done = subprocess.run([sys.executable, "-m", "hilkit", "run", "--results", str(results), "--report", str(html),
                            "--junitxml", str(base / "junit.xml")], capture_output=True, text=True, timeout=600,
                           cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -75,7 +75,7 @@ def test_second_run_has_history_and_junit_is_written(report):
 
 FAILING_SWITCH = '''
 import pytest
-from hilkit.switch.config import SwitchConfig
+from hilkit.core.switchconfig import SwitchConfig
 
 @pytest.mark.profile("huawei/e3131")
 def test_wrong_message(dongle):
@@ -85,7 +85,7 @@ def test_wrong_message(dongle):
 
 @pytest.mark.profile("huawei/e3131")
 def test_measurements(dongle):
-    from hilkit.report import measure
+    from hilkit.report.evidence import measure
     measure("re-enumeration time", 0.4, "s", high=5)
     measure("signal", -118, "dBm", low=-100)
 '''

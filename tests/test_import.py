@@ -5,11 +5,11 @@ import filecmp
 import tarfile
 from pathlib import Path
 
-from hilkit.cli import main
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import load_profile
-from hilkit.profiles.importer import profile_key, read_database
-from hilkit.switch.configfile import parse_config_text
+from hilkit.cli.main import main
+from hilkit.config.modeswitch_db import profile_key, read_database
+from hilkit.config.modeswitch_file import parse_config_text
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import load_profile
 
 KEPT = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data"
 TARBALL = KEPT / "configPack.tar.gz"
@@ -59,7 +59,7 @@ def test_every_database_entry_parses_with_its_line_numbers():
 def test_bad_config_line_is_one_line_error(tmp_path, capsys):
     import pytest
 
-    from hilkit.errors import ProfileError
+    from hilkit.core.errors import ProfileError
 
     with pytest.raises(ProfileError) as error:
         parse_config_text("# x\nTargetVendor=0x12d1\nMessageContent=\"5553424Z\"\n", "12d1:dead")

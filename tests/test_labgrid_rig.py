@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from hilkit.errors import RigError, SwitchFailed
+from hilkit.config.rigs import load_rig
+from hilkit.core.errors import RigError, SwitchFailed
 from hilkit.lab.labgrid_map import (
     exporter_host,
     hub_port_path,
@@ -15,7 +16,6 @@ from hilkit.lab.labgrid_map import (
     usb_port_path,
 )
 from hilkit.lab.labgrid_place import PlaceError, PlaceResource
-from hilkit.lab.rig import load_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK_RIG = ROOT / "lab" / "labgrid-loopback.yaml"
@@ -134,11 +134,11 @@ def test_exporter_switch_runs_the_installed_usb_modeswitch_with_a_config_file(tm
         (p for p in ("/usr/sbin/usb_modeswitch", "/sbin/usb_modeswitch") if Path(p).exists()), None)
     if binary is None:
         pytest.skip("usb_modeswitch is not installed (apt-get install usb-modeswitch)")
-    from hilkit.switch.config import SwitchConfig
+    from hilkit.core.device import DeviceInfo
+    from hilkit.core.ids import UsbId
+    from hilkit.core.switchconfig import SwitchConfig
     from hilkit.switch.engine import SwitchResult
     from hilkit.switch.exporter import ExporterSwitchEngine
-    from hilkit.usb.ids import UsbId
-    from hilkit.usb.snapshot import DeviceInfo
 
     config = SwitchConfig.from_mapping({"DefaultVendor": "0x12d1", "DefaultProduct": "0x14fe",
                                         "TargetVendor": "0x12d1", "TargetProductList": "1506,1c05",

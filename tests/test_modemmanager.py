@@ -3,7 +3,7 @@
 The one real mmcli output is the forum's ``mmcli -m 0`` table (``fixtures/huawei-e3531/mmcli-m0.txt``);
 the JSON samples in ``fixtures/modemmanager/`` are written from the documented mmcli 1.20 shape
 (see the README there). The checker runs against the fake ``mmcli``
-(``python -m hilkit.sim.mmcli --state FILE``), whose state :class:`MMState` writes. No input text
+(``python -m hilkit.sim.programs.fake_mmcli --state FILE``), whose state :class:`MMState` writes. No input text
 or bytes may make either parser raise anything but :class:`ModemError` (Hypothesis;
 ``HILKIT_FUZZ_EXAMPLES`` sets how many examples, default 200).
 """
@@ -21,7 +21,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hilkit.errors import ModemError, WaitTimeout
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import load_profile
+from hilkit.config.secrets import Secrets
+from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.profile import AttachSpec, NetworkModel
 from hilkit.modem.attach import attach_problems
 from hilkit.modem.modemmanager import (
     ModemManager,
@@ -33,11 +37,7 @@ from hilkit.modem.modemmanager import (
     parse_mmcli_text,
     percent_to_dbm,
 )
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import load_profile
-from hilkit.profiles.model import AttachSpec, NetworkModel
-from hilkit.secrets import Secrets
-from hilkit.sim.mmcli import HUMAN_ROWS, MODEM_PREFIX, MMState, device_path, main
+from hilkit.sim.programs.fake_mmcli import HUMAN_ROWS, MODEM_PREFIX, MMState, device_path, main
 
 FIXTURES = PROJECT_ROOT / "fixtures"
 SAMPLES = FIXTURES / "modemmanager"
@@ -66,7 +66,7 @@ def _one_line(exc: BaseException) -> str:
 def lab(tmp_path):
     """(MMState, ModemManager running the fake mmcli on that state)."""
     state = MMState(tmp_path / "mm-state.json")
-    assert state.command() == [sys.executable, "-m", "hilkit.sim.mmcli", "--state", str(state.path)]
+    assert state.command() == [sys.executable, "-m", "hilkit.sim.programs.fake_mmcli", "--state", str(state.path)]
     mm = ModemManager(state.command(), timeout=10)
     return state, mm
 
@@ -296,7 +296,7 @@ def test_home_attach_like_the_forum_stick(lab):
     assert (result.signal_percent, result.signal_dbm, result.packet_attached) == (19, -101, True)
     assert result.time_to_attach >= 0.2   # not before the network's register_after
     assert attach_problems(SPEC, result) == []
-    answer = result.evidence[f"{sys.executable} -m hilkit.sim.mmcli --state {state.path} -m {MODEM_PREFIX}0 -J"]
+    answer = result.evidence[f"{sys.executable} -m hilkit.sim.programs.fake_mmcli --state {state.path} -m {MODEM_PREFIX}0 -J"]
     assert json.loads(answer)["modem"]["generic"]["state"] == "registered"
     timeline = result.evidence["mmcli timeline"]
     assert "state disabled" in timeline and "enable sent" in timeline and "registration home" in timeline

@@ -4,10 +4,10 @@ from __future__ import annotations
 import configparser
 import stat
 
-from hilkit.cli import main
+from hilkit.cli.main import main
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import ProfileLibrary
 from hilkit.modem.nmconnection import check_keyfile, render_keyfile
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import ProfileLibrary
 
 FIXTURES = PROJECT_ROOT / "fixtures" / "networkmanager"
 E3131 = ProfileLibrary(PROJECT_ROOT / "device_profiles").get("huawei/e3131")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
 
 
 def _env() -> dict[str, str]:
@@ -32,18 +32,18 @@ SLOTS = ["e3131", "e3372", "e3531"]
 # Records, in the process that closes it, what each lab was at close; and who wrote Allure's environment.
 CONFTEST = '''
 import json, os
-import hilkit.plugin
-from hilkit.sim.lab import VirtualLab
+import hilkit.pytest_plugin.plugin
+from hilkit.sim.virtual_lab import VirtualLab
 
 CONTROLLER = os.getpid()
-_write = hilkit.plugin.write_environment
+_write = hilkit.pytest_plugin.plugin.write_environment
 
 def _logged(results, values):
     with open("environment-writers.txt", "a") as fh:
         fh.write(("controller" if os.getpid() == CONTROLLER else f"runner {os.getpid()}") + "\\n")
     _write(results, values)
 
-hilkit.plugin.write_environment = _logged
+hilkit.pytest_plugin.plugin.write_environment = _logged
 _close = VirtualLab.close
 
 def _close_and_record(self):
@@ -59,7 +59,7 @@ VirtualLab.close = _close_and_record
 
 TESTS = '''
 import warnings
-from hilkit.report import measure
+from hilkit.report.evidence import measure
 
 def test_powered(dongle, slot):
     print(f"out of {slot.name}")
@@ -273,7 +273,7 @@ def test_long(dongle, slot):
 @pytest.fixture(scope="module")
 def run8(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path, Path]:
     out = tmp_path_factory.mktemp("run8")
-    done = subprocess.run([sys.executable, "-m", "hilkit.cli", "run", "--rig", "lab/virtual8.yaml", "--parallel",
+    done = subprocess.run([sys.executable, "-m", "hilkit", "run", "--rig", "lab/virtual8.yaml", "--parallel",
                            "--results", str(out / "results"), "--junitxml", str(out / "junit.xml"), "--no-html",
                            "--", f"--hilkit-lock-dir={out / 'locks'}"],
                           capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT, env=_env())
@@ -311,7 +311,7 @@ class _Config:
 
 
 def test_parallel_refuses_xdist_workers_of_its_own() -> None:
-    from hilkit.parallel import check_parallel
+    from hilkit.pytest_plugin.parallel import check_parallel
 
     check_parallel(_Config(parallel=False, numprocesses=4))  # plain xdist without hilkit's parallel: fine
     check_parallel(_Config(parallel=True, numprocesses=None))
@@ -337,7 +337,7 @@ def test_a_message_is_never_cut_by_a_signal() -> None:
     import termios
     import threading
 
-    from hilkit.parallel import _Forwarder
+    from hilkit.pytest_plugin.parallel import _Forwarder
 
     read_fd, write_fd = os.pipe()
     received = bytearray()
@@ -395,7 +395,7 @@ def test_hangs(dongle, slot, tmp_path):
 def test_tests_not_per_slot_run_in_the_controller_with_the_whole_rig_after_the_slots(project: Path) -> None:
     (project / "test_rest.py").write_text('''
 import os, pathlib
-from hilkit.sim.lab import VirtualLab
+from hilkit.sim.virtual_lab import VirtualLab
 
 def test_cycle(dongle, slot):
     pathlib.Path(f"slot-{slot.name}").write_text(str(os.getpid()))

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
 
 SLOT_TEST = '''
 import pytest

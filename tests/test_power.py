@@ -6,7 +6,7 @@ import stat
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from hilkit.errors import PowerError
+from hilkit.core.errors import PowerError
 from hilkit.power import GpioRelay, UhubctlPort, parse_port_status
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from brokenfiles import case, line_number, write_broken
 
-from hilkit.cli import main
-from hilkit.errors import ProfileError, SourceError
-from hilkit.profiles import load_profile
+from hilkit.cli.main import main
+from hilkit.config.profiles import load_profile
+from hilkit.core.errors import ProfileError, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "device_profiles"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from brokenfiles import case, line_number, write_broken
 
-from hilkit.cli import main
-from hilkit.errors import ProfileError, RigError, SourceError
-from hilkit.lab.rig import load_rig
+from hilkit.cli.main import main
+from hilkit.config.rigs import load_rig
+from hilkit.core.errors import ProfileError, RigError, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "device_profiles"
@@ -274,7 +274,7 @@ def test_profile_name_may_not_leave_the_profiles_directory(tmp_path):
 
 
 def test_secrets_file_that_never_ends_is_refused(tmp_path):
-    from hilkit.secrets import load_secrets
+    from hilkit.config.secrets import load_secrets
 
     with pytest.raises(RigError, match="not a regular file"):
         load_secrets("/dev/zero")

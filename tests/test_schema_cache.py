@@ -7,7 +7,7 @@ from pathlib import Path
 import fastjsonschema
 import pytest
 
-from hilkit import schema
+from hilkit.config import schema
 
 GOOD = {"vendor": "huawei"}  # not a whole profile: the validator must reject it, whichever way it was built
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from hilkit.config.paths import PROJECT_ROOT
 from hilkit.lab.slotlock import Holder, SlotBusy, SlotLock, SlotLocks, lock_path
-from hilkit.paths import PROJECT_ROOT
 
 HOLD = """
 import sys, time

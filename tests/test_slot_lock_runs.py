@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_teardown_safety import GRAB_LABS
 
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
 
 CONFTEST = GRAB_LABS + '''
 def pytest_unconfigure(config):

@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import ProfileLibrary
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import ProfileLibrary
 from hilkit.sim.sweep import sweep
 
 LIBRARY = ProfileLibrary(PROJECT_ROOT / "device_profiles")

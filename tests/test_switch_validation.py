@@ -7,10 +7,10 @@ import copy
 import pytest
 import yaml
 
-from hilkit.cli import main
-from hilkit.errors import SwitchRefused
-from hilkit.paths import PROJECT_ROOT
-from hilkit.switch.config import SwitchConfig
+from hilkit.cli.main import main
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.core.errors import SwitchRefused
+from hilkit.core.switchconfig import SwitchConfig
 
 E3131 = yaml.safe_load((PROJECT_ROOT / "device_profiles" / "huawei" / "e3131.yaml").read_text())
 FORUM = "55534243123456780000000000000011060000000000000000000000000000"

@@ -64,7 +64,7 @@ def test_fault(dongle):
 def test_relays_at_rest_when_setup_fails(pytester: pytest.Pytester) -> None:
     """A switch that fails inside the fixture (mode marker) still powers the slot off."""
     pytester.makeconftest(CONFTEST + '''
-from hilkit.errors import SwitchFailed
+from hilkit.core.errors import SwitchFailed
 from hilkit.switch.engine import SwitchEngine
 
 def _fail(self, port, *args, **kwargs):

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
 
-LINUX_BACKEND = ["*/hilkit/usb/linux.py", "*/hilkit/usb/rawdesc.py", "*/hilkit/lab/linux.py", "*/hilkit/umock/*",
+LINUX_BACKEND = ["*/hilkit/usb/sysfs_bus.py", "*/hilkit/usb/rawdesc.py", "*/hilkit/lab/linux_lab.py", "*/hilkit/sim/umockdev/*",
                  "*/hilkit/switch/external.py"]
 COVERAGE_FLOOR = 90
 
@@ -28,7 +28,7 @@ def _umockdev_reason() -> str:
     if shutil.which("umockdev-wrapper") is None:
         return "umockdev-wrapper not found (apt install umockdev gir1.2-umockdev-1.0)"
     probe = subprocess.run(["umockdev-wrapper", sys.executable, "-c",
-                            "from hilkit.umock import unavailable; print(unavailable())"],
+                            "from hilkit.sim.umockdev import unavailable; print(unavailable())"],
                            capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
     return probe.stdout.strip() or (probe.stderr.strip().splitlines() or [""])[-1]
 

@@ -5,8 +5,8 @@ import inspect
 
 import pytest
 
-from hilkit.errors import SwitchFailed, SwitchRefused
-from hilkit.switch.config import SwitchConfig
+from hilkit.core.errors import SwitchFailed, SwitchRefused
+from hilkit.core.switchconfig import SwitchConfig
 
 FORUM_E3131 = "55534243123456780000000000000011060000000000000000000000000000"
 FORUM_HILINK = "55534243123456780000000000000011063000000100010000000000000000"

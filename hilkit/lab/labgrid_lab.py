@@ -11,7 +11,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from hilkit.errors import HilkitError, RigError
+from hilkit.config.rigs import Rig, Slot
+from hilkit.core.errors import HilkitError, RigError
 from hilkit.lab.labgrid_map import (
     LabgridPower,
     exporter_host,
@@ -22,7 +23,6 @@ from hilkit.lab.labgrid_map import (
     usb_port_path,
 )
 from hilkit.lab.labgrid_place import PlaceClient, PlaceError, PlaceResource
-from hilkit.lab.rig import Rig, Slot
 from hilkit.power import PowerSwitch
 
 

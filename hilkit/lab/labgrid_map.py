@@ -116,7 +116,7 @@ class LabgridPower(PowerSwitch):
 
 
 def _power_error(name: str, action: str, exc: Exception) -> Exception:
-    from hilkit.errors import PowerError
+    from hilkit.core.errors import PowerError
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return PowerError(f"{name}: could not switch {action} through labgrid: {type(exc).__name__}: {text}")
 

@@ -21,7 +21,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from hilkit.errors import HilkitError
+from hilkit.core.errors import HilkitError
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
 _SESSIONS: dict[str, tuple[Any, str]] = {}  # coordinator -> (ClientSession, the host/user it announced)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hilkit.errors import HilkitError
+from hilkit.core.errors import HilkitError
 
 #: host-wide lock directory (FHS: /run/lock is a tmpfs for lock files, cleared at boot)
 SYSTEM_LOCK_DIR = Path("/run/lock/hilkit")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import serial
 
-from hilkit.errors import ModemError, WaitTimeout
+from hilkit.core.errors import ModemError, WaitTimeout
 from hilkit.modem.cme import cme_text
 
 FINAL_OK = ("OK", "CONNECT")

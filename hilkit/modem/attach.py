@@ -10,10 +10,10 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from hilkit.errors import WaitTimeout
+from hilkit.config.secrets import Secrets
+from hilkit.core.errors import WaitTimeout
+from hilkit.core.profile import AttachSpec
 from hilkit.modem.at import AtClient, AtCommandError
-from hilkit.profiles.model import AttachSpec
-from hilkit.secrets import Secrets
 
 REG_STATES = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming",
               6: "home-sms-only", 7: "roaming-sms-only", 8: "emergency-only", 9: "home-csfb-not-preferred",

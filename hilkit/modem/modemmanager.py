@@ -9,7 +9,7 @@ Two parsers turn what ``mmcli -m N`` prints into the same nested dict:
   ``3gpp.registration-state``, ``generic.signal-quality.value`` ...). Labels it does not know go
   under ``other.<section>.<label>``.
 
-Both raise :class:`~hilkit.errors.ModemError` with one line for input they cannot read, and
+Both raise :class:`~hilkit.core.errors.ModemError` with one line for input they cannot read, and
 nothing else.
 
 :class:`ModemManager` runs ``mmcli`` (argument lists, a timeout, never a shell), keeps every
@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hilkit.errors import ModemError, WaitTimeout
+from hilkit.config.secrets import Secrets
+from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.profile import AttachSpec
 from hilkit.modem.attach import AttachChecker, AttachResult
-from hilkit.profiles.model import AttachSpec
-from hilkit.secrets import Secrets
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from hilkit.errors import HilkitError
-from hilkit.profiles.model import Profile
+from hilkit.core.errors import HilkitError
+from hilkit.core.profile import Profile
 
 MASK = "********"
 _NAMESPACE = uuid.UUID("5d1b8bb0-8f7d-4c0e-9b5e-6f9c0a6f0b11")

@@ -9,7 +9,7 @@ there, so labgrid's own drivers and pyserial talk to the virtual dongles:
   body ``0``/``1``), each outlet powering one virtual dongle;
 - :class:`SerialBridge`: a raw TCP port (a ``NetworkSerialPort`` with ``protocol: raw``, what
   ser2net would serve) joined to the virtual dongle's tty for the resource's role;
-- :class:`ExporterHost`: where the fake ``usb_modeswitch`` (:mod:`hilkit.sim.usb_modeswitch`)
+- :class:`ExporterHost`: where the fake ``usb_modeswitch`` (:mod:`hilkit.sim.programs.fake_usb_modeswitch`)
   delivers its config; the switch's transfers are then sent by hilkit's engine to the virtual
   dongle, as the real binary would send them to the real one.
 """
@@ -27,9 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from hilkit.errors import HilkitError
+from hilkit.core.errors import HilkitError
 from hilkit.lab.labgrid_place import PlaceError, PlaceResource
-from hilkit.sim.dongle import VirtualDongle
+from hilkit.sim.model.virtual_dongle import VirtualDongle
 
 LOOPBACK = {"127.0.0.1", "localhost"}
 _OUTLET = re.compile(r"^/outlet/(\d+)/value$")

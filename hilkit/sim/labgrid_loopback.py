@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from hilkit.errors import HilkitError, WaitTimeout
-from hilkit.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.core.errors import HilkitError, WaitTimeout
 
 EXPORTER_NAME = "hilkit-loopback"
 EXPORTER_CONFIG = PROJECT_ROOT / "lab" / "labgrid-loopback" / "exporter.yaml"

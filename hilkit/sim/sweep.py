@@ -11,12 +11,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from hilkit.dongle import Dongle
-from hilkit.errors import HilkitError
-from hilkit.lab.rig import PowerSpec, Rig, Slot
-from hilkit.profiles.model import Profile
-from hilkit.sim.dongle import Received
-from hilkit.sim.lab import VirtualLab
+from hilkit.config.rigs import PowerSpec, Rig, Slot
+from hilkit.core.errors import HilkitError
+from hilkit.core.profile import Profile
+from hilkit.dut import Dongle
+from hilkit.sim.model.virtual_dongle import Received
+from hilkit.sim.virtual_lab import VirtualLab
 
 
 @dataclass

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 import usb.core
 import usb.util
 
-from hilkit.errors import SwitchFailed, WaitTimeout
+from hilkit.core.device import DeviceInfo, InterfaceInfo
+from hilkit.core.errors import SwitchFailed, WaitTimeout
+from hilkit.core.switchconfig import SwitchConfig
 from hilkit.switch import validate
-from hilkit.switch.config import SwitchConfig
 from hilkit.switch.methods import (
     AwaitReturn,
     Claim,
@@ -37,7 +38,6 @@ from hilkit.switch.methods import (
     plan,
 )
 from hilkit.usb.bus import Check, UsbBus
-from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 
 @dataclass(frozen=True)

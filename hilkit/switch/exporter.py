@@ -17,13 +17,13 @@ import socket
 import subprocess
 import time
 
-from hilkit.errors import SwitchFailed
-from hilkit.switch.config import SwitchConfig
+from hilkit.core.device import DeviceInfo, InterfaceInfo
+from hilkit.core.errors import SwitchFailed
+from hilkit.core.switchconfig import SwitchConfig
 from hilkit.switch.engine import SwitchEngine, SwitchResult
 from hilkit.switch.external import parse_output
 from hilkit.switch.methods import Operation
 from hilkit.usb.bus import UsbBus
-from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 # The config goes over stdin into a temporary file on the exporter host: `-c FILE` reads exactly
 # what `hilkit switch` and the profile say, and nothing is left behind.

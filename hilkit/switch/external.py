@@ -15,9 +15,9 @@ import subprocess
 import tempfile
 import time
 
-from hilkit.errors import SwitchFailed
+from hilkit.core.errors import SwitchFailed
+from hilkit.core.switchconfig import SwitchConfig
 from hilkit.programs import find_program
-from hilkit.switch.config import SwitchConfig
 from hilkit.switch.engine import SwitchResult, TransferRecord, await_switched
 from hilkit.switch.methods import plan
 from hilkit.usb.bus import Check, UsbBus

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
-from hilkit.switch.config import CBW_SIGNATURE, MESSAGE_KEYS, SwitchConfig
+from hilkit.core.switchconfig import CBW_SIGNATURE, MESSAGE_KEYS, SwitchConfig
 
 
 # -- operations ------------------------------------------------------------------------------

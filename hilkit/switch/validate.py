@@ -1,11 +1,11 @@
 """Checks made before anything is sent: a switch that cannot work is refused with a reason and a hint."""
 from __future__ import annotations
 
-from hilkit.errors import SwitchRefused
-from hilkit.switch.config import CBW_SIGNATURE, SwitchConfig
+from hilkit.core.device import DeviceInfo, InterfaceInfo
+from hilkit.core.errors import SwitchRefused
+from hilkit.core.ids import UsbId
+from hilkit.core.switchconfig import CBW_SIGNATURE, SwitchConfig
 from hilkit.switch.methods import mode_bits, needs_bulk_endpoints, uses_storage_command
-from hilkit.usb.ids import UsbId
-from hilkit.usb.snapshot import DeviceInfo, InterfaceInfo
 
 
 def target_interface(config: SwitchConfig, device: DeviceInfo) -> InterfaceInfo | None:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import usb.core
 
-from hilkit.errors import WaitTimeout
-from hilkit.usb.snapshot import DeviceInfo
+from hilkit.core.device import DeviceInfo
+from hilkit.core.errors import WaitTimeout
 
 #: a check returns the reasons the device is not yet as wanted; an empty list means it is
 Check = Callable[[DeviceInfo | None], list[str]]

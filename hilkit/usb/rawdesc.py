@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from hilkit.usb.snapshot import EndpointInfo, InterfaceInfo
+from hilkit.core.device import EndpointInfo, InterfaceInfo
 
 _EP_TYPES = {0: "control", 1: "isochronous", 2: "bulk", 3: "interrupt"}
 

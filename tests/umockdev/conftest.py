@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from hilkit.dongle import Dongle
-from hilkit.lab.rig import Rig, load_rig
-from hilkit.paths import PROJECT_ROOT
-from hilkit.umock.lab import UmockdevLab
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.rigs import Rig, load_rig
+from hilkit.dut import Dongle
+from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 
 
 @pytest.fixture
@@ -50,6 +50,6 @@ def pytest_configure(config):
 
     if threading.gettrace() is None:
         return
-    from hilkit.umock import usbfs, world
+    from hilkit.sim.umockdev import usbfs, world
     usbfs.UsbfsHandler._handle = _traced(usbfs.UsbfsHandler._handle)
     world._TRACE = _traced

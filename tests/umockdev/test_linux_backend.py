@@ -13,11 +13,11 @@ import pytest
 import usb.core
 import usb.util
 
-from hilkit.dongle import Dongle
-from hilkit.errors import RigError, WaitTimeout
-from hilkit.lab.linux import LinuxLab, pin_factory
-from hilkit.usb.linux import LinuxUsbBus, port_of
-from hilkit.usb.snapshot import describe
+from hilkit.core.device import describe
+from hilkit.core.errors import RigError, WaitTimeout
+from hilkit.dut import Dongle
+from hilkit.lab.linux_lab import LinuxLab, pin_factory
+from hilkit.usb.sysfs_bus import LinuxUsbBus, port_of
 
 pytestmark = pytest.mark.timeout(60)
 

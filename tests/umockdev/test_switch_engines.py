@@ -8,17 +8,17 @@ from dataclasses import replace
 
 import pytest
 
-from hilkit.dongle import Dongle
-from hilkit.errors import SwitchFailed
-from hilkit.paths import PROJECT_ROOT
-from hilkit.profiles import ProfileLibrary
-from hilkit.sim.backend import DeviceHandle
-from hilkit.switch.config import SwitchConfig
+from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.profiles import ProfileLibrary
+from hilkit.core.errors import SwitchFailed
+from hilkit.core.switchconfig import SwitchConfig
+from hilkit.dut import Dongle
+from hilkit.sim.adapters.pyusb_backend import DeviceHandle
+from hilkit.sim.umockdev.records import descriptor_blob
+from hilkit.sim.umockdev.reference import compare
+from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 from hilkit.switch.external import ExternalSwitchEngine, parse_output
 from hilkit.switch.methods import plan
-from hilkit.umock.lab import UmockdevLab
-from hilkit.umock.records import descriptor_blob
-from hilkit.umock.reference import compare
 from hilkit.usb.rawdesc import DescriptorError, parse
 
 pytestmark = pytest.mark.timeout(120)

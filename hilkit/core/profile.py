@@ -1,0 +1,203 @@
+"""What a device profile says about a dongle: its modes, the switches between them, attach, budgets.
+
+Plain frozen data; loading and checking is in :mod:`hilkit.config.profiles`.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from hilkit.core.ids import UsbId, class_triple
+from hilkit.core.switchconfig import SwitchConfig
+
+#: roles whose interface the kernel exposes as a tty (option/qcserial/cdc-acm)
+TTY_ROLES = frozenset({"at", "diag", "ppp"})
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    address: int
+    type: str = "bulk"
+    max_packet: int = 512
+
+    @property
+    def is_in(self) -> bool:
+        return bool(self.address & 0x80)
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    number: int
+    cls: int
+    subclass: int
+    protocol: int
+    role: str
+    alt: int = 0
+    name: str = ""
+    endpoints: tuple[EndpointSpec, ...] = ()
+
+    @property
+    def classes(self) -> str:
+        return class_triple(self.cls, self.subclass, self.protocol)
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    name: str
+    ids: tuple[UsbId, ...]
+    device_class: int
+    interfaces: tuple[InterfaceSpec, ...]
+    initial: bool = False
+    observed_id: UsbId | None = None
+    configuration: int = 1
+    manufacturer: str = ""
+    product: str = ""
+    description: str = ""
+
+    @property
+    def enumerates_as(self) -> UsbId:
+        """The id a real stick came up with in this mode (what the virtual dongle uses)."""
+        return self.observed_id or self.ids[0]
+
+    def interfaces_with_role(self, role: str) -> list[InterfaceSpec]:
+        return [i for i in self.interfaces if i.role == role and i.alt == 0]
+
+    def describe(self) -> str:
+        ids = "|".join(str(i) for i in self.ids)
+        classes = ", ".join(f"{i.number}:{i.classes}" for i in self.interfaces if i.alt == 0)
+        return f"{ids} class {self.device_class:02x} [{classes}]"
+
+
+@dataclass(frozen=True)
+class SwitchSpec:
+    source: str
+    target: str
+    config: SwitchConfig
+    name: str = ""
+    line: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.source} -> {self.target}"
+
+
+@dataclass(frozen=True)
+class RefuseSpec:
+    """A switch known not to work on this dongle: the engine must refuse it before sending."""
+
+    name: str
+    config: SwitchConfig
+    error: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class AttachSpec:
+    method: str
+    port_role: str = "at"
+    registration: tuple[str, ...] = ("home", "roaming")
+    technology: tuple[str, ...] = ()
+    min_signal_dbm: float = -113.0
+    packet_attach: bool = True
+    apn: str = ""
+    sim_pin_env: str = ""
+    url: str = ""              # hilink: the stick's web API (http://192.168.8.1 when not given)
+    number: str = ""           # dial string for PPP / NetworkManager (*99# when not given)
+    username: str = ""
+    password_env: str = ""     # environment variable holding the APN password (never in a file here)
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Seconds each phase may take on a real rig."""
+
+    enumerate: float = 15.0
+    switch: float = 20.0
+    attach: float = 90.0
+
+
+@dataclass(frozen=True)
+class NetworkModel:
+    """The cellular network a virtual dongle sees."""
+
+    sim: str = "ready"
+    sim_pin: str = ""
+    registration: str = "home"
+    technology: str = "umts"
+    operator: str = "hilkit virtual network"
+    mcc_mnc: str = "00101"
+    csq: int = 20
+    register_after: float = 0.2
+
+
+@dataclass(frozen=True)
+class VirtualSpec:
+    """How the virtual lab's model of this dongle behaves (delays in seconds)."""
+
+    enumerate_delay: float = 0.05
+    reenumerate_delay: float = 0.15
+    manufacturer: str = ""
+    model: str = ""
+    revision: str = "11.000.00.00.000"
+    imei: str = "860000000000001"
+    network: NetworkModel = field(default_factory=NetworkModel)
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    path: str
+    vendor: str
+    model: str
+    modes: dict[str, ModeSpec]
+    switches: tuple[SwitchSpec, ...] = ()
+    refuse: tuple[RefuseSpec, ...] = ()
+    attach: AttachSpec | None = None
+    budgets: Budgets = field(default_factory=Budgets)
+    virtual: VirtualSpec = field(default_factory=VirtualSpec)
+    firmware: str = ""
+    description: str = ""
+    source: str = ""
+    match: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{self.vendor} {self.model}" + (f" · {self.firmware}" if self.firmware else "")
+
+    @property
+    def initial_mode(self) -> ModeSpec:
+        return next(m for m in self.modes.values() if m.initial)
+
+    def mode(self, name: str) -> ModeSpec:
+        try:
+            return self.modes[name]
+        except KeyError:
+            raise KeyError(f"{self.key} has no mode {name!r} (modes: {', '.join(self.modes)})") from None
+
+    def switch_path(self, source: str, target: str) -> list[SwitchSpec]:
+        """The shortest chain of switches from ``source`` to ``target`` ([] when they are the same)."""
+        if source == target:
+            return []
+        queue: deque[tuple[str, list[SwitchSpec]]] = deque([(source, [])])
+        seen = {source}
+        while queue:
+            here, path = queue.popleft()
+            for sw in self.switches:
+                if sw.source == here and sw.target not in seen:
+                    if sw.target == target:
+                        return path + [sw]
+                    seen.add(sw.target)
+                    queue.append((sw.target, path + [sw]))
+        raise LookupError(f"{self.key}: no switch leads from mode {source!r} to {target!r}")
+
+    @property
+    def final_mode(self) -> ModeSpec:
+        """The mode the dongle is meant to be used in: the last one reachable by switches."""
+        mode = self.initial_mode
+        seen = {mode.name}
+        while True:
+            nxt = [s for s in self.switches if s.source == mode.name and s.target not in seen]
+            if not nxt:
+                return mode
+            mode = self.modes[nxt[0].target]
+            seen.add(mode.name)

@@ -1,0 +1,178 @@
+"""A slot's dongle under test: power it, wait for it, switch it, talk to it; report every phase.
+
+This is the framework logic above the seam: it uses only a :class:`~hilkit.lab.contract.LabBackend`
+(bus, power), pyusb through the switch engine, and pyserial through the AT client.
+"""
+from __future__ import annotations
+
+import time
+
+from hilkit.config.rigs import Slot
+from hilkit.core.device import DeviceInfo
+from hilkit.core.errors import HilkitError, SwitchFailed, WaitTimeout
+from hilkit.core.modes import identify, in_mode
+from hilkit.core.profile import ModeSpec
+from hilkit.core.switchconfig import SwitchConfig
+from hilkit.lab.contract import LabBackend
+from hilkit.modem.at import AtClient
+from hilkit.modem.attach import AtAttachChecker, AttachChecker, AttachResult
+from hilkit.report.evidence import attach_text, step
+from hilkit.switch.engine import SwitchResult
+from hilkit.usb.lsusb_format import format_lsusb
+
+
+class Dongle:
+    def __init__(self, slot: Slot, lab: LabBackend, budget_scale: float = 1.0) -> None:
+        self.slot = slot
+        self.budget_scale = budget_scale  # < 1 on the virtual lab's soaks: its dongles are fast
+        self.profile = slot.profile
+        self.lab = lab
+        self.bus = lab.bus
+        self.power = lab.power_switch(slot)
+        self.engine = lab.switch_engine(slot)
+        self.modems: list[AtClient] = []
+        self.enumeration_time: float | None = None
+        self._since = time.monotonic()
+
+    def budget(self, phase: str) -> float:
+        """The profile's time budget for a phase (enumerate, switch, attach), scaled."""
+        return getattr(self.profile.budgets, phase) * self.budget_scale
+
+    @property
+    def port(self) -> str:
+        return self.slot.port
+
+    def snapshot(self) -> DeviceInfo | None:
+        return self.bus.device_at(self.port)
+
+    def mode(self) -> ModeSpec | None:
+        """The profile mode the device is in now (None: absent or unlike every mode)."""
+        return identify(self.profile, self.snapshot())
+
+    # -- power -----------------------------------------------------------------------------
+    def power_on(self) -> DeviceInfo:
+        """Power the slot and wait until the dongle has enumerated in its initial mode."""
+        mode = self.profile.initial_mode
+        with step(f"power on {self.slot.name} ({self.slot.power.describe()})"):
+            self.power.on()
+        with step(f"enumerate on port {self.port} in mode {mode.name}: {mode.describe()}"):
+            start = time.monotonic()
+            try:
+                info = self.bus.wait_until(self.port, in_mode(mode), self.budget("enumerate"),
+                                           f"mode {mode.name!r} ({mode.describe()})")
+            except WaitTimeout as exc:
+                raise WaitTimeout(f"enumeration timeout: {exc.expected}", exc.seen, exc.timeout) from None
+            self.enumeration_time = time.monotonic() - start
+            assert info is not None
+            attach_text(f"descriptors in mode {mode.name} (lsusb -v)", format_lsusb(info))
+        return info
+
+    def power_off(self, timeout: float = 10.0) -> None:
+        with step(f"power off {self.slot.name}"):
+            self.power.off()
+            self.bus.wait_gone(self.port, timeout)
+
+    # -- switching -------------------------------------------------------------------------
+    def switch_to(self, target: str) -> list[SwitchResult]:
+        """Run the profile's switches from the current mode to ``target``."""
+        current = self.mode()
+        if current is None:
+            seen = self.snapshot()
+            raise HilkitError(f"{self.slot.describe()}: the device is in no mode of its profile "
+                              f"(seen: {seen.summary() if seen else 'nothing on the port'})")
+        return [self.run_switch(sw.config, sw.target, where=f"{self.profile.path}:{sw.line}", label=sw.label)
+                for sw in self.profile.switch_path(current.name, target)]
+
+    def run_switch(self, config: SwitchConfig, target: str | None = None, where: str = "",
+                   label: str = "", timeout: float | None = None) -> SwitchResult:
+        """Send ``config`` and wait for the device on this port to come back in ``target``."""
+        mode = self.profile.mode(target) if target else None
+        with step(f"switch {label or 'message'} on port {self.port}" + (f" to {target}" if target else "")
+                  + self.engine.describe()):
+            attach_text("switch config (usb_modeswitch keys)", config.as_config_text())
+            since = time.monotonic()
+            try:
+                result = self.engine.switch(
+                    self.port, config, timeout or self.budget("switch"), where=where,
+                    expect=in_mode(mode) if mode else None,
+                    expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "")
+            except SwitchFailed as exc:
+                if isinstance(exc.result, SwitchResult):
+                    attach_text("transfers sent", exc.result.transfer_log())
+                if isinstance(exc.seen, DeviceInfo):
+                    attach_text("descriptors seen after the switch (lsusb -v)", format_lsusb(exc.seen))
+                attach_text("USB event timeline", self.bus.timeline(since))
+                raise
+            attach_text("transfers sent", result.transfer_log())
+            if result.after is not None:
+                attach_text(f"descriptors after the switch{f' (mode {target})' if target else ''} (lsusb -v)",
+                            format_lsusb(result.after))
+            attach_text("USB event timeline", self.bus.timeline(since))
+        return result
+
+    # -- the modem -------------------------------------------------------------------------
+    def tty(self, role: str = "at", index: int = 0) -> str:
+        mode = self.mode()
+        info = self.snapshot()
+        if mode is None or info is None:
+            raise HilkitError(f"{self.slot.describe()}: no device in a known mode, so no {role} port")
+        specs = mode.interfaces_with_role(role)
+        if len(specs) <= index:
+            raise HilkitError(f"{self.slot.describe()}: mode {mode.name!r} has no interface with role {role!r}")
+        remote = self.lab.serial_url(self.slot, role) if index == 0 else None
+        if remote:  # a labgrid place's serial port (ser2net on the exporter host)
+            return remote
+        itf = info.interface(specs[index].number)
+        if itf is None or not itf.tty:
+            raise HilkitError(f"{self.slot.describe()}: interface {specs[index].number} has no serial port")
+        return itf.tty
+
+    def open_at(self, role: str = "at", index: int = 0) -> AtClient:
+        attach = self.profile.attach
+        names = [attach.sim_pin_env, attach.password_env] if attach else []
+        secrets = self.lab.rig.secrets.all_values([n for n in names if n])
+        client = AtClient(self.tty(role, index), secrets=secrets, default_timeout=max(1.0, 5.0 * self.budget_scale))
+        self.modems.append(client)
+        return client
+
+    # -- network attach --------------------------------------------------------------------
+    def attach_checker(self) -> AttachChecker:
+        """The checker the profile's ``attach.method`` names, talking through this rig's seam."""
+        spec = self.profile.attach
+        if spec is None:
+            raise HilkitError(f"{self.profile.path}: attach: missing (the profile says nothing about attach)")
+        if spec.method == "at":
+            return AtAttachChecker(self.open_at(spec.port_role), spec, self.lab.rig.secrets)
+        if spec.method == "hilink":
+            from hilkit.modem.hilink_api import HiLinkAttachChecker, HiLinkClient
+            return HiLinkAttachChecker(HiLinkClient(self.lab.hilink_url(self.slot)), spec)
+        from hilkit.modem.modemmanager import ModemManager, ModemManagerAttachChecker
+        return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.port, spec,
+                                         secrets=self.lab.rig.secrets)
+
+    def attach(self, timeout: float | None = None) -> AttachResult:
+        """Bring the dongle onto the network (switching to its working mode first if needed)."""
+        spec = self.profile.attach
+        final = self.profile.final_mode
+        current = self.mode()
+        if spec is not None and current is not None and current != final:
+            self.switch_to(final.name)
+        with step(f"attach over {spec.method if spec else '?'}"):
+            result = self.attach_checker().run(timeout or self.budget("attach"))
+            attach_text("attach result", result.summary())
+            for name, text in result.evidence.items():
+                attach_text(name, text)
+        return result
+
+    # -- teardown --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close every port and leave the slot unpowered, whatever state the test left."""
+        try:
+            for client in self.modems:
+                try:
+                    client.close()
+                finally:
+                    attach_text(f"AT transcript {client.port_name} (secrets masked)", client.transcript_text())
+        finally:
+            self.modems.clear()
+            self.power.close()

@@ -1,0 +1,82 @@
+"""The umockdev lab: the virtual lab's dongles (same model, same relays, same ModemManager and
+HiLink fakes) seen through the real Linux backend -- pyudev, libusb and /dev/ttyUSB* -- instead
+of the in-process pyusb backend. What it tests is the code a rig runs; what it fakes is the kernel.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from hilkit.config.rigs import Rig
+from hilkit.core.device import DeviceInfo
+from hilkit.core.errors import HilkitError
+from hilkit.sim.model.fault_dice import FaultInjector
+from hilkit.sim.umockdev import unavailable
+from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address
+from hilkit.sim.virtual_lab import VirtualLab
+from hilkit.usb.sysfs_bus import LinuxUsbBus
+
+_TESTBED: Any = None
+_BUS: LinuxUsbBus | None = None
+
+
+def testbed() -> tuple[Any, Any]:
+    """The process's one testbed (a second one would leave libusb's hotplug bound to the first)."""
+    global _TESTBED
+    reason = unavailable()
+    if reason:
+        raise HilkitError(f"the umockdev lab cannot start: {reason} "
+                          "(start pytest as `umockdev-wrapper .venv/bin/pytest ...`; `hilkit run` does it itself)")
+    from gi.repository import UMockdev
+    if _TESTBED is None:
+        _TESTBED = UMockdev.Testbed.new()
+    return _TESTBED, UMockdev
+
+
+class _SharedBus(LinuxUsbBus):
+    """The testbed's bus: labs come and go within a process, the uevent monitor stays.
+
+    Reads hold the testbed's lock: umockdev writes a device's files one by one, where the kernel
+    shows a device whole, so a read must not land between the world's writes."""
+
+    def device_at(self, port: str) -> DeviceInfo | None:
+        with TESTBED_LOCK:
+            return super().device_at(port)
+
+    def devices(self) -> list[DeviceInfo]:
+        with TESTBED_LOCK:
+            return super().devices()
+
+    def close(self) -> None:
+        """A lab closing does not stop it: the next lab in this process reads the same uevents."""
+
+
+def shared_bus() -> LinuxUsbBus:
+    """One Linux bus per testbed (see :class:`_SharedBus`)."""
+    global _BUS
+    if _BUS is None:
+        _BUS = _SharedBus()
+    return _BUS
+
+
+class UmockdevLab(VirtualLab):
+    def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
+        bed, umockdev = testbed()
+        super().__init__(rig, faults)
+        self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots], shared_bus())
+        for dongle in self.dongles.values():  # addresses are the testbed's, not this lab's
+            dongle._next_address = partial(next_address, dongle.bus_number)
+        self.bus.close()
+        self.bus = shared_bus()
+
+    def _notify(self, action: str, port: str, detail: str) -> None:
+        """A dongle changed: the kernel side follows, and its uevents wake the bus."""
+        dongle = self._by_port.get(port)
+        if dongle is not None:
+            self.world.event(dongle, action)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.world.close()
