@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 
-from hilkit.config.rigs import Slot
 from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import HilkitError, SwitchFailed, WaitTimeout
 from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
+from hilkit.core.rig import Slot
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.lab.contract import LabBackend
 from hilkit.modem.at import AtClient

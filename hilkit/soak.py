@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hilkit.config.rigs import Rig, Slot
 from hilkit.core.errors import HilkitError
+from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.lab.contract import LabBackend
 from hilkit.modem.attach import attach_problems

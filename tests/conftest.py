@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.config.rigs import Rig, load_rig
+from hilkit.config.rigs import load_rig
+from hilkit.core.rig import Rig
 from hilkit.dut import Dongle
 from hilkit.sim.virtual_lab import VirtualLab
 
@@ -58,12 +59,12 @@ def dongle_of(tmp_path):
     import yaml
 
     from hilkit.config.profiles import load_profile
-    from hilkit.config.rigs import PowerSpec, Slot
+    from hilkit.core.rig import PowerSpec, Slot
 
     labs = []
 
     def make(data: dict, secrets: dict | None = None):
-        from hilkit.config.secrets import Secrets
+        from hilkit.core.secrecy import Secrets
 
         path = tmp_path / f"p{len(labs)}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -16,7 +16,8 @@ import pytest
 
 from hilkit.cli import main as cli
 from hilkit.config.profiles import ProfileLibrary
-from hilkit.config.rigs import PowerSpec, Rig, Slot, load_rig
+from hilkit.config.rigs import load_rig
+from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.doctor.checks import (
     FAIL,
     OK,

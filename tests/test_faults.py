@@ -8,9 +8,10 @@ import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.rigs import load_rig
+from hilkit.core.faults import FAULTS
 from hilkit.dut import Dongle
 from hilkit.report.results_files import classify
-from hilkit.sim.model.fault_dice import FAULTS, FaultInjector
+from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.soak import one_cycle, soak
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
-from hilkit.config.secrets import Secrets
 from hilkit.core.errors import ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec, NetworkModel
+from hilkit.core.secrecy import Secrets
 from hilkit.modem.attach import attach_problems
 from hilkit.modem.modemmanager import (
     ModemManager,

@@ -17,8 +17,9 @@ from pathlib import Path
 from hilkit import __version__
 from hilkit.config.paths import PROJECT_ROOT, default_rig
 from hilkit.config.profiles import load_profile
-from hilkit.config.rigs import Rig, load_rig
+from hilkit.config.rigs import load_rig
 from hilkit.core.errors import HilkitError, SourceError
+from hilkit.core.rig import Rig
 from hilkit.sim.umockdev import preloaded
 
 REPO_TARBALL = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data" / "configPack.tar.gz"

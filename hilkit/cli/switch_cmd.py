@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from hilkit.config.modeswitch_file import parse_config_text
 from hilkit.config.paths import default_rig
-from hilkit.config.rigs import Rig, Slot, load_rig
+from hilkit.config.rigs import load_rig
 from hilkit.core.errors import HilkitError, SourceError, SwitchFailed, SwitchRefused
 from hilkit.core.modes import in_mode
+from hilkit.core.rig import Rig, Slot
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.lab.contract import open_lab
 from hilkit.switch.engine import SwitchEngine

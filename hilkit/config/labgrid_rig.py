@@ -15,21 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hilkit.config.yamlsource import Located
 from hilkit.core.errors import RigError
+from hilkit.core.rig import LabgridSpec
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
-
-
-@dataclass(frozen=True)
-class LabgridSpec:
-    """``labgrid:``: the coordinator a shared lab runs, and a place for slots that name none."""
-    coordinator: str
-    place: str = ""
-    line: int | None = None
 
 
 def labgrid_spec(doc: Located) -> LabgridSpec | None:

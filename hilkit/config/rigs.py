@@ -1,76 +1,20 @@
-"""Rig files (``lab/*.yaml``): which dongle sits on which USB port, behind which power switch.
-
-A slot is pure data, like a labgrid resource: the drivers that act on it are built by the backend.
-The dongle is followed by its PORT PATH (``1-1.3``), never by its ids or tty names, which change
-when it switches mode or when another stick is plugged in first.
-"""
+"""Rig files (``lab/*.yaml``) read into :class:`~hilkit.core.rig.Rig`: which dongle sits on which
+USB port, behind which power switch; every mistake a one-line error with file:line and field."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hilkit.config.labgrid_rig import LabgridSpec, labgrid_slot, labgrid_spec
+from hilkit.config.labgrid_rig import labgrid_slot, labgrid_spec
 from hilkit.config.profiles import ProfileLibrary
 from hilkit.config.schema import validate
-from hilkit.config.secrets import Secrets, load_secrets
+from hilkit.config.secrets import load_secrets
 from hilkit.config.yamlsource import dotted, load_located
 from hilkit.core.errors import ProfileError, RigError
-from hilkit.core.profile import Profile
-from hilkit.sim.model.fault_dice import FAULTS
-
-
-@dataclass(frozen=True)
-class PowerSpec:
-    driver: str                   # "gpio" or "uhubctl"
-    pin: int | str | None = None  # gpio: a gpiozero pin name (17, "GPIO17", "BOARD11")
-    active_high: bool = True      # gpio: True when the relay closes on a high pin
-    hub: str = ""                 # uhubctl: hub location, as for `uhubctl -l`
-    port: int = 0                 # uhubctl: port number on that hub
-    place: str = ""               # labgrid: the place whose power resource this is
-    resource: str = ""            # labgrid: that resource, once the place is acquired
-
-    def describe(self) -> str:
-        if self.driver == "labgrid":
-            return f"labgrid place {self.place}" + (f" ({self.resource})" if self.resource else "")
-        if self.driver == "gpio":
-            return f"gpio pin {self.pin} ({'active high' if self.active_high else 'active low'})"
-        return f"uhubctl hub {self.hub} port {self.port}"
-
-
-@dataclass(frozen=True)
-class Slot:
-    name: str
-    port: str
-    power: PowerSpec
-    profile: Profile
-    line: int | None = None
-
-    def describe(self) -> str:
-        return f"slot {self.name} (port {self.port}, {self.profile.title})"
-
-
-@dataclass(frozen=True)
-class Rig:
-    name: str
-    path: str
-    backend: str
-    slots: tuple[Slot, ...]
-    pin_factory: str = ""
-    pin_host: str = ""
-    profiles_root: str = ""
-    secrets: Secrets = field(default_factory=Secrets, compare=False, repr=False)
-    faults: tuple[str, ...] = ()
-    fault_seed: int = 0
-    switch_engine: str = "native"   # or "usb_modeswitch": the installed binary does the switches
-    labgrid: LabgridSpec | None = None
-
-    def slot(self, name: str) -> Slot:
-        for slot in self.slots:
-            if slot.name == name:
-                return slot
-        raise KeyError(f"rig {self.name} has no slot {name!r} (slots: {', '.join(s.name for s in self.slots)})")
+from hilkit.core.faults import FAULTS
+from hilkit.core.rig import PowerSpec, Rig, Slot
+from hilkit.core.secrecy import Secrets
 
 
 def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:

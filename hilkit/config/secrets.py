@@ -5,30 +5,12 @@ repository. Values are never printed: errors name the file, the line and the var
 """
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from pathlib import Path
 
 from hilkit.core.errors import RigError
 
 _LINE = re.compile(r"^([A-Z_][A-Z0-9_]*)\s*=\s*(.*)$")
-
-
-class Secrets:
-    """Look up a named secret: the environment first, then the rig's secrets file."""
-
-    def __init__(self, values: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> None:
-        self._file = dict(values or {})
-        self._environ = os.environ if environ is None else environ
-
-    def get(self, name: str) -> str:
-        if not name:
-            return ""
-        return self._environ.get(name) or self._file.get(name, "")
-
-    def all_values(self, names: list[str]) -> list[str]:
-        return [value for value in (self.get(n) for n in names) if value]
 
 
 def load_secrets(path: str | Path) -> dict[str, str]:

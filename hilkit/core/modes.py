@@ -1,9 +1,8 @@
 """Does the device on a port look like a mode of its profile? Each difference is one readable line."""
 from __future__ import annotations
 
-from hilkit.core.device import DeviceInfo
+from hilkit.core.device import Check, DeviceInfo
 from hilkit.core.profile import TTY_ROLES, ModeSpec, Profile
-from hilkit.usb.bus import Check
 
 
 def mode_problems(mode: ModeSpec, info: DeviceInfo | None) -> list[str]:

@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hilkit.config.rigs import Rig, Slot
 from hilkit.core.ids import UsbId
 from hilkit.core.profile import TTY_ROLES, ModeSpec, Profile
+from hilkit.core.rig import Rig, Slot
 from hilkit.programs import SBIN_DIRS
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"

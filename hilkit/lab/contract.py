@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from gpiozero.pins import Factory
 
-from hilkit.config.rigs import Rig, Slot
+from hilkit.core.rig import Rig, Slot
 from hilkit.power import GpioRelay, PowerSwitch, UhubctlPort
 from hilkit.switch.engine import SwitchEngine
 from hilkit.usb.bus import UsbBus

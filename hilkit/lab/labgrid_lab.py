@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from hilkit.config.rigs import Rig, Slot
 from hilkit.core.errors import HilkitError, RigError
+from hilkit.core.rig import Rig, Slot
 from hilkit.lab.labgrid_map import (
     LabgridPower,
     exporter_host,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gpiozero.pins import Factory
 
-from hilkit.config.rigs import Rig
 from hilkit.core.errors import RigError
+from hilkit.core.rig import Rig
 from hilkit.lab.contract import LabBackend
 from hilkit.usb.sysfs_bus import LinuxUsbBus
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import serial
 
 from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.secrecy import MASK, Masker
 from hilkit.modem.cme import cme_text
 
 FINAL_OK = ("OK", "CONNECT")
@@ -24,7 +25,6 @@ FINAL_ERROR = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
 URC_PREFIXES = ("+CREG:", "+CGREG:", "+CEREG:", "^RSSI:", "^MODE:", "^BOOT:", "^SRVST:", "^SIMST:",
                 "^HCSQ:", "^DSFLOWRPT:", "^RSSILVL:", "+CMTI:", "+CUSD:", "+CRING:", "RING", "+CLIP:",
                 "^NDISSTAT:", "+PACSP")
-MASK = "********"
 
 
 @dataclass
@@ -81,7 +81,7 @@ class AtClient:
                  default_timeout: float = 5.0) -> None:
         self.port_name = port
         self.default_timeout = default_timeout
-        self._secrets = [s for s in (secrets or []) if s]
+        self._masker = Masker(secrets or [])
         try:
             # serial_for_url: a tty path, or a labgrid place's rfc2217:// or socket:// port
             self.serial = serial.serial_for_url(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
@@ -101,13 +101,10 @@ class AtClient:
 
     # -- masking ---------------------------------------------------------------------------
     def add_secret(self, secret: str) -> None:
-        if secret:
-            self._secrets.append(secret)
+        self._masker.add(secret)
 
     def mask(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return self._masker.mask(text)
 
     def _log(self, direction: str, text: str) -> None:
         self.transcript.append(TranscriptEntry(time.monotonic(), direction, self.mask(text)))

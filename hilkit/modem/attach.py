@@ -10,9 +10,9 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from hilkit.config.secrets import Secrets
 from hilkit.core.errors import WaitTimeout
 from hilkit.core.profile import AttachSpec
+from hilkit.core.secrecy import Secrets
 from hilkit.modem.at import AtClient, AtCommandError
 
 REG_STATES = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming",

@@ -30,14 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hilkit.config.secrets import Secrets
 from hilkit.core.errors import ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec
+from hilkit.core.secrecy import Masker, Secrets, mask_values
 from hilkit.modem.attach import AttachChecker, AttachResult
 
 log = logging.getLogger(__name__)
 
-MASK = "********"
 UNKNOWN = "--"
 
 #: ModemManager states in which the modem counts as attached to the network
@@ -411,24 +410,20 @@ class ModemManager:
         self.timeout = timeout
         self.transcript: list[MmcliCall] = []
         self._answers: dict[str, str] = {}
-        self._secrets: list[str] = []
+        self._masker = Masker()
         self._lock = threading.Lock()
 
     # -- masking ------------------------------------------------------------------------------
     def add_secret(self, secret: str) -> None:
         """Mask ``secret`` wherever a command, an answer or an error would show it."""
-        if secret and secret not in self._secrets:
-            self._secrets.append(secret)
+        self._masker.add(secret)
 
     def mask(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
+        return self._masker.mask(text)
 
     def _shown(self, args: Sequence[str]) -> str:
         """The command line as a report shows it: PIN/PUK options masked whatever their value."""
-        text = self.mask(shlex.join(args))
-        return re.sub(r"'?(--pin|--puk)=\S*", lambda m: f"{m.group(1)}={MASK}", text)
+        return mask_values(self.mask(shlex.join(args)), "--pin|--puk")
 
     def evidence(self) -> dict[str, str]:
         """The last answer (stdout, or the error) to each distinct command, masked."""

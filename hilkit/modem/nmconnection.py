@@ -15,8 +15,8 @@ from pathlib import Path
 
 from hilkit.core.errors import HilkitError
 from hilkit.core.profile import Profile
+from hilkit.core.secrecy import MASK
 
-MASK = "********"
 _NAMESPACE = uuid.UUID("5d1b8bb0-8f7d-4c0e-9b5e-6f9c0a6f0b11")
 
 

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from hilkit.config.rigs import Slot
+from hilkit.core.rig import Slot
 
 if TYPE_CHECKING:
     from types import FrameType

@@ -23,8 +23,9 @@ import allure
 import pytest
 
 from hilkit.config.paths import default_rig
-from hilkit.config.rigs import Rig, Slot, load_rig
+from hilkit.config.rigs import load_rig
 from hilkit.core.errors import HilkitError, SourceError
+from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.lab.contract import LabBackend, open_lab, shares_hardware
 from hilkit.lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path

@@ -11,9 +11,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from hilkit.config.rigs import PowerSpec, Rig, Slot
 from hilkit.core.errors import HilkitError
 from hilkit.core.profile import Profile
+from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.sim.model.virtual_dongle import Received
 from hilkit.sim.virtual_lab import VirtualLab

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from gpiozero.pins.mock import MockFactory
 
-from hilkit.config.rigs import Rig, Slot
 from hilkit.core.errors import HilkitError, RigError
+from hilkit.core.rig import Rig, Slot
 from hilkit.lab.contract import LabBackend
 from hilkit.lab.labgrid_map import power_resource
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend

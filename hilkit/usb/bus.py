@@ -20,16 +20,12 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import usb.core
 
-from hilkit.core.device import DeviceInfo
+from hilkit.core.device import Check, DeviceInfo
 from hilkit.core.errors import WaitTimeout
-
-#: a check returns the reasons the device is not yet as wanted; an empty list means it is
-Check = Callable[[DeviceInfo | None], list[str]]
 
 
 @dataclass(frozen=True)

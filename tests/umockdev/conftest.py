@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.config.rigs import Rig, load_rig
+from hilkit.config.rigs import load_rig
+from hilkit.core.rig import Rig
 from hilkit.dut import Dongle
 from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 

@@ -13,10 +13,10 @@ import pytest
 import usb.core
 import usb.util
 
-from hilkit.core.device import describe
 from hilkit.core.errors import RigError, WaitTimeout
 from hilkit.dut import Dongle
 from hilkit.lab.linux_lab import LinuxLab, pin_factory
+from hilkit.usb.describe import describe
 from hilkit.usb.sysfs_bus import LinuxUsbBus, port_of
 
 pytestmark = pytest.mark.timeout(60)

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import usb.core
 
-from hilkit.core.device import DeviceInfo, describe, port_path
+from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import WaitTimeout
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 from hilkit.usb.bus import Check, UsbBus
+from hilkit.usb.describe import describe, port_path
 
 
 class SimUsbBus(UsbBus):

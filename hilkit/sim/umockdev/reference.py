@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from hilkit.config.rigs import PowerSpec, Rig, Slot
 from hilkit.core.errors import HilkitError
 from hilkit.core.profile import Profile
+from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.sim.model.virtual_dongle import Received
 from hilkit.sim.umockdev.umockdev_lab import UmockdevLab

@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from hilkit.config.rigs import Rig
 from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import HilkitError
+from hilkit.core.rig import Rig
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.umockdev import unavailable
 from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address

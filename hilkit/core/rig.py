@@ -1,0 +1,73 @@
+"""A rig as data: its slots, each a power switch spec, a USB port path and a profile.
+
+Pure data, like a labgrid resource: the drivers that act on a slot are built by the lab backend,
+and :mod:`hilkit.config.rigs` reads these from a rig file. The dongle is followed by its PORT
+PATH (``1-1.3``), never by its ids or tty names, which change when it switches mode or when
+another stick is plugged in first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hilkit.core.profile import Profile
+from hilkit.core.secrecy import Secrets
+
+
+@dataclass(frozen=True)
+class LabgridSpec:
+    """``labgrid:``: the coordinator a shared lab runs, and a place for slots that name none."""
+    coordinator: str
+    place: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class PowerSpec:
+    driver: str                   # "gpio" or "uhubctl"
+    pin: int | str | None = None  # gpio: a gpiozero pin name (17, "GPIO17", "BOARD11")
+    active_high: bool = True      # gpio: True when the relay closes on a high pin
+    hub: str = ""                 # uhubctl: hub location, as for `uhubctl -l`
+    port: int = 0                 # uhubctl: port number on that hub
+    place: str = ""               # labgrid: the place whose power resource this is
+    resource: str = ""            # labgrid: that resource, once the place is acquired
+
+    def describe(self) -> str:
+        if self.driver == "labgrid":
+            return f"labgrid place {self.place}" + (f" ({self.resource})" if self.resource else "")
+        if self.driver == "gpio":
+            return f"gpio pin {self.pin} ({'active high' if self.active_high else 'active low'})"
+        return f"uhubctl hub {self.hub} port {self.port}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    port: str
+    power: PowerSpec
+    profile: Profile
+    line: int | None = None
+
+    def describe(self) -> str:
+        return f"slot {self.name} (port {self.port}, {self.profile.title})"
+
+
+@dataclass(frozen=True)
+class Rig:
+    name: str
+    path: str
+    backend: str
+    slots: tuple[Slot, ...]
+    pin_factory: str = ""
+    pin_host: str = ""
+    profiles_root: str = ""
+    secrets: Secrets = field(default_factory=Secrets, compare=False, repr=False)
+    faults: tuple[str, ...] = ()
+    fault_seed: int = 0
+    switch_engine: str = "native"   # or "usb_modeswitch": the installed binary does the switches
+    labgrid: LabgridSpec | None = None
+
+    def slot(self, name: str) -> Slot:
+        for slot in self.slots:
+            if slot.name == name:
+                return slot
+        raise KeyError(f"rig {self.name} has no slot {name!r} (slots: {', '.join(s.name for s in self.slots)})")
