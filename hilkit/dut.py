@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from hilkit.core.device import DeviceInfo
-from hilkit.core.errors import HilkitError, SwitchFailed, WaitTimeout
+from hilkit.core.errors import Category, HilkitError, SwitchFailed, WaitTimeout
 from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
 from hilkit.core.rig import Slot
@@ -61,7 +61,7 @@ class Dongle:
                 info = self.bus.wait_until(self.port, in_mode(mode), self.budget("enumerate"),
                                            f"mode {mode.name!r} ({mode.describe()})")
             except WaitTimeout as exc:
-                raise WaitTimeout(f"enumeration timeout: {exc.expected}", exc.seen, exc.timeout) from None
+                raise WaitTimeout(exc.expected, exc.seen, exc.timeout, category=Category.ENUMERATION_TIMEOUT) from None
             self.enumeration_time = time.monotonic() - start
             assert info is not None
             attach_text(f"descriptors in mode {mode.name} (lsusb -v)", format_lsusb(info))

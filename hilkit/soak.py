@@ -18,16 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hilkit.core.errors import HilkitError
+from hilkit.core.errors import category_of
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.lab.contract import LabBackend
-from hilkit.modem.attach import attach_problems
-from hilkit.report.results_files import append_jsonl, classify
-
-
-class AttachFailed(HilkitError):
-    """The dongle attached but not as its profile asks."""
+from hilkit.modem.attach import require_attached
+from hilkit.report.results_files import append_jsonl
 
 
 @dataclass
@@ -87,9 +83,7 @@ def one_cycle(dongle: Dongle) -> dict[str, Any]:
     if dongle.profile.attach is not None:
         attached = dongle.attach()
         timings["attach"] = attached.time_to_attach
-        problems = attach_problems(dongle.profile.attach, attached)
-        if problems:
-            raise AttachFailed("; ".join(problems))
+        require_attached(dongle.profile.attach, attached)
     timings["cycle"] = time.monotonic() - start
     return timings
 
@@ -119,7 +113,8 @@ def soak(rig: Rig, lab: LabBackend, cycles: int, out: Path, budget_scale: float 
                 record["ok"] = True
             except Exception as exc:  # noqa: BLE001 - every failure is classified, never lost
                 message = f"{type(exc).__name__}: {exc}"
-                record.update(ok=False, error=message[:2000], category=classify(message))
+                category = category_of(exc)
+                record.update(ok=False, error=message[:2000], category=category.value if category else "unclassified")
             finally:
                 try:
                     dongle.close()

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec, NetworkModel, VirtualSpec
 from hilkit.modem.at import AtClient, AtCommandError
 from hilkit.modem.attach import AtAttachChecker, attach_problems, csq_to_dbm, csq_to_percent, parse_reg
@@ -66,7 +66,9 @@ def test_error_and_cme_error_with_27007_text(modem_port):
     client.command("AT+CMEE=1")
     with pytest.raises(AtCommandError) as error:
         client.command("AT+CPIN?")
-    assert str(error.value) == "AT+CPIN? failed: +CME ERROR: 10 (SIM not inserted)"
+    # the category is data, and the message shows it first
+    assert str(error.value) == "SIM error: AT+CPIN? failed: +CME ERROR: 10 (SIM not inserted)"
+    assert error.value.category is Category.SIM_ERROR
     assert client.command("AT+CPIN?", check=False).final == "+CME ERROR: 10"
 
 

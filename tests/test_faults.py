@@ -8,9 +8,9 @@ import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.rigs import load_rig
+from hilkit.core.errors import category_of
 from hilkit.core.faults import FAULTS
 from hilkit.dut import Dongle
-from hilkit.report.results_files import classify
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.soak import one_cycle, soak
@@ -28,7 +28,7 @@ def test_each_fault_is_classified_into_its_category(fault):
             one_cycle(dongle)
         message = f"{type(failure.value).__name__}: {failure.value}"
         assert [f.fault for f in lab.faults.log] == [fault]
-        assert classify(message) == FAULTS[fault][1], message
+        assert category_of(failure.value) == FAULTS[fault][1], message
         assert "\n" not in str(failure.value)
     finally:
         dongle.close()

@@ -1,13 +1,81 @@
-"""The exceptions hilkit raises, each one printable as one line a lab engineer can act on."""
+"""The exceptions hilkit raises, each one printable as one line a lab engineer can act on, and the
+failure categories the report sorts them into.
+
+A failure's category is data: an attribute of the exception (the class's, or one the raiser
+names), never read back from its wording. The message shows it first (``wrong id: ...``), the
+report's ``categories.json`` is generated from :class:`Category` (see
+:mod:`hilkit.report.results_files`), and a soak counts failures by :func:`category_of`.
+"""
 from __future__ import annotations
+
+from enum import Enum
+
+
+class Category(Enum):
+    """The report's failure categories, in the order Allure tries them."""
+
+    RIG_ERROR = "rig error"
+    POWER_FAULT = "power fault"
+    TEST_TIMEOUT = "test timeout"            # pytest-timeout's; hilkit raises none of these
+    ENUMERATION_TIMEOUT = "enumeration timeout"
+    TRANSFER_ERROR = "transfer error"
+    NO_REENUMERATION = "no re-enumeration"
+    WRONG_ID = "wrong id"
+    WRONG_INTERFACE_CLASS = "wrong interface class"
+    SWITCH_REFUSED = "switch refused"
+    PORT_VANISHED = "port vanished"
+    AT_TIMEOUT = "AT timeout"
+    SIM_ERROR = "SIM error"
+    NOT_REGISTERED = "not registered"
+    WEAK_SIGNAL = "weak signal"
+    OUT_OF_LIMITS = "out of limits"          # a measurement outside its limits (other than signal)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class HilkitError(Exception):
-    """Base of every error hilkit raises on purpose (never a bug)."""
+    """Base of every error hilkit raises on purpose (never a bug).
+
+    ``category`` is the class's unless the raiser names one (``category=``). When the message
+    shows it (``shows_category``), it comes first: ``no re-enumeration: HuaweiNewMode switch ...``.
+    """
+
+    category: Category | None = None
+    shows_category = True
+
+    def __init__(self, message: str = "", *, category: Category | None = None) -> None:
+        if category is not None:
+            self.category = category
+        self.text = message
+        shown = self.category.value if self.category is not None and self.shows_category else ""
+        super().__init__(f"{shown}: {message}" if shown and message else message or shown)
+
+
+def named_by_type() -> dict[Category, list[str]]:
+    """Categories whose errors keep a one-line ``file:line: ...`` form instead of showing the
+    category first: the exception's type (which Allure prints) names the category."""
+    found: dict[Category, list[str]] = {}
+    todo = list(HilkitError.__subclasses__())
+    while todo:
+        cls = todo.pop(0)
+        todo.extend(cls.__subclasses__())
+        if not cls.shows_category and cls.category is not None:
+            found.setdefault(cls.category, []).append(cls.__name__)
+    return found
+
+
+def category_of(exc: BaseException) -> Category | None:
+    """The failure category ``exc`` carries (None: not one of hilkit's classified failures)."""
+    category = getattr(exc, "category", None)
+    return category if isinstance(category, Category) else None
 
 
 class SourceError(HilkitError):
     """Bad input found in a file: prints as ``path:line: field: what is wrong``."""
+
+    category = Category.RIG_ERROR
+    shows_category = False   # the one-line file:line form is the message; the type names the category
 
     def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
         self.path = str(path)
@@ -32,11 +100,11 @@ class RigError(SourceError):
 class WaitTimeout(HilkitError):
     """A bounded wait ran out: the message says what was expected and what was seen."""
 
-    def __init__(self, expected: str, seen: str, timeout: float) -> None:
+    def __init__(self, expected: str, seen: str, timeout: float, *, category: Category | None = None) -> None:
         self.expected = expected
         self.seen = seen
         self.timeout = timeout
-        super().__init__(f"timed out after {timeout:.1f} s waiting for {expected}; seen: {seen}")
+        super().__init__(f"timed out after {timeout:.1f} s waiting for {expected}; seen: {seen}", category=category)
 
 
 class ModeMismatch(HilkitError):
@@ -50,6 +118,9 @@ class ModeMismatch(HilkitError):
 
 class SwitchRefused(HilkitError):
     """The switch engine refused to send a message that cannot work (nothing was sent)."""
+
+    category = Category.SWITCH_REFUSED
+    shows_category = False   # ``profile.yaml:7: can't use storage command ...``: the type says it
 
     def __init__(self, problem: str, hint: str = "", where: str = "") -> None:
         self.problem = problem
@@ -66,14 +137,17 @@ class SwitchFailed(HilkitError):
     the device found on the port at the deadline, for the report.
     """
 
-    def __init__(self, message: str, result: object = None, seen: object = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, result: object = None, seen: object = None, *,
+                 category: Category | None = None) -> None:
+        super().__init__(message, category=category)
         self.result = result
         self.seen = seen
 
 
 class PowerError(HilkitError):
     """A power switch did not do what it was told (or could not be driven)."""
+
+    category = Category.POWER_FAULT
 
 
 class ModemError(HilkitError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import serial
 
-from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.secrecy import MASK, Masker
 from hilkit.modem.cme import cme_text
 
@@ -51,9 +51,12 @@ class AtCommandError(ModemError):
         self.response = response
         detail = response.final
         match = re.match(r"\+CME ERROR:\s*(\d+)$", response.final)
-        if match:
-            detail += f" ({cme_text(int(match.group(1)))})"
-        super().__init__(f"{shown} failed: {detail}")
+        code = int(match.group(1)) if match else None
+        if code is not None:
+            detail += f" ({cme_text(code)})"
+        # +CME ERROR 10-15: SIM not inserted, PIN/PUK required, failure, busy, wrong (27.007 9.2.1)
+        super().__init__(f"{shown} failed: {detail}",
+                         category=Category.SIM_ERROR if code is not None and 10 <= code <= 15 else None)
 
 
 @dataclass
@@ -87,7 +90,7 @@ class AtClient:
             self.serial = serial.serial_for_url(port, baudrate=baudrate, timeout=0.2, write_timeout=2,
                                                 rtscts=False, dsrdtr=False)
         except (serial.SerialException, OSError) as exc:
-            raise ModemError(f"port vanished: cannot open {port}: {exc}") from None
+            raise ModemError(f"cannot open {port}: {exc}", category=Category.PORT_VANISHED) from None
         self.transcript: list[TranscriptEntry] = []
         self.urcs: list[Urc] = []
         self._lines: deque[tuple[float, str]] = deque()
@@ -124,7 +127,7 @@ class AtClient:
                 chunk = self.serial.read(self.serial.in_waiting or 1)
             except (serial.SerialException, OSError, TypeError) as exc:
                 with self._cond:
-                    self._reader_error = f"port vanished: {self.port_name} failed: {exc}"
+                    self._reader_error = f"{self.port_name} failed: {exc}"   # the port vanished
                     self._cond.notify_all()
                 return
             if not chunk:
@@ -172,7 +175,8 @@ class AtClient:
         try:
             self.serial.write(text.encode("latin-1") + b"\r")
         except (serial.SerialException, OSError) as exc:
-            raise ModemError(f"{shown}: port vanished: cannot write to {self.port_name}: {exc}") from None
+            raise ModemError(f"{shown}: cannot write to {self.port_name}: {exc}",
+                             category=Category.PORT_VANISHED) from None
         lines: list[str] = []
         deadline = start + timeout
         with self._cond:
@@ -190,13 +194,14 @@ class AtClient:
                         return response
                     lines.append(line)
                 if self._reader_error:
-                    raise ModemError(f"{shown}: {self._reader_error}")
+                    raise ModemError(f"{shown}: {self._reader_error}", category=Category.PORT_VANISHED)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._command_prefix = None
                     seen = " | ".join(self.mask(line) for line in lines) or "nothing"
                     self._note(f"timeout after {timeout:.1f} s")
-                    raise WaitTimeout(f"a final result code for {shown} from {self.port_name}", seen, timeout)
+                    raise WaitTimeout(f"a final result code for {shown} from {self.port_name}", seen, timeout,
+                                      category=Category.AT_TIMEOUT)
                 self._cond.wait(remaining)
 
     def wait_urc(self, predicate: Callable[[str], bool], timeout: float, expected: str,
@@ -209,7 +214,7 @@ class AtClient:
                     if urc.time >= since and predicate(urc.text):
                         return urc
                 if self._reader_error:
-                    raise ModemError(self._reader_error)
+                    raise ModemError(self._reader_error, category=Category.PORT_VANISHED)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     seen = " | ".join(u.text for u in self.urcs if u.time >= since) or "no unsolicited codes"

@@ -10,7 +10,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from hilkit.core.errors import WaitTimeout
+from hilkit.core.errors import Category, HilkitError, WaitTimeout
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.at import AtClient, AtCommandError
@@ -142,7 +142,7 @@ class AtAttachChecker(AttachChecker):
             except WaitTimeout as exc:
                 stat, _ = self._query_registration()
                 raise WaitTimeout(exc.expected, f"{exc.seen}; last state: {REG_STATES.get(stat, stat)}",
-                                  exc.timeout) from None
+                                  exc.timeout, category=Category.NOT_REGISTERED) from None
             stat, tech = self._query_registration()
             if not _registered(stat):  # URC said yes but the query disagrees: trust the URC
                 stat, tech = parse_reg(urc.text) or (stat, tech)
@@ -180,23 +180,55 @@ class AtAttachChecker(AttachChecker):
         return best
 
 
-def attach_problems(spec: AttachSpec, result: AttachResult) -> list[str]:
+@dataclass(frozen=True)
+class Finding:
+    """One way an attach result falls short of the profile, and the failure category it is."""
+
+    text: str
+    category: Category | None = None
+
+
+#: registration states that mean "not on the network" (roaming where home was asked is registered)
+_UNREGISTERED = ("denied", "searching", "not registered", "unknown")
+
+
+def attach_findings(spec: AttachSpec, result: AttachResult) -> list[Finding]:
     """Where ``result`` falls short of what the profile's attach section asks; [] when it passes."""
-    problems = []
+    found: list[Finding] = []
     if result.sim == "pin":
         where = f"set {spec.sim_pin_env}" if spec.sim_pin_env else "name the variable in attach.sim_pin_env"
-        problems.append(f"SIM asks for its PIN and no PIN was given (expected ready; {where} to enter it)")
+        found.append(Finding(f"SIM asks for its PIN and no PIN was given (expected ready; {where} to enter it)",
+                             Category.SIM_ERROR))
     elif result.sim == "absent":
-        problems.append("no SIM (expected ready: is a SIM inserted?)")
+        found.append(Finding("no SIM (expected ready: is a SIM inserted?)", Category.SIM_ERROR))
     elif result.sim != "ready":
-        problems.append(f"SIM {result.sim} (expected ready)")
+        found.append(Finding(f"SIM {result.sim} (expected ready)", Category.SIM_ERROR))
     if result.registration not in spec.registration:
-        problems.append(f"registration {result.registration} (expected {' or '.join(spec.registration)})")
+        found.append(Finding(f"registration {result.registration} (expected {' or '.join(spec.registration)})",
+                             Category.NOT_REGISTERED if result.registration in _UNREGISTERED else None))
     if spec.technology and result.technology not in spec.technology:
-        problems.append(f"technology {result.technology} (expected {' or '.join(spec.technology)})")
+        found.append(Finding(f"technology {result.technology} (expected {' or '.join(spec.technology)})"))
     if spec.packet_attach and not result.packet_attached:
-        problems.append("not packet attached (expected +CGATT: 1)")
+        found.append(Finding("not packet attached (expected +CGATT: 1)"))
     if result.signal_dbm is None or result.signal_dbm < spec.min_signal_dbm:
         shown = "unknown" if result.signal_dbm is None else f"{result.signal_dbm:.0f} dBm"
-        problems.append(f"signal {shown} (expected >= {spec.min_signal_dbm:.0f} dBm)")
-    return problems
+        found.append(Finding(f"signal {shown} (expected >= {spec.min_signal_dbm:.0f} dBm)", Category.WEAK_SIGNAL))
+    return found
+
+
+def attach_problems(spec: AttachSpec, result: AttachResult) -> list[str]:
+    """The findings of :func:`attach_findings` as text."""
+    return [finding.text for finding in attach_findings(spec, result)]
+
+
+class AttachFailed(HilkitError):
+    """The dongle attached, but not as its profile asks (category: the first finding's that has one)."""
+
+
+def require_attached(spec: AttachSpec, result: AttachResult) -> AttachResult:
+    """``result``, or :class:`AttachFailed` naming every way it falls short of ``spec``."""
+    found = attach_findings(spec, result)
+    if found:
+        category = next((f.category for f in found if f.category is not None), None)
+        raise AttachFailed("; ".join(f.text for f in found), category=category)
+    return result

@@ -21,7 +21,7 @@ from collections import deque
 
 import requests
 
-from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec
 from hilkit.modem.attach import AttachChecker, AttachResult
 
@@ -368,7 +368,7 @@ class HiLinkAttachChecker(AttachChecker):
                     seen += f"; dial ({DIAL}, Action 1) sent once"
                 if last_error:
                     seen += f"; last call: {last_error}"
-                raise WaitTimeout(self._expected(), seen, timeout)
+                raise WaitTimeout(self._expected(), seen, timeout, category=Category.NOT_REGISTERED)
             self._wake.wait(min(self.poll_interval, remaining))
 
     def _optional(self, path: str) -> dict[str, str]:

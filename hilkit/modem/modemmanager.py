@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Masker, Secrets, mask_values
 from hilkit.modem.attach import AttachChecker, AttachResult
@@ -664,5 +664,6 @@ class ModemManagerAttachChecker(AttachChecker):
                     return finish(modem, "ready")
             now = time.monotonic()
             if now >= deadline and looked_since_acting:
-                raise WaitTimeout(expected, last, timeout)
+                raise WaitTimeout(expected, last, timeout,   # no modem to ask: its port went (or never came)
+                                  category=Category.NOT_REGISTERED if path else Category.PORT_VANISHED)
             pause.wait(max(0.0, min(self.poll_interval, deadline - now)))

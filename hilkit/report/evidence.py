@@ -12,7 +12,7 @@ from typing import Any
 
 import allure
 
-from hilkit.core.errors import HilkitError
+from hilkit.core.errors import Category, HilkitError
 
 _progress: Callable[[str], None] | None = None
 
@@ -46,9 +46,11 @@ def collect_measurements(sink: list[dict[str, Any]] | None) -> None:
     _sink = sink
 
 
-def measure(name: str, value: float, unit: str, low: float | None = None, high: float | None = None) -> float:
+def measure(name: str, value: float, unit: str, low: float | None = None, high: float | None = None,
+            category: Category = Category.OUT_OF_LIMITS) -> float:
     """Record ``name = value unit`` against its limits: a step in the report, a line in the
-    measurements file; raise :class:`MeasurementOutOfLimits` (a failed assertion) when outside them."""
+    measurements file; raise :class:`MeasurementOutOfLimits` (a failed assertion, of ``category``)
+    when outside them."""
     limits = " and ".join(x for x in (f">= {low:g} {unit}" if low is not None else "",
                                        f"<= {high:g} {unit}" if high is not None else "") if x)
     passed = (low is None or value >= low) and (high is None or value <= high)
@@ -60,5 +62,5 @@ def measure(name: str, value: float, unit: str, low: float | None = None, high: 
     with step(line):
         allure.dynamic.parameter(name, f"{value:.3f} {unit}")
     if not passed:
-        raise MeasurementOutOfLimits(line)
+        raise MeasurementOutOfLimits(line, category=category)
     return value

@@ -14,36 +14,26 @@ from pathlib import Path
 from typing import Any
 
 from hilkit import __version__
-
-#: failure categories (Allure's categories.json), first match wins; each failure hilkit raises
-#: matches one of them, and :func:`classify` applies the same list outside Allure (the soak)
-CATEGORIES: list[dict[str, Any]] = [{"name": name, "messageRegex": regex, "matchedStatuses": ["failed", "broken"]}
-                                     for name, regex in (
-    ("rig error", r"(?s).*(RigError|ProfileError|\.yaml:\d+: ).*"),
-    ("power fault", r"(?s).*(PowerError|reads back|uhubctl|power switch).*"),
-    ("test timeout", r"(?s).*(Timeout \(>|Failed: Timeout).*"),
-    ("enumeration timeout", r"(?s).*enumeration timeout.*"),
-    ("transfer error", r"(?s).*transfer error.*"),
-    ("no re-enumeration", r"(?s).*no re-enumeration.*"),
-    ("wrong id", r"(?s).*(wrong id|id [0-9a-f]{4}:[0-9a-f]{4} \(expected).*"),
-    ("wrong interface class", r"(?s).*(wrong interface class|interface \d+( alt \d+)? is [0-9a-f]{2}/).*"),
-    ("switch refused", r"(?s).*(SwitchRefused|can't use storage command|no switch needed|special mode set|"
-                       r"endpoint not given or found).*"),
-    ("port vanished", r"(?s).*(port vanished|no modem (on|for|with) ).*"),
-    ("AT timeout", r"(?s).*a final result code for.*"),
-    ("SIM error", r"(?s).*(SIM asks for its PIN|no SIM|SIM (error|puk|absent)|\+CME ERROR: 1[0-5]\b).*"),
-    ("not registered", r"(?s).*(registration (denied|searching|not registered|unknown)|last state: |"
-                       r"waiting for registration|waiting for SimStatus 1 .*ServiceStatus 2).*"),
-    ("weak signal", r"(?s).*(signal -?\d+(\.\d+)? dBm \(limit >=.*FAIL|signal -?\d+ dBm \(expected).*"),
-)]
+from hilkit.core.errors import Category, named_by_type
 
 
-def classify(message: str) -> str:
-    """The one failure category a failure message falls into ("unclassified" if none)."""
-    for category in CATEGORIES:
-        if re.match(category["messageRegex"], message):
-            return category["name"]
-    return "unclassified"
+def _category_regex(category: Category) -> str:
+    """The message Allure shows for a failure of ``category``: ``<Exception type>: <category>: ...``
+    (a hilkit error names its category first), anywhere in the message (pytest.fail may wrap it);
+    or, for the errors that keep a one-line ``file:line`` form, ``<their type>: ...``."""
+    if category is Category.TEST_TIMEOUT:  # pytest-timeout's own words: not an exception of hilkit's
+        return r"(?s).*(Timeout \(>|Failed: Timeout).*"
+    shown = r"[A-Z]\w*: " + re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", category.value) + ": "
+    types = named_by_type().get(category)
+    if types:
+        shown = f"(?:(?:{'|'.join(sorted(types))}): |{shown})"
+    return rf"(?s)(.*\W)?{shown}.*"
+
+
+#: Allure's categories.json, generated from :class:`~hilkit.core.errors.Category` (first match wins)
+CATEGORIES: list[dict[str, Any]] = [
+    {"name": category.value, "messageRegex": _category_regex(category), "matchedStatuses": ["failed", "broken"]}
+    for category in Category]
 
 
 def write_categories(results: Path) -> None:

@@ -17,7 +17,7 @@ import usb.core
 import usb.util
 
 from hilkit.core.device import DeviceInfo, InterfaceInfo
-from hilkit.core.errors import SwitchFailed, WaitTimeout
+from hilkit.core.errors import Category, SwitchFailed, WaitTimeout
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.switch import validate
 from hilkit.switch.methods import (
@@ -109,21 +109,21 @@ def target_check(config: SwitchConfig, before: DeviceInfo) -> Check:
     return check
 
 
-def failure_kind(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo | None,
-                 transfers: list[TransferRecord] | None = None) -> str:
-    """What a failed switch looks like, in the words of the report's failure categories."""
+def failure_category(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo | None,
+                     transfers: list[TransferRecord] | None = None) -> tuple[Category, str]:
+    """What a failed switch was: its category, and what it is said with (a transfer's error)."""
     if seen is None:
-        return "no re-enumeration (the device left and did not come back)"
+        return Category.NO_REENUMERATION, "the device left and did not come back"
     if seen.id == before.id and [i.classes for i in seen.interfaces] == [i.classes for i in before.interfaces]:
         errors = [t for t in transfers or [] if t.result.startswith("error") and "No such device" not in t.result]
         if errors:
-            return f"transfer error ({errors[0].kind} {errors[0].direction} ep 0x{errors[0].endpoint:02x}: " \
-                   f"{errors[0].result[7:]}), no re-enumeration"
-        return "no re-enumeration"
+            return Category.TRANSFER_ERROR, (f"{errors[0].kind} {errors[0].direction} ep 0x{errors[0].endpoint:02x}: "
+                                             f"{errors[0].result[7:]}, no re-enumeration")
+        return Category.NO_REENUMERATION, ""
     vendor, products = config.get("TargetVendor"), config.target_products
     if vendor is not None and products and (seen.id.vendor != vendor or seen.id.product not in products):
-        return "wrong id"
-    return "wrong interface class"
+        return Category.WRONG_ID, ""
+    return Category.WRONG_INTERFACE_CLASS, ""
 
 
 class _Gone(Exception):
@@ -181,18 +181,19 @@ class SwitchEngine:
 def await_switched(bus: UsbBus, config: SwitchConfig, result: SwitchResult, timeout: float,
                    expect: Check | None = None, expected: str = "", reason: str = "") -> SwitchResult:
     """After the last transfer: wait (on bus events) for the port to show the target, or raise
-    :class:`SwitchFailed` in the words of the report's categories. Shared by both engines."""
+    :class:`SwitchFailed` with its category. Shared by both engines."""
     port, before = result.port, result.before
     wanted = expected or config.describe_targets()
     try:
         result.after = bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
     except WaitTimeout as exc:
         seen = bus.device_at(port)
-        kind = failure_kind(config, before, seen, result.transfers)
+        category, detail = failure_category(config, before, seen, result.transfers)
         raise SwitchFailed(
-            f"{kind}: {result.method} switch on port {port}: expected {wanted} within {timeout:.1f} s; "
-            f"seen {seen.summary() if seen else 'no device'} ({exc.seen.rsplit('(', 1)[-1].rstrip(')')})"
-            + (f"; {reason}" if reason else ""), result=result, seen=seen) from None
+            (f"({detail}) " if detail else "") + f"{result.method} switch on port {port}: expected {wanted} "
+            f"within {timeout:.1f} s; seen {seen.summary() if seen else 'no device'} "
+            f"({exc.seen.rsplit('(', 1)[-1].rstrip(')')})" + (f"; {reason}" if reason else ""),
+            result=result, seen=seen, category=category) from None
     result.done_at = time.monotonic()
     return result
 
@@ -243,8 +244,8 @@ class _Session:
                 except usb.core.USBError as exc:
                     if _gone(exc):
                         raise _Gone from None
-                    raise SwitchFailed(f"transfer error: {type(op).__name__} on port {self.port}: {exc}",
-                                       result=self.result) from None
+                    raise SwitchFailed(f"{type(op).__name__} on port {self.port}: {exc}",
+                                       result=self.result, category=Category.TRANSFER_ERROR) from None
         except _Gone:
             self.result.notes.append("device is gone, skipped the remaining commands")
 

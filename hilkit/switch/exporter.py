@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from hilkit.core.device import DeviceInfo, InterfaceInfo
-from hilkit.core.errors import SwitchFailed
+from hilkit.core.errors import Category, SwitchFailed
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.switch.engine import SwitchEngine, SwitchResult
 from hilkit.switch.external import parse_output
@@ -85,8 +85,8 @@ class ExporterSwitchEngine(SwitchEngine):
         result.warnings.extend(problems)
         if done.returncode != 0:
             last = output.splitlines()[-1] if output else "no output"
-            raise SwitchFailed(f"transfer error: usb_modeswitch on exporter host {self.host} failed "
-                               f"({done.returncode}): {last}", result=result)
+            raise SwitchFailed(f"usb_modeswitch on exporter host {self.host} failed "
+                               f"({done.returncode}): {last}", result=result, category=Category.TRANSFER_ERROR)
         if _NOT_FOUND in output:  # usb_modeswitch exits 0 here: say so now rather than wait out the budget
             raise SwitchFailed(f"usb_modeswitch on exporter host {self.host or 'localhost'} found no device "
                                f"{before.bus:03d}/{before.address:03d} in default mode: {_NOT_FOUND}",

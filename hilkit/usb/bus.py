@@ -13,6 +13,7 @@ Must call:
 
 May override:
     ``device_at(port)``, when it can be answered cheaper than by listing everything;
+    ``settle()``, when events reach it later than snapshots see their effect (a monitor thread);
     ``close()``, to stop an event thread.
 """
 from __future__ import annotations
@@ -65,6 +66,10 @@ class UsbBus(ABC):
     def close(self) -> None:  # noqa: B027 - optional: most buses have nothing to stop
         """Stop whatever watches the bus."""
 
+    def settle(self) -> None:  # noqa: B027 - optional: a bus told of events as they happen is settled
+        """Return once every hotplug event already emitted has been recorded in :attr:`events`
+        (a kernel's uevents are read by a monitor thread; a snapshot can run ahead of them)."""
+
     def notify(self, action: str, port: str, detail: str = "") -> None:
         """Record a hotplug event and wake every waiter. Safe from any thread."""
         with self._cond:
@@ -86,6 +91,7 @@ class UsbBus(ABC):
             info = self.device_at(port)
             problems = check(info)
             if not problems:
+                self.settle()  # what the kernel said up to this state is in the event log too
                 return info
             remaining = deadline - time.monotonic()
             if remaining <= 0:

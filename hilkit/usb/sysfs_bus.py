@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyudev
@@ -81,6 +83,7 @@ class LinuxUsbBus(UsbBus):
         self._backend = usb_backend
         self._backend_lock = threading.Lock()
         self.received = 0   # uevent messages read from the monitor socket, including unrelated ones
+        self.handled = 0    # ... and recorded (received, then handled: equal when none is under way)
         monitor = pyudev.Monitor.from_netlink(self.context)
         for subsystem in self.SUBSYSTEMS:
             monitor.filter_by(subsystem)
@@ -103,6 +106,10 @@ class LinuxUsbBus(UsbBus):
             self._event(device)
         except Exception as exc:  # noqa: BLE001 -- the monitor thread must outlive any one event
             self.notify("change", port_of(getattr(device, "sys_path", "")) or "?", f"unreadable uevent: {exc!r}")
+        finally:
+            with self._cond:
+                self.handled += 1
+                self._cond.notify_all()
 
     def _event(self, device: pyudev.Device) -> None:
         port = port_of(device.sys_path)
@@ -126,6 +133,30 @@ class LinuxUsbBus(UsbBus):
             self._observer.join(timeout=2)
         self._monitor = None
         self._observer.monitor = None
+
+    #: how long settle() waits for the monitor thread at most (it is woken by every uevent it handles)
+    SETTLE_LIMIT = 2.0
+
+    def settle(self) -> None:
+        """Every uevent waiting on the monitor socket, and the one being handled, recorded."""
+        monitor = self._monitor
+        deadline = time.monotonic() + self.SETTLE_LIMIT
+        while monitor is not None:
+            waiting = bool(select.select([monitor], [], [], 0)[0])
+            with self._cond:
+                if not waiting and self.handled == self.received:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                # woken when the monitor reads a message, or finishes the one it is handling
+                self._cond.wait_for(self._moved(self.received) if waiting else self._idle, min(remaining, 0.05))
+
+    def _moved(self, before: int) -> Callable[[], bool]:
+        return lambda: self.received != before
+
+    def _idle(self) -> bool:
+        return self.handled == self.received
 
     def wait_read(self, count: int, timeout: float) -> bool:
         """Wait until the monitor has read ``count`` messages; False at the deadline."""

@@ -87,7 +87,7 @@ class FaultInjector:
             left = self._left.get(name)
             if left is not None:
                 self._left[name] = left - 1
-            self.log.append(Fired(time.monotonic(), name, where, FAULTS[name][1]))
+            self.log.append(Fired(time.monotonic(), name, where, FAULTS[name][1].value))
             return True
 
     def fired_since(self, index: int, where: str | None = None) -> list[Fired]:

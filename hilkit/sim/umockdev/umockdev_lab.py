@@ -12,7 +12,7 @@ from hilkit.core.errors import HilkitError
 from hilkit.core.rig import Rig
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.umockdev import unavailable
-from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address
+from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address, sent_uevents
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.usb.sysfs_bus import LinuxUsbBus
 
@@ -46,6 +46,12 @@ class _SharedBus(LinuxUsbBus):
     def devices(self) -> list[DeviceInfo]:
         with TESTBED_LOCK:
             return super().devices()
+
+    def settle(self) -> None:
+        """Every uevent the world has sent read by the monitor (umockdev writes them to the
+        monitor's socket as it adds devices), then handled."""
+        self.wait_read(sent_uevents(), self.SETTLE_LIMIT)
+        super().settle()
 
     def close(self) -> None:
         """A lab closing does not stop it: the next lab in this process reads the same uevents."""

@@ -42,6 +42,11 @@ _SENT = 0
 _UNREAD = 0
 
 
+def sent_uevents() -> int:
+    """How many uevents the world has sent that the bus's monitor can still read."""
+    return _SENT - _UNREAD
+
+
 def next_address(bus: int) -> int:
     """The kernel's way: the next free address on the bus after the last one given, wrapping at 127."""
     with TESTBED_LOCK:
