@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.config.rigs import load_rig
 from hilkit.core.modes import in_mode
 from hilkit.core.rig import Slot
+from hilkit.lab.registry import load_rig
 from hilkit.power import PowerSwitch
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.usb.bus import UsbBus

@@ -27,8 +27,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.config.rigs import load_rig
 from hilkit.dut import Dongle
+from hilkit.lab.registry import load_rig
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.soak import one_cycle
 

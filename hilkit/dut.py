@@ -17,7 +17,7 @@ from hilkit.lab.contract import LabBackend
 from hilkit.modem.at import AtClient
 from hilkit.modem.attach import AtAttachChecker, AttachChecker, AttachResult
 from hilkit.report.evidence import attach_text, step
-from hilkit.switch.engine import SwitchResult
+from hilkit.switch.result import SwitchResult
 from hilkit.usb.lsusb_format import format_lsusb
 
 

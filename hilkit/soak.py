@@ -21,7 +21,7 @@ from typing import Any
 from hilkit.core.errors import category_of
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
-from hilkit.lab.contract import LabBackend
+from hilkit.lab.contract import Capability, LabBackend
 from hilkit.modem.attach import require_attached
 from hilkit.report.results_files import append_jsonl
 
@@ -96,7 +96,7 @@ def soak(rig: Rig, lab: LabBackend, cycles: int, out: Path, budget_scale: float 
     state_path, records_path = out / "state.json", out / "cycles.jsonl"
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     done = {slot.name: state.get(slot.name, -1) for slot in rig.slots}
-    faults = getattr(lab, "faults", None)  # the virtual lab's injector, if this lab injects faults
+    faults = lab.faults if lab.can(Capability.FAULT_INJECTION) else None
     lock = threading.Lock()
     stop = stop or threading.Event()
 

@@ -16,7 +16,6 @@ import pytest
 
 from hilkit.cli import main as cli
 from hilkit.config.profiles import ProfileLibrary
-from hilkit.config.rigs import load_rig
 from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.doctor.checks import (
     FAIL,
@@ -39,6 +38,7 @@ from hilkit.doctor.checks import (
     permission_fix,
     run_doctor,
 )
+from hilkit.lab.registry import load_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ProfileLibrary(ROOT / "device_profiles")

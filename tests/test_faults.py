@@ -7,10 +7,10 @@ import json
 import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.config.rigs import load_rig
 from hilkit.core.errors import category_of
 from hilkit.core.faults import FAULTS
 from hilkit.dut import Dongle
+from hilkit.lab.registry import load_rig
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.soak import one_cycle, soak

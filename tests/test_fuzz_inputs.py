@@ -41,12 +41,12 @@ from hilkit.config.capture import capture_command
 from hilkit.config.modeswitch_file import KNOWN_KEYS, parse_config_text
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
-from hilkit.config.rigs import load_rig
 from hilkit.config.secrets import load_secrets
 from hilkit.core.errors import ModemError, ProfileError, RigError
 from hilkit.core.profile import Profile
 from hilkit.core.rig import Rig
 from hilkit.core.switchconfig import SwitchConfig
+from hilkit.lab.registry import load_rig
 from hilkit.modem import hilink_api as hilink
 from hilkit.modem import modemmanager
 from hilkit.modem.attach import AttachResult

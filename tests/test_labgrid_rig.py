@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from hilkit.config.rigs import load_rig
 from hilkit.core.errors import RigError, SwitchFailed
 from hilkit.lab.labgrid_map import (
     exporter_host,
@@ -16,6 +15,7 @@ from hilkit.lab.labgrid_map import (
     usb_port_path,
 )
 from hilkit.lab.labgrid_place import PlaceError, PlaceResource
+from hilkit.lab.registry import load_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK_RIG = ROOT / "lab" / "labgrid-loopback.yaml"
@@ -137,8 +137,8 @@ def test_exporter_switch_runs_the_installed_usb_modeswitch_with_a_config_file(tm
     from hilkit.core.device import DeviceInfo
     from hilkit.core.ids import UsbId
     from hilkit.core.switchconfig import SwitchConfig
-    from hilkit.switch.engine import SwitchResult
     from hilkit.switch.exporter import ExporterSwitchEngine
+    from hilkit.switch.result import SwitchResult
 
     config = SwitchConfig.from_mapping({"DefaultVendor": "0x12d1", "DefaultProduct": "0x14fe",
                                         "TargetVendor": "0x12d1", "TargetProductList": "1506,1c05",

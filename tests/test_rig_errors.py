@@ -15,8 +15,8 @@ import pytest
 from brokenfiles import case, line_number, write_broken
 
 from hilkit.cli.main import main
-from hilkit.config.rigs import load_rig
 from hilkit.core.errors import ProfileError, RigError, SourceError
+from hilkit.lab.registry import load_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "device_profiles"

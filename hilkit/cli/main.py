@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -17,10 +16,11 @@ from pathlib import Path
 from hilkit import __version__
 from hilkit.config.paths import PROJECT_ROOT, default_rig
 from hilkit.config.profiles import load_profile
-from hilkit.config.rigs import load_rig
 from hilkit.core.errors import HilkitError, SourceError
+from hilkit.core.faults import FaultSpec, parse_fault
 from hilkit.core.rig import Rig
-from hilkit.sim.umockdev import preloaded
+from hilkit.lab.contract import Capability
+from hilkit.lab.registry import lab_class, load_rig
 
 REPO_TARBALL = PROJECT_ROOT / "device_profiles" / "usb-modeswitch-data" / "configPack.tar.gz"
 
@@ -125,7 +125,7 @@ def cmd_nm_connection(args: argparse.Namespace) -> int:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    from hilkit.lab.contract import LabBackend, open_lab
+    from hilkit.lab.registry import open_lab
     from hilkit.soak import soak
 
     rig = _rig_argument(args.rig, " (--rig PATH)", bad_file=2)
@@ -136,23 +136,21 @@ def cmd_soak(args: argparse.Namespace) -> int:
         if not rig.slots:
             print(f"hilkit soak: --slot {', '.join(args.slot)}: no such slot in {rig.path}", file=sys.stderr)
             return 2
-    faults = None
+    faults: list[FaultSpec] = []
     if args.fault:
-        if rig.backend != "virtual":
+        if Capability.FAULT_INJECTION not in lab_class(rig).capabilities:
             print("hilkit soak: --fault: faults can only be injected in the virtual lab", file=sys.stderr)
             return 2
-        from hilkit.sim.model.fault_dice import FaultInjector
         try:
-            faults = FaultInjector.parse(list(rig.faults) + args.fault, args.seed)
+            faults = [parse_fault(text) for text in args.fault]
         except ValueError as exc:
             print(f"hilkit soak: --fault: {exc}", file=sys.stderr)
             return 2
-    lab: LabBackend
-    if faults is not None:
-        from hilkit.sim.virtual_lab import VirtualLab
-        lab = VirtualLab(rig, faults)
-    else:
-        lab = open_lab(rig)
+    lab = open_lab(rig)
+    if faults:  # the command line's faults join the rig's, with the command line's seed
+        for spec in faults:
+            lab.faults.add(spec)
+        lab.faults.reseed(args.seed)
     count = [0]
 
     def progress(record: dict) -> None:
@@ -227,8 +225,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     rig = loaded.path
-    if loaded.backend == "umockdev" and not preloaded():
-        return _under_umockdev(getattr(args, "raw_argv", sys.argv[1:]))
+    try:
+        relaunch = lab_class(loaded).relaunch(getattr(args, "raw_argv", sys.argv[1:]))
+    except HilkitError as exc:
+        print(f"hilkit: {exc}", file=sys.stderr)
+        return 2
+    if relaunch is not None:  # a backend that opens only in a process started its way (umockdev)
+        return subprocess.call(relaunch)
     suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
             f"--rootdir={suites.parent}",
@@ -267,17 +270,6 @@ _UNUSED_PLUGINS = ("hypothesispytest", "labgrid")
 def _installed_plugins() -> set[str]:
     from importlib.metadata import entry_points
     return {ep.name for ep in entry_points(group="pytest11")}
-
-
-def _under_umockdev(argv: list[str]) -> int:
-    """The umockdev lab needs its preload from the process's start: run this command again
-    under umockdev-wrapper."""
-    wrapper = shutil.which("umockdev-wrapper")
-    if wrapper is None:
-        print("hilkit: the umockdev rig needs umockdev-wrapper (apt install umockdev gir1.2-umockdev-1.0)",
-              file=sys.stderr)
-        return 2
-    return subprocess.call([wrapper, sys.executable, "-m", "hilkit", *argv])
 
 
 def _html(results: Path, report: Path) -> None:

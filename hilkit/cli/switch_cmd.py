@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from hilkit.config.modeswitch_file import parse_config_text
 from hilkit.config.paths import default_rig
-from hilkit.config.rigs import load_rig
 from hilkit.core.errors import HilkitError, SourceError, SwitchFailed, SwitchRefused
 from hilkit.core.modes import in_mode
 from hilkit.core.rig import Rig, Slot
 from hilkit.core.switchconfig import SwitchConfig
-from hilkit.lab.contract import open_lab
-from hilkit.switch.engine import SwitchEngine
+from hilkit.lab.registry import load_rig, open_lab
+from hilkit.switch.native import NativeSwitchEngine
 
 if TYPE_CHECKING:
     from hilkit.core.device import DeviceInfo
@@ -113,7 +112,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         config = SwitchConfig.from_mapping(raw)
         say(f"hilkit switch: port {port}, {config.as_config_text().strip().replace(chr(10), ', ')}")
         timeout = float(config.get("CheckSuccess") or (slot.profile.budgets.switch if slot else 20))
-        result = SwitchEngine(lab.bus).switch(port, config, timeout)
+        result = NativeSwitchEngine(lab.bus).switch(port, config, timeout)
         if args.verbose:
             say(result.transfer_log().rstrip())
         after = result.after

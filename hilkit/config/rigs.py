@@ -17,8 +17,11 @@ from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.core.secrecy import Secrets
 
 
-def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
-    """Load a rig file and every profile its slots name; any problem is one line with file:line."""
+def read_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
+    """Read a rig file and every profile its slots name; any problem is one line with file:line.
+
+    What the rig asks of its backend (that it exists, that it injects faults) is checked where
+    backends are known: :func:`hilkit.lab.registry.load_rig`."""
     doc = load_located(path, RigError)
     validate(doc, "rig", RigError)
     data: dict[str, Any] = doc.data
@@ -81,11 +84,9 @@ def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
         if name not in FAULTS:
             raise RigError(doc.path, doc.line_of(("faults", index)), f"faults[{index}]",
                            f"unknown fault {name!r} (expected one of: {', '.join(FAULTS)})")
-    if data.get("faults") and data["backend"] == "linux":
-        raise RigError(doc.path, doc.line_of(("faults",)), "faults",
-                       "faults can only be injected in the virtual lab (backend virtual or umockdev)")
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),
                pin_factory=data.get("pin_factory", ""), pin_host=data.get("pin_host", ""),
                profiles_root=str(root), secrets=secrets, faults=tuple(data.get("faults", [])),
                fault_seed=data.get("fault_seed", 0), labgrid=labgrid_spec(doc),
-               switch_engine=data.get("switch_engine", "native"))
+               switch_engine=data.get("switch_engine", "native"),
+               lines={key: line for key in ("backend", "faults") if key in data and (line := doc.line_of((key,)))})

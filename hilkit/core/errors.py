@@ -133,7 +133,7 @@ class SwitchRefused(HilkitError):
 class SwitchFailed(HilkitError):
     """The message was sent but the device did not come back in the target mode.
 
-    ``result`` holds what was sent (a :class:`~hilkit.switch.engine.SwitchResult`) and ``seen``
+    ``result`` holds what was sent (a :class:`~hilkit.switch.result.SwitchResult`) and ``seen``
     the device found on the port at the deadline, for the report.
     """
 

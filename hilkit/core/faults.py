@@ -2,6 +2,8 @@
 must classify it into. A rig file names them; a backend that can inject faults rolls the dice."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hilkit.core.errors import Category
 
 #: fault -> (what it does, the failure category it must be classified into)
@@ -22,3 +24,36 @@ FAULTS: dict[str, tuple[str, Category]] = {
     "sim_absent": ("no SIM in the dongle", Category.SIM_ERROR),
     "registration_denied": ("the network denies registration", Category.NOT_REGISTERED),
 }
+
+
+@dataclass
+class FaultSpec:
+    name: str
+    probability: float = 1.0
+    count: int | None = None   # at most this many times (None: unlimited)
+
+    def __post_init__(self) -> None:
+        if self.name not in FAULTS:
+            raise ValueError(f"unknown fault {self.name!r} (expected one of: {', '.join(FAULTS)})")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"fault {self.name}: probability {self.probability} (expected 0..1)")
+
+
+def parse_fault(text: str) -> FaultSpec:
+    """``name``, ``name:probability`` or ``name:probability:count`` (the CLI and rig form)."""
+    parts = text.split(":")
+    try:
+        return FaultSpec(parts[0], float(parts[1]) if len(parts) > 1 else 1.0,
+                         int(parts[2]) if len(parts) > 2 else None)
+    except ValueError as exc:
+        raise ValueError(f"fault {text!r}: {exc}") from None
+
+
+@dataclass
+class Fired:
+    """A fault that happened: when, which, where (a slot's port) and the category it must end in."""
+
+    time: float
+    fault: str
+    where: str          # slot port
+    category: str

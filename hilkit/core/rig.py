@@ -50,6 +50,11 @@ class Slot:
     def describe(self) -> str:
         return f"slot {self.name} (port {self.port}, {self.profile.title})"
 
+    @property
+    def resolved_by_lab(self) -> bool:
+        """Its port and power come from where the lab finds it (a labgrid place), once opened."""
+        return self.power.driver == "labgrid"
+
 
 @dataclass(frozen=True)
 class Rig:
@@ -65,6 +70,8 @@ class Rig:
     fault_seed: int = 0
     switch_engine: str = "native"   # or "usb_modeswitch": the installed binary does the switches
     labgrid: LabgridSpec | None = None
+    #: top-level key -> its line in the rig file, for errors found after reading (the backend's)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def slot(self, name: str) -> Slot:
         for slot in self.slots:

@@ -28,6 +28,8 @@ from pathlib import Path
 from hilkit.core.ids import UsbId
 from hilkit.core.profile import TTY_ROLES, ModeSpec, Profile
 from hilkit.core.rig import Rig, Slot
+from hilkit.lab.contract import Capability
+from hilkit.lab.registry import lab_class
 from hilkit.programs import SBIN_DIRS
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -753,13 +755,10 @@ CHECKS: tuple[Callable[[Rig, Host], list[Finding]], ...] = (
     check_pin_factory, check_uhubctl, check_ports, check_modeswitch_binary)
 
 
-#: backends whose dongles are simulated: nothing on this machine's USB, udev or GPIO matters to them
-SIMULATED_BACKENDS = ("virtual", "umockdev")
-
-
 def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:
-    """Every check's findings for ``rig`` on ``host``; a simulated lab gets one OK line."""
-    if rig.backend in SIMULATED_BACKENDS:
+    """Every check's findings for ``rig`` on ``host``; a lab whose dongles are not this host's
+    hardware (a simulated one) gets one OK line."""
+    if Capability.HOST_HARDWARE not in lab_class(rig).capabilities:
         return [Finding(OK, "rig", f"{rig.path}: backend {rig.backend}: the virtual lab needs nothing from this "
                                    "machine; hardware checks skipped")]
     host = host or Host()

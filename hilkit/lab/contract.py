@@ -1,44 +1,121 @@
 """The one seam between the framework and the hardware: a :class:`LabBackend` per kind of rig.
 
-Must provide: ``bus`` (a :class:`~hilkit.usb.bus.UsbBus`) and ``pin_factory`` (a gpiozero pin
-factory, or None for gpiozero's own default). May override ``power_switch(slot)`` and ``close()``.
-A rig whose slots are labgrid places gets ``labgrid`` (:class:`~hilkit.lab.labgrid_lab.LabgridSlots`):
-power, AT ports and mode switches of those slots then go through the places.
-Everything above (fixtures, switch engine, AT client, suites) uses only this contract, so a rig
-and the virtual lab run the same code.
+Everything above (the dongle under test, the suites, the pytest plugin, the CLI) uses only this
+contract, so a real rig and the virtual lab run the same code. Backends are found by name
+(a rig file's ``backend:``) in :mod:`hilkit.lab.registry`; this module imports none of them.
+
+Must provide:
+    ``bus``: a :class:`~hilkit.usb.bus.UsbBus` (what is plugged in, waits on hotplug events).
+May override:
+    ``power_switch(slot)``: default a gpiozero relay (through ``pin_factory``) or a uhubctl port;
+    ``switch_engine(slot)``: default the native engine, or the installed usb_modeswitch when the
+    rig says ``switch_engine: usb_modeswitch``;
+    ``serial_url(slot, role)``, ``mmcli_command()``, ``hilink_url(slot)``: where the attach
+    methods reach the slot's modem (a local tty, this host's mmcli, the stick's own address);
+    ``relaunch(argv)`` (a class method): the command to run this process again under, when the
+    backend can only open in a process started so (the umockdev lab: ``umockdev-wrapper``);
+    ``close()``: leave every relay at rest and stop what the backend runs.
+Declares, in ``capabilities``, what it can do beyond that (:class:`Capability`), so no one above
+asks what kind of backend it is.
 """
 from __future__ import annotations
 
 from abc import ABC
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from gpiozero.pins import Factory
 
+from hilkit.core.errors import HilkitError
+from hilkit.core.faults import FaultSpec, Fired
 from hilkit.core.rig import Rig, Slot
 from hilkit.power import GpioRelay, PowerSwitch, UhubctlPort
-from hilkit.switch.engine import SwitchEngine
+from hilkit.switch.contract import SwitchEngine
 from hilkit.usb.bus import UsbBus
 
 if TYPE_CHECKING:
     from hilkit.lab.labgrid_lab import LabgridSlots
 
 
+class Capability(Enum):
+    """What a backend can do beyond the contract."""
+
+    #: its dongles, relays and hub ports are this host's: every process on the host shares them,
+    #: so a run locks the slots it drives, and ``hilkit doctor`` checks the host for them
+    HOST_HARDWARE = "host hardware"
+    #: it injects faults (``faults``: a :class:`FaultInjection`)
+    FAULT_INJECTION = "fault injection"
+    #: it plays the hardware behind labgrid places that point at 127.0.0.1 (``play_labgrid``)
+    LABGRID_HARDWARE = "labgrid hardware"
+
+
+class Unsupported(HilkitError):
+    """A backend was asked for something its capabilities do not include."""
+
+
+class FaultInjection(Protocol):
+    """The dice of a backend that injects faults (``Capability.FAULT_INJECTION``)."""
+
+    @property
+    def log(self) -> Sequence[Fired]: ...
+
+    def add(self, spec: FaultSpec) -> None: ...
+
+    def remove(self, name: str) -> None: ...
+
+    def reseed(self, seed: int) -> None: ...
+
+    def fired_since(self, index: int, where: str | None = None) -> Sequence[Fired]: ...
+
+
 class LabBackend(ABC):
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
     bus: UsbBus
     pin_factory: Factory | None = None
-    labgrid: LabgridSlots | None = None
 
     def __init__(self, rig: Rig) -> None:
         self.rig = rig
 
+    def can(self, capability: Capability) -> bool:
+        """Whether this backend (this instance: a wrapper answers for what it wraps) can."""
+        return capability in self.capabilities
+
+    @property
+    def faults(self) -> FaultInjection:
+        """The fault dice (``Capability.FAULT_INJECTION``)."""
+        raise Unsupported(f"rig {self.rig.name}: backend {self.rig.backend} injects no faults "
+                          "(fault injection needs a simulated lab: backend virtual or umockdev)")
+
+    def play_labgrid(self, places: LabgridSlots) -> None:
+        """Answer where the acquired places point (``Capability.LABGRID_HARDWARE``)."""
+        raise Unsupported(f"backend {self.rig.backend} plays no labgrid hardware")
+
+    @classmethod
+    def relaunch(cls, argv: Sequence[str]) -> list[str] | None:
+        """The command to run this process again under, if it cannot open the backend as it is."""
+        return None
+
     def power_switch(self, slot: Slot) -> PowerSwitch:
         spec = slot.power
-        if spec.driver == "labgrid" and self.labgrid is not None:
-            return self.labgrid.power_switch(slot)
         if spec.driver == "gpio":
             assert spec.pin is not None
             return GpioRelay(spec.pin, spec.active_high, self.pin_factory, name=f"{slot.name}: {spec.describe()}")
-        return UhubctlPort(spec.hub, spec.port, name=f"{slot.name}: {spec.describe()}")
+        if spec.driver == "uhubctl":
+            return UhubctlPort(spec.hub, spec.port, name=f"{slot.name}: {spec.describe()}")
+        raise Unsupported(f"{slot.describe()}: backend {self.rig.backend} cannot drive power {spec.describe()}")
+
+    def switch_engine(self, slot: Slot) -> SwitchEngine:
+        """The engine that sends the slot's mode switches."""
+        if self.rig.switch_engine == "usb_modeswitch":
+            from hilkit.switch.external import ExternalSwitchEngine
+            return ExternalSwitchEngine(self.bus)
+        from hilkit.switch.native import NativeSwitchEngine
+        return NativeSwitchEngine(self.bus)
+
+    def serial_url(self, slot: Slot, role: str) -> str | None:
+        """The slot's serial port for ``role`` when it is not a local tty, else None."""
+        return None
 
     def mmcli_command(self) -> list[str]:
         """How to run ModemManager's command-line client on this rig."""
@@ -47,52 +124,11 @@ class LabBackend(ABC):
     def hilink_url(self, slot: Slot) -> str:
         """Where the HiLink stick in ``slot`` answers its web API (the profile's, by default)."""
         attach = slot.profile.attach
-        return (attach.url if attach and attach.url else "http://192.168.8.1")
-
-    def serial_url(self, slot: Slot, role: str) -> str | None:
-        """The slot's serial port for ``role`` when it is not a local tty (a labgrid place's), else None."""
-        return self.labgrid.serial_url(slot, role) if self.labgrid and slot.power.driver == "labgrid" else None
-
-    def switch_engine(self, slot: Slot) -> SwitchEngine:
-        """The engine that sends the slot's mode switches (on the exporter host for a labgrid place)."""
-        if self.labgrid is not None and slot.power.driver == "labgrid":
-            return self.labgrid.switch_engine(slot, self.bus, self.usb_modeswitch_command())
-        if self.rig.switch_engine == "usb_modeswitch":
-            from hilkit.switch.external import ExternalSwitchEngine
-            return ExternalSwitchEngine(self.bus)  # type: ignore[return-value]  # same contract
-        return SwitchEngine(self.bus)
+        return attach.url if attach and attach.url else "http://192.168.8.1"
 
     def usb_modeswitch_command(self) -> list[str]:
-        """How to run usb_modeswitch on an exporter host."""
+        """How to run usb_modeswitch where this backend's switches run (a labgrid exporter host)."""
         return ["usb_modeswitch"]
 
     def close(self) -> None:
-        try:
-            self.bus.close()
-        finally:
-            if self.labgrid is not None:
-                self.labgrid.close()  # releases the places: after everything else is at rest
-
-
-def shares_hardware(backend: str) -> bool:
-    """Whether the rig's dongles are shared by every process on the host (so a run must lock the
-    slots it drives). The virtual lab's dongles live inside the run that made them, and so do the
-    umockdev lab's: each process under umockdev-wrapper has a testbed (sysfs, /dev) of its own."""
-    return backend not in ("virtual", "umockdev")
-
-
-def open_lab(rig: Rig) -> LabBackend:
-    """The backend the rig file names."""
-    if rig.labgrid is not None:  # acquire the places, then open the backend on the resolved rig (labgrid=None)
-        from hilkit.lab.labgrid_lab import open_with_places
-        return open_with_places(rig, open_lab)
-    if rig.backend == "virtual":
-        from hilkit.sim.virtual_lab import VirtualLab
-        return VirtualLab(rig)
-    if rig.backend == "umockdev":
-        from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
-        return UmockdevLab(rig)
-    if rig.backend == "linux":
-        from hilkit.lab.linux_lab import LinuxLab
-        return LinuxLab(rig)
-    raise ValueError(f"no backend {rig.backend!r}")
+        self.bus.close()

@@ -1,9 +1,9 @@
 """A rig whose slots are labgrid places: acquire them, resolve each slot, release on every exit path.
 
-``open_lab`` calls :func:`open_with_places` for a rig with a ``labgrid:`` section. The places are
+The registry calls :func:`open_with_places` for a rig with a ``labgrid:`` section. The places are
 acquired first (all or none), each slot gets its USB port path from its place, the local backend
-(the bus view: the virtual lab in CI) is opened on the resolved rig, and the backend's power
-switches, AT ports and mode switches then go through the places' resources.
+(the bus view: the virtual lab in CI) is opened on the resolved rig, and a :class:`LabgridLab`
+sends the labgrid slots' power, AT ports and mode switches through the places' resources.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from hilkit.core.errors import HilkitError, RigError
 from hilkit.core.rig import Rig, Slot
+from hilkit.lab.contract import Capability, FaultInjection, LabBackend
 from hilkit.lab.labgrid_map import (
     LabgridPower,
     exporter_host,
@@ -24,6 +25,8 @@ from hilkit.lab.labgrid_map import (
 )
 from hilkit.lab.labgrid_place import PlaceClient, PlaceError, PlaceResource
 from hilkit.power import PowerSwitch
+from hilkit.switch.contract import SwitchEngine
+from hilkit.usb.bus import UsbBus
 
 
 class LabgridSlots:
@@ -97,7 +100,7 @@ class LabgridSlots:
     def exporter_host(self, slot: Slot) -> str:
         return exporter_host(self.resources[slot.name])
 
-    def switch_engine(self, slot: Slot, bus: Any, usb_modeswitch: list[str]) -> Any:
+    def switch_engine(self, slot: Slot, bus: UsbBus, usb_modeswitch: list[str]) -> SwitchEngine:
         """Mode switches of this slot run on its exporter host (USB transfers cannot cross labgrid)."""
         from hilkit.switch.exporter import ExporterSwitchEngine
         return ExporterSwitchEngine(bus, self.exporter_host(slot), self.place_of(slot), usb_modeswitch)
@@ -126,21 +129,68 @@ def _drop_target(target: Any) -> None:
     manager.unmanaged_resources[:] = [r for r in manager.unmanaged_resources if r.target is not target]
 
 
-def open_with_places(rig: Rig, open_local: Callable[[Rig], Any]) -> Any:
-    """Acquire the rig's places, open the local backend on the resolved rig, hand it the places."""
+class LabgridLab(LabBackend):
+    """A backend whose labgrid slots go through their places: power through labgrid's drivers,
+    the AT port the place publishes, mode switches on the exporter host. Everything else (the
+    bus view, other slots, the attach endpoints) is the local backend's it wraps."""
+
+    def __init__(self, local: LabBackend, places: LabgridSlots) -> None:
+        super().__init__(local.rig)
+        self.local = local
+        self.places = places
+        self.bus = local.bus
+        self.pin_factory = local.pin_factory
+
+    def can(self, capability: Capability) -> bool:
+        return self.local.can(capability)
+
+    @staticmethod
+    def _placed(slot: Slot) -> bool:
+        return slot.power.driver == "labgrid"
+
+    @property
+    def faults(self) -> FaultInjection:
+        return self.local.faults
+
+    def power_switch(self, slot: Slot) -> PowerSwitch:
+        return self.places.power_switch(slot) if self._placed(slot) else self.local.power_switch(slot)
+
+    def switch_engine(self, slot: Slot) -> SwitchEngine:
+        if self._placed(slot):
+            return self.places.switch_engine(slot, self.bus, self.local.usb_modeswitch_command())
+        return self.local.switch_engine(slot)
+
+    def serial_url(self, slot: Slot, role: str) -> str | None:
+        return self.places.serial_url(slot, role) if self._placed(slot) else self.local.serial_url(slot, role)
+
+    def mmcli_command(self) -> list[str]:
+        return self.local.mmcli_command()
+
+    def hilink_url(self, slot: Slot) -> str:
+        return self.local.hilink_url(slot)
+
+    def close(self) -> None:
+        try:
+            self.local.close()
+        finally:
+            self.places.close()  # releases the places: after everything else is at rest
+
+
+def open_with_places(rig: Rig, open_local: Callable[[Rig], LabBackend]) -> LabBackend:
+    """Acquire the rig's places, open the local backend on the resolved rig, wrap it; a local
+    backend that plays labgrid hardware (the virtual lab) answers where the places point."""
     places = LabgridSlots(rig)
     resolved = places.acquire()
-    backend = None
+    local = None
     try:
-        backend = open_local(resolved)
-        backend.labgrid = places
-        play = getattr(backend, "play_labgrid", None)  # the virtual lab plays the places' hardware
-        if play is not None:
-            play(places)
+        local = open_local(resolved)
+        if local.can(Capability.LABGRID_HARDWARE):
+            local.play_labgrid(places)
     except BaseException:
-        if backend is not None:
-            backend.close()  # closes the places too
-        else:
+        try:
+            if local is not None:
+                local.close()
+        finally:
             places.close()
         raise
-    return backend
+    return LabgridLab(local, places)

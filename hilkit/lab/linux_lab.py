@@ -6,7 +6,7 @@ from gpiozero.pins import Factory
 
 from hilkit.core.errors import RigError
 from hilkit.core.rig import Rig
-from hilkit.lab.contract import LabBackend
+from hilkit.lab.contract import Capability, LabBackend
 from hilkit.usb.sysfs_bus import LinuxUsbBus
 
 #: rig file name -> (module, class) of the gpiozero pin factory
@@ -37,6 +37,8 @@ def pin_factory(rig: Rig) -> Factory | None:
 
 
 class LinuxLab(LabBackend):
+    capabilities = frozenset({Capability.HOST_HARDWARE})
+
     def __init__(self, rig: Rig) -> None:
         super().__init__(rig)
         self.pin_factory = pin_factory(rig)

@@ -17,17 +17,18 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import allure
 import pytest
 
 from hilkit.config.paths import default_rig
-from hilkit.config.rigs import load_rig
 from hilkit.core.errors import HilkitError, SourceError
+from hilkit.core.faults import FaultSpec, parse_fault
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
-from hilkit.lab.contract import LabBackend, open_lab, shares_hardware
+from hilkit.lab.contract import Capability, LabBackend
+from hilkit.lab.registry import lab_class, load_rig, open_lab
 from hilkit.lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path
 from hilkit.modem.at import AtClient
 from hilkit.report.evidence import collect_measurements, show_progress
@@ -36,8 +37,6 @@ from hilkit.usb.bus import UsbBus
 
 if TYPE_CHECKING:
     from pluggy import Result
-
-    from hilkit.sim.virtual_lab import VirtualLab
 
 MEASUREMENTS_HELP = ("JSON-lines file of every measurement (value, unit, limits, test, slot); "
                      "default: hilkit-measurements.jsonl in the --alluredir directory")
@@ -182,7 +181,7 @@ def hold_slots(config: pytest.Config, rig: Rig, slots: list[Slot]) -> None:
     or stop the run with one line naming the holder. Nothing to lock on a virtual rig unless a
     lock directory is named."""
     settings = config.stash[SETTINGS]
-    if not slots or not (settings.lock_dir or shares_hardware(rig.backend)):
+    if not slots or not (settings.lock_dir or Capability.HOST_HARDWARE in lab_class(rig).capabilities):
         return
     directory = Path(settings.lock_dir) if settings.lock_dir else default_lock_dir()
     locks = SlotLocks(SlotLock(lock_path(directory, rig.name, s.port), f"slot {s.name} (port {s.port})")
@@ -363,18 +362,17 @@ def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
     except HilkitError as exc:  # a place held by another run, a coordinator down: one line, and stop
         pytest.exit(f"hilkit: {exc}", returncode=pytest.ExitCode.TESTS_FAILED)
     faults = pytestconfig.getoption("hilkit_fault")
-    injector = getattr(backend, "faults", None)  # the virtual lab's FaultInjector; None: no faults in this lab
+    injector = backend.faults if backend.can(Capability.FAULT_INJECTION) else None
     if faults:
         if injector is None:
             backend.close()
             raise pytest.UsageError("--hilkit-fault: faults can only be injected in the virtual lab")
-        from hilkit.sim.model.fault_dice import FaultInjector
         try:
-            parsed = FaultInjector.parse(faults)
+            parsed = [parse_fault(text) for text in faults]
         except ValueError as exc:
             backend.close()
             raise pytest.UsageError(f"--hilkit-fault: {exc}") from None
-        for spec in parsed.specs.values():
+        for spec in parsed:
             injector.add(spec)
     seed = pytestconfig.getoption("hilkit_fault_seed")
     runner = pytestconfig.stash.get(RUNNER_INDEX, None)
@@ -400,7 +398,7 @@ def usb_bus(lab: LabBackend) -> UsbBus:
 def slot(request: pytest.FixtureRequest) -> Slot:
     """The slot this test instance runs on (tests are parametrized over the rig's slots)."""
     slot = request.param
-    if slot is not None and slot.power.driver == "labgrid":  # port and power: from the place, once acquired
+    if slot is not None and slot.resolved_by_lab:  # port and power: from the place, once acquired
         slot = request.getfixturevalue("lab").rig.slot(slot.name)
     return slot
 
@@ -438,7 +436,7 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
 
     def remove_injected() -> None:
         for name in injected:
-            cast("VirtualLab", lab).faults.remove(name)
+            lab.faults.remove(name)
     request.addfinalizer(remove_injected)
     handle = Dongle(slot, lab, request.config.getoption("hilkit_budget_scale"))
     opened = request.config.stash[OPEN_DONGLES]
@@ -462,10 +460,9 @@ def _inject_marked_faults(request: pytest.FixtureRequest, lab: LabBackend) -> li
     markers = list(request.node.iter_markers("hilkit_fault"))
     if not markers:
         return []
-    injector = getattr(lab, "faults", None)
-    if injector is None:
+    if not lab.can(Capability.FAULT_INJECTION):
         pytest.skip("hilkit_fault: fault injection needs the virtual lab")
-    from hilkit.sim.model.fault_dice import FaultSpec
+    injector = lab.faults
     names = []
     for marker in markers:
         try:

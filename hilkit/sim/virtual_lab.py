@@ -17,7 +17,7 @@ from gpiozero.pins.mock import MockFactory
 
 from hilkit.core.errors import HilkitError, RigError
 from hilkit.core.rig import Rig, Slot
-from hilkit.lab.contract import LabBackend
+from hilkit.lab.contract import Capability, LabBackend
 from hilkit.lab.labgrid_map import power_resource
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 from hilkit.sim.adapters.relay_pins import RelayPin
@@ -37,9 +37,11 @@ ROLES = ("at", "diag", "ppp")
 
 
 class VirtualLab(LabBackend):
+    capabilities = frozenset({Capability.FAULT_INJECTION, Capability.LABGRID_HARDWARE})
+
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         super().__init__(rig)
-        self.faults = faults or FaultInjector.parse(list(rig.faults), rig.fault_seed)
+        self.dice = faults or FaultInjector.parse(list(rig.faults), rig.fault_seed)
         for slot in rig.slots:
             if slot.power.driver not in ("gpio", "labgrid"):  # labgrid: played by play_labgrid()
                 raise RigError(rig.path, slot.line, f"slots[{slot.name}].power.driver",
@@ -57,7 +59,7 @@ class VirtualLab(LabBackend):
         self.modem_manager = MMState(Path(self._state_dir) / "modemmanager.json")
         self.dongles: dict[str, VirtualDongle] = {
             slot.name: VirtualDongle(slot.profile, slot.port, self.scheduler, self.kernel,
-                                     self._notify, next_address, self.modem_manager, self.faults)
+                                     self._notify, next_address, self.modem_manager, self.dice)
             for slot in rig.slots
         }
         self._by_port = {d.port: d for d in self.dongles.values()}
@@ -68,10 +70,14 @@ class VirtualLab(LabBackend):
             dongle = self.dongles[slot.name]
             self.pins[slot.name] = self.pin_factory.pin(
                 slot.power.pin, active_high=slot.power.active_high, on_power=dongle.set_power,
-                stuck=lambda port=slot.port: self.faults.fires("relay_stuck", port))
+                stuck=lambda port=slot.port: self.dice.fires("relay_stuck", port))
         self.usb_backend = SimUsbBackend(self.dongles.values())
         self.bus = SimUsbBus(self.usb_backend, self._kernel_view, self.scheduler.run_due, self._gave_up)
         self.state_at_close: dict[str, bool] | None = None
+
+    @property
+    def faults(self) -> FaultInjector:
+        return self.dice
 
     def _notify(self, action: str, port: str, detail: str) -> None:
         self.bus.notify(action, port, detail)

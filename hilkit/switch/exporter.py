@@ -20,9 +20,10 @@ import time
 from hilkit.core.device import DeviceInfo, InterfaceInfo
 from hilkit.core.errors import Category, SwitchFailed
 from hilkit.core.switchconfig import SwitchConfig
-from hilkit.switch.engine import SwitchEngine, SwitchResult
 from hilkit.switch.external import parse_output
 from hilkit.switch.methods import Operation
+from hilkit.switch.native import NativeSwitchEngine
+from hilkit.switch.result import SwitchResult
 from hilkit.usb.bus import UsbBus
 
 # The config goes over stdin into a temporary file on the exporter host: `-c FILE` reads exactly
@@ -51,8 +52,8 @@ def exporter_command(host: str, usb_modeswitch: list[str], bus: int, address: in
     return prefix + [shlex.join(inner)] if prefix else inner
 
 
-class ExporterSwitchEngine(SwitchEngine):
-    """A :class:`SwitchEngine` whose transfers are sent by usb_modeswitch on the exporter host."""
+class ExporterSwitchEngine(NativeSwitchEngine):
+    """The native engine's refusals and wait; its transfers sent by usb_modeswitch on the exporter host."""
 
     def __init__(self, bus: UsbBus, host: str, place: str, usb_modeswitch: list[str] | None = None,
                  timeout: float = 60.0) -> None:

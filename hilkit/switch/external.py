@@ -18,8 +18,9 @@ import time
 from hilkit.core.errors import SwitchFailed
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.programs import find_program
-from hilkit.switch.engine import SwitchResult, TransferRecord, await_switched
+from hilkit.switch.contract import SwitchEngine
 from hilkit.switch.methods import plan
+from hilkit.switch.result import SwitchResult, TransferRecord, await_switched
 from hilkit.usb.bus import Check, UsbBus
 
 _SEND = re.compile(r"Trying to send message (\d) to endpoint 0x([0-9a-fA-F]+)")
@@ -61,9 +62,8 @@ def _with_result(record: TransferRecord, result: str) -> TransferRecord:
                           record.setup, result)
 
 
-class ExternalSwitchEngine:
-    """Runs ``usb_modeswitch -c CONFIG -b BUS -g DEV`` on a port's device; same contract as
-    :class:`~hilkit.switch.engine.SwitchEngine`."""
+class ExternalSwitchEngine(SwitchEngine):
+    """Runs ``usb_modeswitch -c CONFIG -b BUS -g DEV`` on a port's device."""
 
     def __init__(self, bus: UsbBus, command: str = "usb_modeswitch", run_timeout: float = 60.0) -> None:
         self.bus = bus

@@ -2,7 +2,7 @@
 
 :func:`plan` turns a :class:`SwitchConfig` into operations in the order usb_modeswitch 2.6.1's
 ``main()`` runs them: one special mode, else the bulk message block, then Configuration,
-AltSetting and ResetUSB. The engine (:mod:`hilkit.switch.engine`) executes them through pyusb.
+AltSetting and ResetUSB. The engine (:mod:`hilkit.switch.native`) executes them through pyusb.
 Bytes, request values and timeouts were checked against the 2.6.1 binary (traced with a fake
 libusb), see shared/reference/usb_modeswitch.md and the notes in docs of issue 4.
 

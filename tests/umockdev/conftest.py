@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.config.rigs import load_rig
 from hilkit.core.rig import Rig
 from hilkit.dut import Dongle
+from hilkit.lab.registry import load_rig
 from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 
 

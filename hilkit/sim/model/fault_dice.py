@@ -12,28 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from hilkit.core.faults import FAULTS
-
-
-@dataclass
-class FaultSpec:
-    name: str
-    probability: float = 1.0
-    count: int | None = None   # at most this many times (None: unlimited)
-
-    def __post_init__(self) -> None:
-        if self.name not in FAULTS:
-            raise ValueError(f"unknown fault {self.name!r} (expected one of: {', '.join(FAULTS)})")
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"fault {self.name}: probability {self.probability} (expected 0..1)")
-
-
-@dataclass
-class Fired:
-    time: float
-    fault: str
-    where: str          # slot port
-    category: str
+from hilkit.core.faults import FAULTS, FaultSpec, Fired, parse_fault
 
 
 @dataclass
@@ -50,16 +29,7 @@ class FaultInjector:
     @classmethod
     def parse(cls, texts: list[str], seed: int = 0) -> FaultInjector:
         """``name``, ``name:probability`` or ``name:probability:count`` (the CLI and rig form)."""
-        specs = {}
-        for text in texts:
-            parts = text.split(":")
-            try:
-                spec = FaultSpec(parts[0], float(parts[1]) if len(parts) > 1 else 1.0,
-                                 int(parts[2]) if len(parts) > 2 else None)
-            except ValueError as exc:
-                raise ValueError(f"fault {text!r}: {exc}") from None
-            specs[spec.name] = spec
-        return cls(specs, seed)
+        return cls({spec.name: spec for spec in map(parse_fault, texts)}, seed)
 
     def add(self, spec: FaultSpec) -> None:
         with self._lock:

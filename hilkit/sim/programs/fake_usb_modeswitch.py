@@ -17,8 +17,9 @@ import urllib.request
 from hilkit.config.modeswitch_file import parse_config_text
 from hilkit.core.errors import HilkitError
 from hilkit.switch import validate
-from hilkit.switch.engine import SwitchEngine, SwitchResult
 from hilkit.switch.methods import plan
+from hilkit.switch.native import NativeSwitchEngine
+from hilkit.switch.result import SwitchResult
 from hilkit.usb.bus import UsbBus
 
 
@@ -33,7 +34,7 @@ def run_config(bus: UsbBus, busnum: int, address: int, text: str) -> tuple[int, 
         interface = validate.check(config, device)
         steps = plan(config, interface.number if interface else 0)
         result = SwitchResult(device.port, steps.method, device)
-        engine = SwitchEngine(bus)
+        engine = NativeSwitchEngine(bus)
         engine.send(device.port, config, device, interface, steps.operations, result)
     except HilkitError as exc:
         return 1, f"Error: {exc}"

@@ -4,6 +4,9 @@ of the in-process pyusb backend. What it tests is the code a rig runs; what it f
 """
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -11,7 +14,7 @@ from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import HilkitError
 from hilkit.core.rig import Rig
 from hilkit.sim.model.fault_dice import FaultInjector
-from hilkit.sim.umockdev import unavailable
+from hilkit.sim.umockdev import preloaded, unavailable
 from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address, sent_uevents
 from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.usb.sysfs_bus import LinuxUsbBus
@@ -66,6 +69,17 @@ def shared_bus() -> LinuxUsbBus:
 
 
 class UmockdevLab(VirtualLab):
+    @classmethod
+    def relaunch(cls, argv: Sequence[str]) -> list[str] | None:
+        """umockdev's preload must be there from the process's start: ``hilkit ARGV`` again,
+        under umockdev-wrapper (a one-line error when it is not installed)."""
+        if preloaded():
+            return None
+        wrapper = shutil.which("umockdev-wrapper")
+        if wrapper is None:
+            raise HilkitError("the umockdev rig needs umockdev-wrapper (apt install umockdev gir1.2-umockdev-1.0)")
+        return [wrapper, sys.executable, "-m", "hilkit", *argv]
+
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         bed, umockdev = testbed()
         super().__init__(rig, faults)
