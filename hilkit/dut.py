@@ -9,6 +9,7 @@ import time
 
 from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import Category, HilkitError, SwitchFailed, WaitTimeout
+from hilkit.core.events import attach_text, step
 from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
 from hilkit.core.rig import Slot
@@ -16,7 +17,6 @@ from hilkit.core.switchconfig import SwitchConfig
 from hilkit.lab.contract import LabBackend
 from hilkit.modem.at import AtClient
 from hilkit.modem.attach import AtAttachChecker, AttachChecker, AttachResult
-from hilkit.report.evidence import attach_text, step
 from hilkit.switch.result import SwitchResult
 from hilkit.usb.lsusb_format import format_lsusb
 

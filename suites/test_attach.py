@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hilkit import measure
 from hilkit.core.errors import Category
 from hilkit.modem.attach import require_attached
-from hilkit.report.evidence import measure
 
 pytestmark = pytest.mark.hilkit_phase("attach", severity="critical")
 

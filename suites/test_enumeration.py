@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from hilkit import measure
 from hilkit.core.modes import mode_problems
-from hilkit.report.evidence import measure
 
 pytestmark = pytest.mark.hilkit_phase("enumeration", severity="critical")
 

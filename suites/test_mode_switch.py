@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hilkit import measure
 from hilkit.core.modes import mode_problems
-from hilkit.report.evidence import measure
 
 pytestmark = pytest.mark.hilkit_phase("switch", severity="critical")
 

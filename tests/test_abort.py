@@ -20,7 +20,7 @@ import pytest
 
 @pytest.mark.profile("huawei/e3131")
 def test_first(dongle):
-    from hilkit.report.evidence import measure
+    from hilkit import measure
     measure("enumeration time", dongle.enumeration_time, "s", high=15)
 
 @pytest.mark.profile("huawei/e3131")

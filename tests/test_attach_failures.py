@@ -9,8 +9,8 @@ import yaml
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.core.errors import WaitTimeout
+from hilkit.core.measurement import MeasurementOutOfLimits, measure
 from hilkit.modem import attach_problems
-from hilkit.report.evidence import MeasurementOutOfLimits, measure
 
 PROFILES = PROJECT_ROOT / "device_profiles" / "huawei"
 BY_METHOD = {"at": "e3131.yaml", "hilink": "e3372-hilink.yaml", "modemmanager": "e3531.yaml"}

@@ -85,7 +85,7 @@ def test_wrong_message(dongle):
 
 @pytest.mark.profile("huawei/e3131")
 def test_measurements(dongle):
-    from hilkit.report.evidence import measure
+    from hilkit import measure
     measure("re-enumeration time", 0.4, "s", high=5)
     measure("signal", -118, "dBm", low=-100)
 '''

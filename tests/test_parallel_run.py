@@ -59,7 +59,7 @@ VirtualLab.close = _close_and_record
 
 TESTS = '''
 import warnings
-from hilkit.report.evidence import measure
+from hilkit import measure
 
 def test_powered(dongle, slot):
     print(f"out of {slot.name}")

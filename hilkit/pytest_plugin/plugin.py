@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import allure
 import pytest
 
 from hilkit.config.paths import default_rig
 from hilkit.core.errors import HilkitError, SourceError
+from hilkit.core.events import BUS, Subject
 from hilkit.core.faults import FaultSpec, parse_fault
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
@@ -31,8 +30,10 @@ from hilkit.lab.contract import Capability, LabBackend
 from hilkit.lab.registry import lab_class, load_rig, open_lab
 from hilkit.lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path
 from hilkit.modem.at import AtClient
-from hilkit.report.evidence import collect_measurements, show_progress
-from hilkit.report.results_files import append_jsonl, environment, write_categories, write_environment, write_executor
+from hilkit.report.allure_writer import AllureWriter
+from hilkit.report.measurement_lines import MeasurementLines
+from hilkit.report.progress import ProgressLines
+from hilkit.report.results_files import environment, write_categories, write_environment, write_executor
 from hilkit.usb.bus import UsbBus
 
 if TYPE_CHECKING:
@@ -62,9 +63,8 @@ MEASUREMENTS = pytest.StashKey["Path | None"]()
 RIG = pytest.StashKey["Rig | None"]()  # a parallel slot runner's: its own slot only
 OPEN_DONGLES = pytest.StashKey[list]()
 OUTCOME = pytest.StashKey[str]()
-PROGRESS_LINE = pytest.StashKey["Callable[[str], str]"]()  # a phase's title -> its progress line
+PROGRESS = pytest.StashKey[ProgressLines]()  # the progress subscriber, when lines are shown
 RUNNER_INDEX = pytest.StashKey[int]()  # in a --hilkit-parallel slot runner: its slot's index in the rig
-_CURRENT: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -144,21 +144,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    _allure(session.config)
     _progress(session.config)
 
 
 def _progress(config: pytest.Config) -> None:
+    """Progress lines on the terminal (a subscriber to the steps), unless off, in CI or piped."""
     choice = config.getoption("hilkit_progress")
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or choice == "off" or (choice == "auto" and (os.environ.get("CI") or not reporter.isatty)):
-        show_progress(None)
         return
-    start = time.monotonic()
+    progress = ProgressLines(reporter.write_line)
+    config.stash[PROGRESS] = progress
+    config.add_cleanup(BUS.subscribe(progress))
 
-    def line(title: str) -> str:
-        return f"    [{time.monotonic() - start:7.1f} s] {_CURRENT.get('slot', '-')}: {title}"
-    config.stash[PROGRESS_LINE] = line
-    show_progress(lambda title: reporter.write_line(line(title)))
+
+def _allure(config: pytest.Config) -> None:
+    """Steps, evidence, measurements and labels into allure-pytest's results, when it writes any."""
+    if config.pluginmanager.hasplugin("allure_pytest") or config.getoption("allure_report_dir", None):
+        config.add_cleanup(BUS.subscribe(AllureWriter()))
 
 
 def _sigterm_as_interrupt() -> None:
@@ -220,8 +224,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     def keep_only(slot: Slot, say: Callable[[str], None]) -> None:  # in the runner, right after the fork
         config.stash[RIG] = replace(rig, slots=(slot,))
         config.stash[RUNNER_INDEX] = rig.slots.index(slot)
-        line = config.stash.get(PROGRESS_LINE, None)
-        show_progress(None if line is None else lambda title: say(line(title)))  # printed by the controller
+        progress = config.stash.get(PROGRESS, None)
+        if progress is not None:
+            progress.write = say  # printed by the controller
 
     per_slot, rest = deal(items, _slot_of, rig.slots)
     if per_slot:
@@ -233,23 +238,22 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, None]:
     """Collect the test's measurements; append them to the measurements file when it ends."""
-    records: list[dict] = []
+    lines = MeasurementLines()
     item.stash[OUTCOME] = "passed"
-    collect_measurements(records)
+    unsubscribe = BUS.subscribe(lines)
     try:
         yield
     finally:
-        collect_measurements(None)
+        unsubscribe()
         path = item.config.stash[MEASUREMENTS]
-        if path is not None and records:
+        if path is not None:
             slot = _slot_of(item)
-            context = {"test": item.nodeid, "outcome": item.stash[OUTCOME]}
+            context: dict[str, Any] = {"test": item.nodeid, "outcome": item.stash[OUTCOME]}
             if slot is not None:
                 context.update(slot=slot.name, port=slot.port, profile=slot.profile.key)
                 loaded = item.config.stash[RIG]
                 context["rig"] = loaded.name if loaded else ""
-            path.parent.mkdir(parents=True, exist_ok=True)
-            append_jsonl(path, [{**context, **r} for r in records])
+            lines.write(path, context)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -410,28 +414,16 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
     Torn down to power-off with ports closed whatever happens: failure, error, Ctrl-C.
     """
     profile = slot.profile
-    allure.dynamic.parent_suite(f"rig {lab.rig.name}")
-    allure.dynamic.suite(profile.title)
-    allure.dynamic.sub_suite(f"slot {slot.name} ({slot.port})")
-    allure.dynamic.label("vendor", profile.vendor)
-    allure.dynamic.label("model", profile.model)
-    allure.dynamic.tag(profile.key)
-    allure.dynamic.parameter("slot", f"{slot.name} (port {slot.port}, {slot.power.describe()})")
-    allure.dynamic.parameter("profile", profile.key)
-    allure.dynamic.label("slot", slot.name)
-    allure.dynamic.label("port", slot.port)
-    allure.dynamic.link(Path(profile.path).resolve().as_uri(), name=f"profile {profile.key}")
     phase = request.node.get_closest_marker("hilkit_phase")
-    if phase is not None:
-        allure.dynamic.feature(phase.args[0])
-        allure.dynamic.severity(phase.kwargs.get("severity", "critical"))
     marker = request.node.get_closest_marker("mode")
     mode = marker.args[0] if marker else profile.initial_mode.name
+    BUS.publish(Subject(rig=lab.rig.name, slot=slot.name, port=slot.port, power=slot.power.describe(),
+                        profile=profile.key, title=profile.title, vendor=profile.vendor, model=profile.model,
+                        profile_path=profile.path, mode=mode, phase=phase.args[0] if phase else "",
+                        severity=phase.kwargs.get("severity", "critical") if phase else ""))
     if mode not in profile.modes:
         pytest.fail(f"@pytest.mark.mode({mode!r}): {profile.key} has no such mode "
                     f"(expected one of: {', '.join(profile.modes)})", pytrace=False)
-    allure.dynamic.label("mode", mode)
-    _CURRENT["slot"] = f"{slot.name} ({slot.port})"
     injected = _inject_marked_faults(request, lab)  # none but in the virtual lab: other labs skip the test
 
     def remove_injected() -> None:
