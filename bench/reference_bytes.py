@@ -24,7 +24,9 @@ from types import SimpleNamespace
 from hilkit.config.paths import PROJECT_ROOT  # noqa: E402
 from hilkit.config.profiles import ProfileLibrary  # noqa: E402
 from hilkit.sim.umockdev import unavailable  # noqa: E402
-from hilkit.sim.umockdev.reference import compare  # noqa: E402
+
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))  # the comparison is a test harness: tests/support
+from support.reference import compare  # noqa: E402
 
 BATCH = 40
 

@@ -16,7 +16,9 @@ from collections import defaultdict
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import ProfileLibrary
-from hilkit.sim.sweep import sweep
+
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))  # the sweep is a test harness: tests/support
+from support.sweep import sweep  # noqa: E402
 
 
 def cpu_seconds() -> float:

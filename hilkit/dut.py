@@ -1,6 +1,6 @@
 """A slot's dongle under test: power it, wait for it, switch it, talk to it; report every phase.
 
-This is the framework logic above the seam: it uses only a :class:`~hilkit.lab.contract.LabBackend`
+This is the framework logic above the seam: it uses only a :class:`~hilkit.lab.lab_backend.LabBackend`
 (bus, power), pyusb through the switch engine, and pyserial through the AT client.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
 from hilkit.core.rig import Slot
 from hilkit.core.switchconfig import SwitchConfig
-from hilkit.lab.contract import LabBackend
+from hilkit.lab.lab_backend import LabBackend
 from hilkit.modem.at import AtClient
 from hilkit.modem.attach import AtAttachChecker, AttachChecker, AttachResult
 from hilkit.switch.result import SwitchResult
@@ -146,7 +146,8 @@ class Dongle:
         if spec.method == "hilink":
             from hilkit.modem.hilink_api import HiLinkAttachChecker, HiLinkClient
             return HiLinkAttachChecker(HiLinkClient(self.lab.hilink_url(self.slot)), spec)
-        from hilkit.modem.modemmanager import ModemManager, ModemManagerAttachChecker
+        from hilkit.modem.mm_attach import ModemManagerAttachChecker
+        from hilkit.modem.mmcli_client import ModemManager
         return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.port, spec,
                                          secrets=self.lab.rig.secrets)
 

@@ -21,7 +21,7 @@ from typing import Any
 from hilkit.core.errors import category_of
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
-from hilkit.lab.contract import Capability, LabBackend
+from hilkit.lab.lab_backend import Capability, LabBackend
 from hilkit.modem.attach import require_attached
 from hilkit.report.results_files import append_jsonl
 

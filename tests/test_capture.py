@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from hilkit.cli.capture_cmd import capture_command
 from hilkit.config.capture import (
     CapturedConfiguration,
     CapturedDevice,
     CapturedEndpoint,
     CapturedInterface,
-    capture_command,
     draft_profile,
     draft_yaml,
     guess_role,

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from hilkit.cli import main as cli
+from hilkit.cli import rig_arg
 from hilkit.config.profiles import ProfileLibrary
 from hilkit.core.rig import PowerSpec, Rig, Slot
-from hilkit.doctor.checks import (
+from hilkit.doctor import (
     FAIL,
     OK,
     WARN,
@@ -630,7 +631,7 @@ def test_virtual_rig_needs_nothing(tmp_path):
 @pytest.fixture
 def linux_rig(monkeypatch):
     """load_rig still refuses backend: linux; the CLI gets the shipped rig with its backend swapped."""
-    monkeypatch.setattr(cli, "load_rig", lambda path: replace(load_rig(path), backend="linux"))
+    monkeypatch.setattr(rig_arg, "load_rig", lambda path: replace(load_rig(path), backend="linux"))
     monkeypatch.delenv("container", raising=False)
     return ROOT / "lab" / "virtual.yaml"
 

@@ -37,7 +37,7 @@ from hypothesis import event as _event
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from hilkit.config.capture import capture_command
+from hilkit.cli.capture_cmd import capture_command
 from hilkit.config.modeswitch_file import KNOWN_KEYS, parse_config_text
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
@@ -48,10 +48,12 @@ from hilkit.core.rig import Rig
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.lab.registry import load_rig
 from hilkit.modem import hilink_api as hilink
-from hilkit.modem import modemmanager
+from hilkit.modem import mm_attach
 from hilkit.modem.attach import AttachResult
 from hilkit.modem.hilink_api import HiLinkError, attach_from_answers, describe_status, fields, parse_response
-from hilkit.modem.modemmanager import attach_result, parse_mmcli_json, parse_mmcli_text
+from hilkit.modem.mm_attach import attach_result
+from hilkit.modem.mmcli_json import parse_mmcli_json
+from hilkit.modem.mmcli_table import parse_mmcli_text
 
 EXAMPLES = int(os.environ.get("HILKIT_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
@@ -534,7 +536,7 @@ def check_mmcli(parse, data) -> None:
     modem = parsed.get("modem", {})
     try:
         check_attach(attach_result(modem))
-        assert modemmanager.sim_state(modem) in ("ready", "pin", "puk", "absent", "error", "unknown")
+        assert mm_attach.sim_state(modem) in ("ready", "pin", "puk", "absent", "error", "unknown")
     except ModemError as exc:
         assert_one_line(exc)
 

@@ -9,9 +9,9 @@ import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.core.errors import RigError
-from hilkit.doctor.checks import run_doctor
+from hilkit.doctor import run_doctor
 from hilkit.lab import registry
-from hilkit.lab.contract import Capability, LabBackend, Unsupported
+from hilkit.lab.lab_backend import Capability, LabBackend, Unsupported
 
 VIRTUAL = (PROJECT_ROOT / "lab" / "virtual.yaml").read_text()
 
@@ -27,7 +27,7 @@ def _rig(tmp_path, text: str):
 def benchlab(tmp_path, monkeypatch):
     """A lab's own backend, in its own module, installed under the hilkit.labs entry points."""
     (tmp_path / "benchlab.py").write_text(textwrap.dedent('''
-        from hilkit.lab.contract import Capability, LabBackend
+        from hilkit.lab.lab_backend import Capability, LabBackend
         from hilkit.sim.adapters.virtual_bus import SimUsbBus
         from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 

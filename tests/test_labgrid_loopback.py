@@ -1,7 +1,7 @@
 """hilkit on a shared lab: labgrid's coordinator and exporter on 127.0.0.1, places acquired per run.
 
 The module starts labgrid-coordinator and labgrid-exporter as subprocesses on free ports
-(:class:`hilkit.sim.labgrid_loopback.Loopback`) and runs pytest on ``lab/labgrid-loopback.yaml`` in
+(:class:`support.labgrid_loopback.Loopback`) and runs pytest on ``lab/labgrid-loopback.yaml`` in
 subprocesses; the coordinator is asked, from here, who holds each place before, during and after.
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ import pytest
 
 pytest.importorskip("labgrid.remote.client", reason="labgrid is not installed (pip install -e '.[labgrid]')")
 
+from support.labgrid_loopback import Loopback, poll_until  # noqa: E402
 from test_teardown_safety import CONFTEST  # noqa: E402
 
 from hilkit.lab.labgrid_place import PlaceClient  # noqa: E402
-from hilkit.sim.labgrid_loopback import Loopback, poll_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RIG = ROOT / "lab" / "labgrid-loopback.yaml"

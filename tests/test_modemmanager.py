@@ -27,16 +27,10 @@ from hilkit.core.errors import ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec, NetworkModel
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.attach import attach_problems
-from hilkit.modem.modemmanager import (
-    ModemManager,
-    ModemManagerAttachChecker,
-    ModemNotFound,
-    attach_result,
-    mm_value,
-    parse_mmcli_json,
-    parse_mmcli_text,
-    percent_to_dbm,
-)
+from hilkit.modem.mm_attach import ModemManagerAttachChecker, attach_result, percent_to_dbm
+from hilkit.modem.mmcli_client import ModemManager, ModemNotFound
+from hilkit.modem.mmcli_json import mm_value, parse_mmcli_json
+from hilkit.modem.mmcli_table import parse_mmcli_text
 from hilkit.sim.programs.fake_mmcli import HUMAN_ROWS, MODEM_PREFIX, MMState, device_path, main
 
 FIXTURES = PROJECT_ROOT / "fixtures"
@@ -406,7 +400,7 @@ def _everything_shown(mm, result=None, exc=None, caplog=None) -> str:
 
 
 def test_pin_from_environment_unlocks_and_is_never_shown(lab, monkeypatch, caplog):
-    caplog.set_level(logging.DEBUG, logger="hilkit.modem.modemmanager")
+    caplog.set_level(logging.DEBUG, logger="hilkit.modem.mmcli_client")
     monkeypatch.setenv(PIN_ENV, PIN)
     state, mm = lab
     state.add_modem("1-1.3", network=NetworkModel(sim="pin", sim_pin=PIN, register_after=0.1), plugged_at=0, **E3531)

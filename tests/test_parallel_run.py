@@ -32,18 +32,18 @@ SLOTS = ["e3131", "e3372", "e3531"]
 # Records, in the process that closes it, what each lab was at close; and who wrote Allure's environment.
 CONFTEST = '''
 import json, os
-import hilkit.pytest_plugin.plugin
+import hilkit.pytest_plugin.session
 from hilkit.sim.virtual_lab import VirtualLab
 
 CONTROLLER = os.getpid()
-_write = hilkit.pytest_plugin.plugin.write_environment
+_write = hilkit.pytest_plugin.session.write_environment
 
 def _logged(results, values):
     with open("environment-writers.txt", "a") as fh:
         fh.write(("controller" if os.getpid() == CONTROLLER else f"runner {os.getpid()}") + "\\n")
     _write(results, values)
 
-hilkit.pytest_plugin.plugin.write_environment = _logged
+hilkit.pytest_plugin.session.write_environment = _logged
 _close = VirtualLab.close
 
 def _close_and_record(self):
@@ -337,7 +337,7 @@ def test_a_message_is_never_cut_by_a_signal() -> None:
     import termios
     import threading
 
-    from hilkit.pytest_plugin.parallel import _Forwarder
+    from hilkit.pytest_plugin.parallel.runner import _Forwarder
 
     read_fd, write_fd = os.pipe()
     received = bytearray()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from support.sweep import sweep
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import ProfileLibrary
-from hilkit.sim.sweep import sweep
 
 LIBRARY = ProfileLibrary(PROJECT_ROOT / "device_profiles")
 KEYS = [k for k in LIBRARY.keys() if k.startswith("usb-modeswitch-data/")]  # noqa: SIM118 - a ProfileLibrary, not a dict

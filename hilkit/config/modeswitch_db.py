@@ -22,8 +22,8 @@ import yaml
 
 from hilkit.config.modeswitch_file import ConfigFile, parse_config_text
 from hilkit.core.errors import ProfileError
+from hilkit.core.switch_plan import special_modes
 from hilkit.core.switchconfig import SwitchConfig
-from hilkit.switch.methods import special_modes
 
 DEFAULT_TARBALL = Path("/usr/share/usb_modeswitch/configPack.tar.gz")
 DEFAULT_OVERRIDES = Path("/etc/usb_modeswitch.d")

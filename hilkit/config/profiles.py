@@ -27,8 +27,8 @@ from hilkit.core.profile import (
     SwitchSpec,
     VirtualSpec,
 )
+from hilkit.core.switch_plan import method_name
 from hilkit.core.switchconfig import HEX_KEYS, SwitchConfig
-from hilkit.switch.methods import method_name
 
 
 def load_profile(path: str | Path, key: str | None = None) -> Profile:

@@ -13,7 +13,7 @@ from typing import Any
 
 from hilkit.core.errors import HilkitError, RigError
 from hilkit.core.rig import Rig, Slot
-from hilkit.lab.contract import Capability, FaultInjection, LabBackend
+from hilkit.lab.lab_backend import Capability, FaultInjection, LabBackend
 from hilkit.lab.labgrid_map import (
     LabgridPower,
     exporter_host,
@@ -25,7 +25,7 @@ from hilkit.lab.labgrid_map import (
 )
 from hilkit.lab.labgrid_place import PlaceClient, PlaceError, PlaceResource
 from hilkit.power import PowerSwitch
-from hilkit.switch.contract import SwitchEngine
+from hilkit.switch.switch_engine import SwitchEngine
 from hilkit.usb.bus import UsbBus
 
 

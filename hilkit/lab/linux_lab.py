@@ -6,7 +6,7 @@ from gpiozero.pins import Factory
 
 from hilkit.core.errors import RigError
 from hilkit.core.rig import Rig
-from hilkit.lab.contract import Capability, LabBackend
+from hilkit.lab.lab_backend import Capability, LabBackend
 from hilkit.usb.sysfs_bus import LinuxUsbBus
 
 #: rig file name -> (module, class) of the gpiozero pin factory

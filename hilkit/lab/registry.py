@@ -20,7 +20,7 @@ from pathlib import Path
 from hilkit.config.rigs import read_rig
 from hilkit.core.errors import RigError
 from hilkit.core.rig import Rig
-from hilkit.lab.contract import Capability, LabBackend
+from hilkit.lab.lab_backend import Capability, LabBackend
 
 ENTRY_POINT_GROUP = "hilkit.labs"
 

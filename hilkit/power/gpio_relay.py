@@ -4,7 +4,7 @@ from __future__ import annotations
 from gpiozero import OutputDevice
 from gpiozero.pins import Factory
 
-from hilkit.power.contract import PowerSwitch
+from hilkit.power.power_switch import PowerSwitch
 
 
 class GpioRelay(PowerSwitch):

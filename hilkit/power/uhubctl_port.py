@@ -9,7 +9,7 @@ import re
 import subprocess
 
 from hilkit.core.errors import PowerError
-from hilkit.power.contract import PowerSwitch
+from hilkit.power.power_switch import PowerSwitch
 from hilkit.programs import find_program
 
 _STATUS = re.compile(r"^\s*Port\s+(\d+):\s+([0-9a-fA-F]{4})\s*(.*)$")

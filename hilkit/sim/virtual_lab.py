@@ -17,8 +17,9 @@ from gpiozero.pins.mock import MockFactory
 
 from hilkit.core.errors import HilkitError, RigError
 from hilkit.core.rig import Rig, Slot
-from hilkit.lab.contract import Capability, LabBackend
+from hilkit.lab.lab_backend import Capability, LabBackend
 from hilkit.lab.labgrid_map import power_resource
+from hilkit.sim.adapters.pty_port import make_tty
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 from hilkit.sim.adapters.relay_pins import RelayPin
 from hilkit.sim.adapters.virtual_bus import SimUsbBus
@@ -27,8 +28,8 @@ from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.model.kernel import SimKernel
 from hilkit.sim.model.scheduler import Scheduler
 from hilkit.sim.model.virtual_dongle import VirtualDongle
-from hilkit.sim.programs.fake_mmcli import MMState
 from hilkit.sim.programs.fake_usb_modeswitch import run_config
+from hilkit.sim.programs.mm_state import MMState
 
 if TYPE_CHECKING:
     from hilkit.lab.labgrid_lab import LabgridSlots
@@ -47,7 +48,7 @@ class VirtualLab(LabBackend):
                 raise RigError(rig.path, slot.line, f"slots[{slot.name}].power.driver",
                                "the virtual lab simulates gpio relays only (expected: driver: gpio)")
         self.scheduler = Scheduler()
-        self.kernel = SimKernel()
+        self.kernel = SimKernel(make_tty)
         addresses = itertools.count(2)
         lock = threading.Lock()
 

@@ -19,9 +19,9 @@ import time
 
 from hilkit.core.device import DeviceInfo, InterfaceInfo
 from hilkit.core.errors import Category, SwitchFailed
+from hilkit.core.switch_plan import Operation
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.switch.external import parse_output
-from hilkit.switch.methods import Operation
 from hilkit.switch.native import NativeSwitchEngine
 from hilkit.switch.result import SwitchResult
 from hilkit.usb.bus import UsbBus

@@ -16,11 +16,11 @@ import tempfile
 import time
 
 from hilkit.core.errors import SwitchFailed
+from hilkit.core.switch_plan import plan
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.programs import find_program
-from hilkit.switch.contract import SwitchEngine
-from hilkit.switch.methods import plan
 from hilkit.switch.result import SwitchResult, TransferRecord, await_switched
+from hilkit.switch.switch_engine import SwitchEngine
 from hilkit.usb.bus import Check, UsbBus
 
 _SEND = re.compile(r"Trying to send message (\d) to endpoint 0x([0-9a-fA-F]+)")

@@ -1,6 +1,6 @@
 """Send a switch through pyusb and check that the device on the same port comes back switched.
 
-The operations and their order are usb_modeswitch 2.6.1's (see :mod:`hilkit.switch.methods`).
+The operations and their order are usb_modeswitch 2.6.1's (see :mod:`hilkit.core.switch_plan`).
 Unlike usb_modeswitch, the success check waits on bus events with a deadline, and it looks at THIS
 port, not at "any new device with the target id" (which another stick can satisfy).
 """
@@ -17,10 +17,7 @@ import usb.util
 
 from hilkit.core.device import Check, DeviceInfo, InterfaceInfo
 from hilkit.core.errors import Category, SwitchFailed
-from hilkit.core.switchconfig import SwitchConfig
-from hilkit.switch import validate
-from hilkit.switch.contract import SwitchEngine
-from hilkit.switch.methods import (
+from hilkit.core.switch_plan import (
     AwaitReturn,
     Claim,
     Control,
@@ -37,7 +34,10 @@ from hilkit.switch.methods import (
     contains_cbw,
     plan,
 )
+from hilkit.core.switchconfig import SwitchConfig
+from hilkit.switch import validate
 from hilkit.switch.result import SwitchResult, TransferRecord, await_switched
+from hilkit.switch.switch_engine import SwitchEngine
 from hilkit.usb.bus import UsbBus
 
 

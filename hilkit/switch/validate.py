@@ -4,8 +4,8 @@ from __future__ import annotations
 from hilkit.core.device import DeviceInfo, InterfaceInfo
 from hilkit.core.errors import SwitchRefused
 from hilkit.core.ids import UsbId
+from hilkit.core.switch_plan import mode_bits, needs_bulk_endpoints, uses_storage_command
 from hilkit.core.switchconfig import CBW_SIGNATURE, SwitchConfig
-from hilkit.switch.methods import mode_bits, needs_bulk_endpoints, uses_storage_command
 
 
 def target_interface(config: SwitchConfig, device: DeviceInfo) -> InterfaceInfo | None:

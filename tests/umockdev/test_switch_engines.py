@@ -7,18 +7,18 @@ import struct
 from dataclasses import replace
 
 import pytest
+from support.reference import compare
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import ProfileLibrary
 from hilkit.core.errors import SwitchFailed
+from hilkit.core.switch_plan import plan
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.dut import Dongle
 from hilkit.sim.adapters.pyusb_backend import DeviceHandle
 from hilkit.sim.umockdev.records import descriptor_blob
-from hilkit.sim.umockdev.reference import compare
 from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 from hilkit.switch.external import ExternalSwitchEngine, parse_output
-from hilkit.switch.methods import plan
 from hilkit.usb.rawdesc import DescriptorError, parse
 
 pytestmark = pytest.mark.timeout(120)

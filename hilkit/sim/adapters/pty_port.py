@@ -110,3 +110,8 @@ class AtPort(PtyPort):
 
     def unsolicited(self, text: str) -> None:
         self.write(b"\r\n" + text.encode("latin-1") + b"\r\n")
+
+
+def make_tty(name: str, modem: ModemModel | None, interfere: Callable[[str], str | None] | None) -> PtyPort:
+    """The virtual kernel's ttys: an AT port when a modem model answers on it, else a silent pty."""
+    return AtPort(name, modem, interfere) if modem is not None else PtyPort(name)

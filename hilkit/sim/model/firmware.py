@@ -1,6 +1,6 @@
 """What a virtual dongle's firmware reacts to, from the device's side of the cable.
 
-The host side (:mod:`hilkit.switch.methods`) turns usb_modeswitch keys into transfers. This module
+The host side (:mod:`hilkit.core.switch_plan`) turns usb_modeswitch keys into transfers. This module
 is written the other way round: for each switch the profile declares from the current mode, the
 SCSI command, raw bulk message, control request or configuration that makes the firmware leave the
 mode. A transfer that matches none of them changes nothing, so a wrong message leaves the dongle

@@ -1,14 +1,29 @@
 """The virtual host kernel: binds drivers to a virtual dongle's interfaces by class, as Linux does,
-and makes the tty (a real pty) and net names a rig would see under /dev and /sys/class/net."""
+and makes the tty and net names a rig would see under /dev and /sys/class/net.
+
+The ttys themselves are made by the factory the lab composes it with (real ptys that pyserial
+opens: :mod:`hilkit.sim.adapters.pty_port`): the model does not depend on its adapters."""
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hilkit.core.profile import InterfaceSpec, ModeSpec
-from hilkit.sim.adapters.pty_port import AtPort, PtyPort
 from hilkit.sim.model.at_model import ModemModel
+
+
+class Tty(Protocol):
+    """A serial port the kernel made for an interface (its node is ``path``)."""
+
+    path: str
+
+    def close(self) -> None: ...
+
+
+#: (name, the AT model answering on it or None, the fault hook) -> a tty
+TtyFactory = Callable[[str, "ModemModel | None", "Callable[[str], str | None] | None"], Tty]
 
 
 def driver_for(itf: InterfaceSpec) -> tuple[str, str]:
@@ -40,12 +55,13 @@ class Binding:
     """What the kernel made of one enumeration of a dongle."""
 
     view: dict[int, dict[str, str]] = field(default_factory=dict)   # interface -> driver/tty/net
-    ports: list[PtyPort] = field(default_factory=list)
+    ports: list[Tty] = field(default_factory=list)
     nets: list[str] = field(default_factory=list)
 
 
 class SimKernel:
-    def __init__(self) -> None:
+    def __init__(self, make_tty: TtyFactory) -> None:
+        self._make_tty = make_tty
         self._lock = threading.Lock()
         self._nets_in_use: set[str] = set()
 
@@ -71,8 +87,7 @@ class SimKernel:
             entry = {"driver": driver} if driver else {}
             if creates == "tty":
                 name = f"{port}:{itf.number}"
-                pty = AtPort(name, modem, interfere) if modem is not None and itf.role in ("at", "ppp") \
-                    else PtyPort(name)
+                pty = self._make_tty(name, modem if itf.role in ("at", "ppp") else None, interfere)
                 binding.ports.append(pty)
                 entry["tty"] = pty.path
             elif creates == "net":

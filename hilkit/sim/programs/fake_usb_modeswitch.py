@@ -16,8 +16,8 @@ import urllib.request
 
 from hilkit.config.modeswitch_file import parse_config_text
 from hilkit.core.errors import HilkitError
+from hilkit.core.switch_plan import plan
 from hilkit.switch import validate
-from hilkit.switch.methods import plan
 from hilkit.switch.native import NativeSwitchEngine
 from hilkit.switch.result import SwitchResult
 from hilkit.usb.bus import UsbBus

@@ -234,7 +234,7 @@ class UmockdevWorld:
                 "bInterfaceProtocol": f"{itf.protocol:02x}", "interface": itf.name or ""}, links)
             plugged.children.append(record)
             port = next((p for p in dongle.binding.ports if p.path == entry.get("tty")), None)
-            if port is not None:
+            if isinstance(port, PtyPort):  # the lab composes its kernel with ptys (adapters.pty_port)
                 self._add_tty(plugged, path, entry["driver"], port)
             if entry.get("net"):
                 net = Record(f"{path}/net/{entry['net']}", {"SUBSYSTEM": "net", "INTERFACE": entry["net"]},

@@ -15,7 +15,7 @@ from hilkit.core.errors import HilkitError
 from hilkit.core.profile import Profile
 from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.dut import Dongle
-from hilkit.sim.model.virtual_dongle import Received
+from hilkit.sim.model.received_transfer import Received
 from hilkit.sim.virtual_lab import VirtualLab
 
 

@@ -1,6 +1,6 @@
 """A labgrid coordinator and exporter on 127.0.0.1, for CI and tests: a shared lab with no hardware.
 
-``python -m hilkit.sim.labgrid_loopback -- pytest suites --hilkit-rig lab/labgrid-loopback.yaml``
+``scripts/labgrid-loopback -- pytest suites --hilkit-rig lab/labgrid-loopback.yaml``
 starts ``labgrid-coordinator`` on a free port, ``labgrid-exporter`` with
 ``lab/labgrid-loopback/exporter.yaml`` (free ports for the PDU and serial ports filled in), creates
 one place per exporter group (``labgrid-client -p NAME create; add-match 'EXPORTER/NAME/*'``, done

@@ -14,7 +14,7 @@ from hilkit.core.errors import HilkitError
 from hilkit.core.profile import Profile
 from hilkit.core.rig import PowerSpec, Rig, Slot
 from hilkit.dut import Dongle
-from hilkit.sim.model.virtual_dongle import Received
+from hilkit.sim.model.received_transfer import Received
 from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 
 
@@ -89,7 +89,7 @@ def run_engine(profile: Profile, engine: str, port: str = "1-1.1", timeout: floa
 
 
 def compare(profile: Profile, port: str = "1-1.1") -> Comparison:
-    from hilkit.switch.methods import plan
+    from hilkit.core.switch_plan import plan
     method = plan(profile.switches[0].config, 0).method
     reference = run_engine(profile, "usb_modeswitch", port)
     native = run_engine(profile, "native", port)

@@ -31,7 +31,7 @@ from hilkit.core.errors import HilkitError
 from hilkit.core.faults import FaultSpec, Fired
 from hilkit.core.rig import Rig, Slot
 from hilkit.power import GpioRelay, PowerSwitch, UhubctlPort
-from hilkit.switch.contract import SwitchEngine
+from hilkit.switch.switch_engine import SwitchEngine
 from hilkit.usb.bus import UsbBus
 
 if TYPE_CHECKING:

@@ -1,0 +1,114 @@
+"""What one ``lsusb -v`` dump says about a device: frozen records of its descriptors."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hilkit.core.ids import UsbId, class_triple
+
+HUB_CLASS = 0x09
+
+
+@dataclass(frozen=True)
+class CapturedEndpoint:
+    address: int
+    type: str            # control, isochronous, bulk or interrupt (bmAttributes bits 0-1)
+    max_packet: int      # bytes per packet: bits 0-10 of wMaxPacketSize
+    interval: int
+    attributes: int = 0
+    packets_per_microframe: int = 1  # bits 11-12 of wMaxPacketSize, plus one (high-bandwidth endpoints)
+    line: int = 0
+
+    @property
+    def is_in(self) -> bool:
+        return bool(self.address & 0x80)
+
+
+@dataclass(frozen=True)
+class CapturedInterface:
+    """One interface descriptor: an (interface number, alternate setting) pair."""
+
+    number: int
+    alt: int
+    cls: int
+    subclass: int
+    protocol: int
+    name: str = ""       # the iInterface string ("" when there is none or lsusb could not read it)
+    endpoints: tuple[CapturedEndpoint, ...] = ()
+    line: int = 0
+
+    @property
+    def classes(self) -> str:
+        return class_triple(self.cls, self.subclass, self.protocol)
+
+
+@dataclass(frozen=True)
+class CapturedAssociation:
+    """An Interface Association descriptor (IAD): groups interfaces into one function."""
+
+    first_interface: int
+    interface_count: int
+    cls: int
+    subclass: int
+    protocol: int
+    name: str = ""       # the iFunction string
+    next_interface: int | None = None  # number of the interface descriptor printed right after it
+    line: int = 0
+
+    @property
+    def classes(self) -> str:
+        return class_triple(self.cls, self.subclass, self.protocol)
+
+    @property
+    def interfaces(self) -> range:
+        return range(self.first_interface, self.first_interface + self.interface_count)
+
+
+@dataclass(frozen=True)
+class CapturedConfiguration:
+    value: int           # bConfigurationValue
+    attributes: int      # bmAttributes
+    max_power_ma: int
+    num_interfaces: int  # bNumInterfaces
+    interfaces: tuple[CapturedInterface, ...]
+    associations: tuple[CapturedAssociation, ...] = ()
+    name: str = ""       # the iConfiguration string
+    line: int = 0
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted({i.number for i in self.interfaces})
+
+    def interface(self, number: int, alt: int = 0) -> CapturedInterface | None:
+        return next((i for i in self.interfaces if i.number == number and i.alt == alt), None)
+
+
+@dataclass(frozen=True)
+class CapturedDevice:
+    path: str            # the file the dump came from ("<stdin>")
+    line: int            # its "Bus NNN Device NNN: ID vvvv:pppp" line
+    bus: int
+    address: int
+    id: UsbId
+    bcd_usb: int
+    device_class: int
+    device_subclass: int
+    device_protocol: int
+    num_configurations: int
+    configurations: tuple[CapturedConfiguration, ...]
+    manufacturer: str = ""   # the iManufacturer string
+    product: str = ""        # the iProduct string
+    serial: str = ""
+    vendor_name: str = ""    # what lsusb's usb.ids says after idVendor and idProduct
+    product_name: str = ""
+    bcd_device: int | None = None
+    max_packet0: int | None = None
+    notes: tuple[str, ...] = ()  # "Couldn't open device ..." and the like
+
+    @property
+    def is_hub(self) -> bool:
+        return self.device_class == HUB_CLASS
+
+    @property
+    def configuration(self) -> CapturedConfiguration:
+        """The first configuration listed (the one a draft describes)."""
+        return self.configurations[0]
