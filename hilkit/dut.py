@@ -1,11 +1,15 @@
 """A slot's dongle under test: power it, wait for it, switch it, talk to it; report every phase.
 
-This is the framework logic above the seam: it uses only a :class:`~hilkit.lab.lab_backend.LabBackend`
-(bus, power), pyusb through the switch engine, and pyserial through the AT client.
+A small state machine, as labgrid's strategies are: off -> enumerated (its initial mode) ->
+switched (its working mode) -> attached; :meth:`Dongle.transition` drives it to a state from
+wherever it is, and each phase method moves it one step. It uses only a
+:class:`~hilkit.lab.lab_backend.LabBackend` (bus, power, switch engine, where the modem answers),
+and publishes its steps and evidence as events (:mod:`hilkit.core.events`).
 """
 from __future__ import annotations
 
 import time
+from enum import Enum
 
 from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import Category, HilkitError, SwitchFailed, WaitTimeout
@@ -21,6 +25,15 @@ from hilkit.switch.result import SwitchResult
 from hilkit.usb.lsusb_format import format_lsusb
 
 
+class State(Enum):
+    """Where the dongle under test is, in the order a test takes it there."""
+
+    OFF = 0
+    ENUMERATED = 1   # powered, on its port in its initial mode
+    SWITCHED = 2     # in its working mode (the profile's final one, or the one a test asked for)
+    ATTACHED = 3     # registered (and packet attached when the profile asks) in that mode
+
+
 class Dongle:
     def __init__(self, slot: Slot, lab: LabBackend, budget_scale: float = 1.0) -> None:
         self.slot = slot
@@ -32,6 +45,7 @@ class Dongle:
         self.engine = lab.switch_engine(slot)
         self.modems: list[AtClient] = []
         self.enumeration_time: float | None = None
+        self.state = State.OFF
         self._since = time.monotonic()
 
     def budget(self, phase: str) -> float:
@@ -63,6 +77,7 @@ class Dongle:
             except WaitTimeout as exc:
                 raise WaitTimeout(exc.expected, exc.seen, exc.timeout, category=Category.ENUMERATION_TIMEOUT) from None
             self.enumeration_time = time.monotonic() - start
+            self.state = State.ENUMERATED
             assert info is not None
             attach_text(f"descriptors in mode {mode.name} (lsusb -v)", format_lsusb(info))
         return info
@@ -70,7 +85,29 @@ class Dongle:
     def power_off(self, timeout: float = 10.0) -> None:
         with step(f"power off {self.slot.name}"):
             self.power.off()
+            self.state = State.OFF
             self.bus.wait_gone(self.port, timeout)
+
+    def transition(self, target: State, mode: str | None = None) -> None:
+        """Drive the dongle to ``target`` from wherever it is: power on, switch to ``mode`` (the
+        profile's final mode by default), attach; or power off. A state below the current one
+        starts again from off (a dongle does not switch back without a power cycle)."""
+        if target is State.OFF or target.value < self.state.value:
+            if self.state is not State.OFF:
+                self.power_off()
+            if target is State.OFF:
+                return
+        if self.state is State.OFF:
+            self.power_on()
+        if target is State.ENUMERATED:
+            return
+        wanted = mode or self.profile.final_mode.name
+        current = self.mode()
+        if current is None or current.name != wanted:
+            self.switch_to(wanted)
+        self.state = max(self.state, State.SWITCHED, key=lambda s: s.value)
+        if target is State.ATTACHED and self.state is not State.ATTACHED:
+            self.attach()
 
     # -- switching -------------------------------------------------------------------------
     def switch_to(self, target: str) -> list[SwitchResult]:
@@ -80,8 +117,11 @@ class Dongle:
             seen = self.snapshot()
             raise HilkitError(f"{self.slot.describe()}: the device is in no mode of its profile "
                               f"(seen: {seen.summary() if seen else 'nothing on the port'})")
-        return [self.run_switch(sw.config, sw.target, where=f"{self.profile.path}:{sw.line}", label=sw.label)
-                for sw in self.profile.switch_path(current.name, target)]
+        results = [self.run_switch(sw.config, sw.target, where=f"{self.profile.path}:{sw.line}", label=sw.label)
+                   for sw in self.profile.switch_path(current.name, target)]
+        if target != self.profile.initial_mode.name:
+            self.state = State.SWITCHED
+        return results
 
     def run_switch(self, config: SwitchConfig, target: str | None = None, where: str = "",
                    label: str = "", timeout: float | None = None) -> SwitchResult:
@@ -163,6 +203,8 @@ class Dongle:
             attach_text("attach result", result.summary())
             for name, text in result.evidence.items():
                 attach_text(name, text)
+        self.state = State.ATTACHED if result.sim == "ready" and result.registration in ("home", "roaming") \
+            else State.SWITCHED
         return result
 
     # -- teardown --------------------------------------------------------------------------
@@ -177,3 +219,4 @@ class Dongle:
         finally:
             self.modems.clear()
             self.power.close()
+            self.state = State.OFF
