@@ -8,14 +8,13 @@ from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from hilkit.core.ids import UsbId
-from hilkit.core.profile import ModeSpec, Profile, VirtualSpec
+from hilkit.core.profile import ModeSpec, NetworkModel, Profile, VirtualSpec
 from hilkit.sim.model.at_model import ModemModel
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.model.hilink_stick import VirtualHiLinkStick
 from hilkit.sim.model.kernel import Binding, SimKernel
 from hilkit.sim.model.received_transfer import Received
 from hilkit.sim.model.scheduler import Scheduler
-from hilkit.sim.programs.mm_state import MMState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +29,19 @@ class _Leaving:
     owner: object = None
 
 
+@dataclass(frozen=True)
+class ModemProbe:
+    """A modem as a ModemManager probing its ports finds it."""
+
+    imei: str
+    manufacturer: str
+    model: str
+    revision: str
+    drivers: tuple[str, ...]
+    ports: tuple[str, ...]
+    network: NetworkModel
+
+
 class DongleLifecycle:
     """One dongle on one port, as the bus sees it come and go: its relay's power, its enumerations
     (the firmware's functions and the kernel's drivers for each mode), its switches and ModemManager
@@ -37,7 +49,7 @@ class DongleLifecycle:
 
     def __init__(self, profile: Profile, port: str, scheduler: Scheduler, kernel: SimKernel,
                  notify: Callable[[str, str, str], None], next_address: Callable[[], int],
-                 modem_manager: MMState | None = None, faults: FaultInjector | None = None) -> None:
+                 faults: FaultInjector | None = None) -> None:
         self.profile = profile
         self.port = port
         self.bus_number = int(port.split("-")[0])
@@ -46,7 +58,7 @@ class DongleLifecycle:
         self._kernel = kernel
         self._notify = notify
         self._next_address = next_address
-        self._modem_manager = modem_manager  # the virtual ModemManager that picks up AT-port modems
+        self._ttys_vanished = False  # tty_vanish fired: the ports are closing, nothing may probe them
         self.faults = faults or FaultInjector()
         self._stays_gone = False  # a fault took it off the bus until the next power cycle
         self._lock = threading.RLock()
@@ -113,15 +125,13 @@ class DongleLifecycle:
             self._csw.clear()
             self._stalled.clear()
             self._leaving = None
-            register = self._bring_up(mode)
+            self._bring_up(mode)
             ident = mode.enumerates_as
-        if register:  # outside the lock: ModemManager's state file has a lock of its own
-            self._register_with_modem_manager(mode)
         self._notify("add", self.port, f"{ident} ({mode.name})")
 
-    def _bring_up(self, mode: ModeSpec) -> bool:
+    def _bring_up(self, mode: ModeSpec) -> None:
         """Under the lock: the firmware's functions for ``mode`` (AT model, HiLink server) and the
-        kernel's drivers, faults applied. True when ModemManager should pick the modem up."""
+        kernel's drivers, faults applied."""
         has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
         spec = self._virtual_spec(mode)
         self.modem = ModemModel(spec, self._broadcast, self._scheduler.after) if has_at else None
@@ -129,11 +139,10 @@ class DongleLifecycle:
         attach = self.profile.attach
         if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
             self.hilink = VirtualHiLinkStick(spec)
-        tty_gone = bool(self.binding.ports) and self.faults.fires("tty_vanish", self.port)
-        if tty_gone:
+        self._ttys_vanished = bool(self.binding.ports) and self.faults.fires("tty_vanish", self.port)
+        if self._ttys_vanished:
             for pty in self.binding.ports:
                 self._scheduler.after(0, pty.close)
-        return self._modem_manager is not None and self.modem is not None and not tty_gone
 
     def _unplug(self) -> None:
         with self._lock:
@@ -153,12 +162,10 @@ class DongleLifecycle:
         return mode, binding, hilink
 
     def _announce_unplug(self, mode: ModeSpec, binding: Binding, hilink: VirtualHiLinkStick | None) -> None:
-        """Outside the lock: the kernel unbinds, ModemManager drops the modem, the bus hears of it."""
+        """Outside the lock: the kernel unbinds, and the host hears of it."""
         self._kernel.unbind(binding)
         if hilink is not None:
             hilink.close()
-        if self._modem_manager is not None:
-            self._modem_manager.remove_modem(self.port)
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
 
     def _virtual_spec(self, mode: ModeSpec) -> VirtualSpec:
@@ -186,25 +193,30 @@ class DongleLifecycle:
                 return action
         return None
 
-    def _register_with_modem_manager(self, mode: ModeSpec) -> None:
-        """ModemManager probes the new tty/net ports and exports a modem for them."""
-        ports, drivers = [], []
-        for itf in mode.interfaces:
-            entry = self.binding.view.get(itf.number, {})
-            if itf.alt or not entry:
-                continue
-            if entry.get("driver") and entry["driver"] not in drivers:
-                drivers.append(entry["driver"])
-            if entry.get("tty"):
-                kind = "at" if itf.role in ("at", "ppp") else "ignored"
-                ports.append(f"{entry['tty'].rsplit('/', 1)[-1]} ({kind})")
-            if entry.get("net"):
-                ports.append(f"{entry['net']} (net)")
-        spec = self.profile.virtual
-        assert self._modem_manager is not None
-        network = self.modem.net if self.modem is not None else spec.network
-        self._modem_manager.add_modem(self.port, spec.imei, spec.manufacturer or self.profile.vendor.lower(),
-                                      spec.model or self.profile.model, spec.revision, drivers, ports, network)
+    def modem_probe(self) -> ModemProbe | None:
+        """What a ModemManager probing this device's ports now finds: its AT, other tty and net
+        ports with their drivers (as the kernel bound them) and the modem's identity (as its
+        firmware answers ATI/+CGSN); None when no AT port answers (no modem, or the ttys went)."""
+        with self._lock:
+            mode = self.mode
+            if mode is None or self.modem is None or self._ttys_vanished:
+                return None
+            ports, drivers = [], []
+            for itf in mode.interfaces:
+                entry = self.binding.view.get(itf.number, {})
+                if itf.alt or not entry:
+                    continue
+                if entry.get("driver") and entry["driver"] not in drivers:
+                    drivers.append(entry["driver"])
+                if entry.get("tty"):
+                    kind = "at" if itf.role in ("at", "ppp") else "ignored"
+                    ports.append(f"{entry['tty'].rsplit('/', 1)[-1]} ({kind})")
+                if entry.get("net"):
+                    ports.append(f"{entry['net']} (net)")
+            spec = self.profile.virtual
+            return ModemProbe(spec.imei, spec.manufacturer or self.profile.vendor.lower(),
+                              spec.model or self.profile.model, spec.revision, tuple(drivers), tuple(ports),
+                              self.modem.net)
 
     def _switch_to(self, target: str | ModeSpec, owner: object = None) -> None:
         """The firmware accepted a switch: it leaves the bus once the host that sent it lets go
@@ -277,14 +289,7 @@ class DongleLifecycle:
             self.hilink = None
         self.mode = mode
         self.detached.clear()
-        register = self._bring_up(mode)
-        manager = self._modem_manager
-        if manager is not None:  # on the scheduler: its state file has a lock of its own
-            def forget() -> None:
-                manager.remove_modem(self.port)
-            self._scheduler.after(0, forget)
-            if register:
-                self._scheduler.after(0, lambda: self._register_with_modem_manager(mode))
+        self._bring_up(mode)
         detail = f"{mode.enumerates_as} configuration {mode.configuration} ({mode.name})"
         self._scheduler.after(0, lambda: self._notify("change", self.port, detail))
 

@@ -13,10 +13,12 @@ from typing import Any
 from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import HilkitError
 from hilkit.core.rig import Rig
+from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 from hilkit.sim.model.fault_dice import FaultInjector
+from hilkit.sim.simulated_lab import SimulatedLab
 from hilkit.sim.umockdev import preloaded, unavailable
 from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address, sent_uevents
-from hilkit.sim.virtual_lab import VirtualLab
+from hilkit.sim.virtual_hardware import VirtualHardware
 from hilkit.usb.sysfs_bus import LinuxUsbBus
 
 _TESTBED: Any = None
@@ -68,7 +70,7 @@ def shared_bus() -> LinuxUsbBus:
     return _BUS
 
 
-class UmockdevLab(VirtualLab):
+class UmockdevLab(SimulatedLab):
     @classmethod
     def relaunch(cls, argv: Sequence[str]) -> list[str] | None:
         """umockdev's preload must be there from the process's start: ``hilkit ARGV`` again,
@@ -82,16 +84,16 @@ class UmockdevLab(VirtualLab):
 
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         bed, umockdev = testbed()
-        super().__init__(rig, faults)
+        hardware = VirtualHardware(rig, faults, lambda bus: partial(next_address, bus))  # the testbed's addresses
+        super().__init__(rig, hardware)
+        self.usb_backend = SimUsbBackend(hardware.dongles.values())
         self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots], shared_bus())
-        for dongle in self.dongles.values():  # addresses are the testbed's, not this lab's
-            dongle._next_address = partial(next_address, dongle.bus_number)
-        self.bus.close()
         self.bus = shared_bus()
+        hardware.transport = self._to_kernel
 
-    def _notify(self, action: str, port: str, detail: str) -> None:
+    def _to_kernel(self, action: str, port: str, detail: str) -> None:
         """A dongle changed: the kernel side follows, and its uevents wake the bus."""
-        dongle = self._by_port.get(port)
+        dongle = self.hardware.by_port.get(port)
         if dongle is not None:
             self.world.event(dongle, action)
 
