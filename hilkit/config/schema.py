@@ -161,20 +161,13 @@ def _where(err: ValidationError) -> tuple[Any, ...]:
     return where
 
 
+#: a YAML value's Python type -> how an error names it (bool before int: True is an int too)
+_KINDS: tuple[tuple[type, str], ...] = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+                                        (list, "list"), (dict, "mapping"))
+
+
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return type(value).__name__
+    return next((name for kind, name in _KINDS if isinstance(value, kind)), type(value).__name__)
 
 
 def _show(value: Any) -> str:

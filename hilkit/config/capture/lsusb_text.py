@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,22 +259,29 @@ class _Parser:
             interval=block.get("bInterval"), attributes=attributes,
             packets_per_microframe=((raw >> 11) & 3) + 1, line=block.line))
 
+    def count(self, block: _Block, key: str, found: int, what: str, where: str, at_least_one: bool = False) -> None:
+        """The descriptor's count field (``key``) against the descriptors that follow it."""
+        said = block.get(key)
+        if said != found or (at_least_one and not found):
+            raise self.fail(block.line_of(key), key, f"says {said}, but {found} {what}"
+                                                     f"{'' if found == 1 else 's'} follow{where}")
+
+    def once(self, items: list[tuple[int, int]], key: str, twice: Callable[[int], str]) -> None:
+        """Each (value, line) value once; else the second one's line, naming the first's."""
+        seen: dict[int, int] = {}
+        for value, line in items:
+            if value in seen:
+                raise self.fail(line, key, f"{twice(value)} (also at line {seen[value]})")
+            seen[value] = line
+
     def close_interface(self, block: _Block, parent: _Block | None, end: str) -> None:
         assert parent is not None and parent.kind == "config"
         number, alt = block.get("bInterfaceNumber"), block.get("bAlternateSetting")
         endpoints: list[CapturedEndpoint] = block.children
-        said = block.get("bNumEndpoints")
-        if said != len(endpoints):
-            raise self.fail(block.line_of("bNumEndpoints"), "bNumEndpoints",
-                            f"says {said}, but {len(endpoints)} Endpoint Descriptor"
-                            f"{'' if len(endpoints) == 1 else 's'} follow in interface {number} alt {alt} "
-                            f"({end})")
-        seen: dict[int, int] = {}
-        for ep in endpoints:
-            if ep.address in seen:
-                raise self.fail(ep.line, "bEndpointAddress", f"endpoint 0x{ep.address:02x} appears twice in "
-                                f"interface {number} alt {alt} (also at line {seen[ep.address]})")
-            seen[ep.address] = ep.line
+        self.count(block, "bNumEndpoints", len(endpoints), "Endpoint Descriptor",
+                   f" in interface {number} alt {alt} ({end})")
+        self.once([(ep.address, ep.line) for ep in endpoints], "bEndpointAddress",
+                  lambda a: f"endpoint 0x{a:02x} appears twice in interface {number} alt {alt}")
         parent.children.append(CapturedInterface(
             number=number, alt=alt, cls=block.get("bInterfaceClass"), subclass=block.get("bInterfaceSubClass"),
             protocol=block.get("bInterfaceProtocol"), name=block.get("iInterface", ""),
@@ -333,23 +341,15 @@ class _Parser:
             raise self.fail(block.line_of(key), key, f"{UsbId(vendor, product)} differs from the ID "
                                                      f"{said_id} on the Bus line (line {bus_line})")
         configs: list[CapturedConfiguration] = block.children
-        said = block.get("bNumConfigurations")
-        if said != len(configs) or not configs:
-            raise self.fail(block.line_of("bNumConfigurations"), "bNumConfigurations",
-                            f"says {said}, but {len(configs)} Configuration Descriptor"
-                            f"{'' if len(configs) == 1 else 's'} follow ("
-                            f"{'expected at least one; ' if not configs else ''}{end})")
-        values: dict[int, int] = {}
-        for config in configs:
-            if config.value in values:
-                raise self.fail(config.line, "bConfigurationValue", f"configuration {config.value} appears "
-                                f"twice (also at line {values[config.value]})")
-            values[config.value] = config.line
+        self.count(block, "bNumConfigurations", len(configs), "Configuration Descriptor",
+                   f" ({'expected at least one; ' if not configs else ''}{end})", at_least_one=True)
+        self.once([(config.value, config.line) for config in configs], "bConfigurationValue",
+                  lambda value: f"configuration {value} appears twice")
         self.device = CapturedDevice(
             path=self.path, line=bus_line, bus=int(bus.group(1)), address=int(bus.group(2)), id=said_id,
             bcd_usb=block.get("bcdUSB"), device_class=block.get("bDeviceClass"),
             device_subclass=block.get("bDeviceSubClass"), device_protocol=block.get("bDeviceProtocol"),
-            num_configurations=said, configurations=tuple(configs),
+            num_configurations=block.get("bNumConfigurations"), configurations=tuple(configs),
             manufacturer=block.get("iManufacturer", ""), product=block.get("iProduct", ""),
             serial=block.get("iSerial", ""), vendor_name=vendor_name, product_name=product_name,
             bcd_device=block.get("bcdDevice"), max_packet0=block.get("bMaxPacketSize0"), notes=tuple(self.notes))
