@@ -5,11 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hilkit.core.ids import UsbId, class_triple
+from hilkit.core.ids import ClassTriple, HasEndpointAddress, UsbId
 
 
 @dataclass(frozen=True)
-class EndpointInfo:
+class EndpointInfo(HasEndpointAddress):
     address: int
     type: str
     max_packet: int
@@ -17,21 +17,14 @@ class EndpointInfo:
 
 
 @dataclass(frozen=True)
-class InterfaceInfo:
+class InterfaceInfo(ClassTriple):
     number: int
     alt: int
-    cls: int
-    subclass: int
-    protocol: int
     endpoints: tuple[EndpointInfo, ...] = ()
     name: str = ""
     driver: str = ""   # kernel driver bound to it (option, cdc_ncm, usb-storage, ...)
     tty: str = ""      # device node of its serial port, if the driver made one
     net: str = ""      # network interface name, if the driver made one
-
-    @property
-    def classes(self) -> str:
-        return class_triple(self.cls, self.subclass, self.protocol)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from hilkit.core.ids import UsbId, class_triple
+from hilkit.core.ids import ClassTriple, HasEndpointAddress, UsbId
 from hilkit.core.switchconfig import SwitchConfig
 
 #: roles whose interface the kernel exposes as a tty (option/qcserial/cdc-acm)
@@ -15,30 +15,19 @@ TTY_ROLES = frozenset({"at", "diag", "ppp"})
 
 
 @dataclass(frozen=True)
-class EndpointSpec:
+class EndpointSpec(HasEndpointAddress):
     address: int
     type: str = "bulk"
     max_packet: int = 512
 
-    @property
-    def is_in(self) -> bool:
-        return bool(self.address & 0x80)
-
 
 @dataclass(frozen=True)
-class InterfaceSpec:
+class InterfaceSpec(ClassTriple):
     number: int
-    cls: int
-    subclass: int
-    protocol: int
     role: str
     alt: int = 0
     name: str = ""
     endpoints: tuple[EndpointSpec, ...] = ()
-
-    @property
-    def classes(self) -> str:
-        return class_triple(self.cls, self.subclass, self.protocol)
 
 
 @dataclass(frozen=True)

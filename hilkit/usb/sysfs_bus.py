@@ -190,7 +190,8 @@ class LinuxUsbBus(UsbBus):
         config = raw.config(configuration)
         kernel = self._kernel_side(device)
         interfaces = tuple(
-            InterfaceInfo(i.number, i.alt, i.cls, i.subclass, i.protocol, i.endpoints,
+            InterfaceInfo(number=i.number, alt=i.alt, cls=i.cls, subclass=i.subclass, protocol=i.protocol,
+                          endpoints=i.endpoints,
                           name=kernel.get(i.number, {}).get("name", "") if i.alt == 0 else "")
             for i in (config.interfaces if config else ()))
         info = DeviceInfo(

@@ -3,60 +3,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hilkit.core.ids import UsbId, class_triple
+from hilkit.core.device import EndpointInfo, InterfaceInfo
+from hilkit.core.ids import ClassTriple, UsbId
 
 HUB_CLASS = 0x09
 
 
 @dataclass(frozen=True)
-class CapturedEndpoint:
-    address: int
-    type: str            # control, isochronous, bulk or interrupt (bmAttributes bits 0-1)
-    max_packet: int      # bytes per packet: bits 0-10 of wMaxPacketSize
-    interval: int
+class CapturedEndpoint(EndpointInfo):
+    """An endpoint as a device snapshot has it (type from bmAttributes bits 0-1, max_packet from bits 0-10 of
+    wMaxPacketSize), plus what only a dump shows."""
+
     attributes: int = 0
     packets_per_microframe: int = 1  # bits 11-12 of wMaxPacketSize, plus one (high-bandwidth endpoints)
     line: int = 0
 
-    @property
-    def is_in(self) -> bool:
-        return bool(self.address & 0x80)
-
 
 @dataclass(frozen=True)
-class CapturedInterface:
-    """One interface descriptor: an (interface number, alternate setting) pair."""
+class CapturedInterface(InterfaceInfo):
+    """One interface descriptor, an (interface number, alternate setting) pair, as a device snapshot has it; its
+    ``name`` is the iInterface string ("" when there is none or lsusb could not read it). A dump names no driver."""
 
-    number: int
-    alt: int
-    cls: int
-    subclass: int
-    protocol: int
-    name: str = ""       # the iInterface string ("" when there is none or lsusb could not read it)
     endpoints: tuple[CapturedEndpoint, ...] = ()
     line: int = 0
 
-    @property
-    def classes(self) -> str:
-        return class_triple(self.cls, self.subclass, self.protocol)
-
 
 @dataclass(frozen=True)
-class CapturedAssociation:
+class CapturedAssociation(ClassTriple):
     """An Interface Association descriptor (IAD): groups interfaces into one function."""
 
     first_interface: int
     interface_count: int
-    cls: int
-    subclass: int
-    protocol: int
     name: str = ""       # the iFunction string
     next_interface: int | None = None  # number of the interface descriptor printed right after it
     line: int = 0
-
-    @property
-    def classes(self) -> str:
-        return class_triple(self.cls, self.subclass, self.protocol)
 
     @property
     def interfaces(self) -> range:

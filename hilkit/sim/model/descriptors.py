@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from hilkit.core.profile import EndpointSpec, InterfaceSpec, ModeSpec
 
@@ -11,6 +12,8 @@ _TYPE_BITS = {"isochronous": 1, "bulk": 2, "interrupt": 3}
 
 @dataclass
 class DeviceDescriptor:
+    bLength: ClassVar[int] = 18
+    bDescriptorType: ClassVar[int] = 1
     idVendor: int
     idProduct: int
     bDeviceClass: int
@@ -18,8 +21,6 @@ class DeviceDescriptor:
     address: int
     port_numbers: tuple[int, ...]
     bNumConfigurations: int = 1
-    bLength: int = 18
-    bDescriptorType: int = 1
     bcdUSB: int = 0x0200
     bDeviceSubClass: int = 0
     bDeviceProtocol: int = 0
@@ -37,11 +38,11 @@ class DeviceDescriptor:
 
 @dataclass
 class ConfigDescriptor:
+    bLength: ClassVar[int] = 9
+    bDescriptorType: ClassVar[int] = 2
     bConfigurationValue: int
     bNumInterfaces: int
     wTotalLength: int
-    bLength: int = 9
-    bDescriptorType: int = 2
     iConfiguration: int = 0
     bmAttributes: int = 0x80
     bMaxPower: int = 250
@@ -50,6 +51,8 @@ class ConfigDescriptor:
 
 @dataclass
 class InterfaceDescriptor:
+    bLength: ClassVar[int] = 9
+    bDescriptorType: ClassVar[int] = 4
     bInterfaceNumber: int
     bAlternateSetting: int
     bNumEndpoints: int
@@ -57,19 +60,17 @@ class InterfaceDescriptor:
     bInterfaceSubClass: int
     bInterfaceProtocol: int
     iInterface: int = 0
-    bLength: int = 9
-    bDescriptorType: int = 4
     extra_descriptors: list[int] = field(default_factory=list)
 
 
 @dataclass
 class EndpointDescriptor:
+    bLength: ClassVar[int] = 7
+    bDescriptorType: ClassVar[int] = 5
     bEndpointAddress: int
     bmAttributes: int
     wMaxPacketSize: int
     bInterval: int = 0
-    bLength: int = 7
-    bDescriptorType: int = 5
     bRefresh: int = 0
     bSynchAddress: int = 0
     extra_descriptors: list[int] = field(default_factory=list)
