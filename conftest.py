@@ -37,6 +37,18 @@ LONG_FIRST = ["tests/test_umockdev_lab.py", "tests/test_labgrid_loopback.py", "t
               "tests/test_html_report.py", "tests/test_plugin.py"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """``-n auto --dist loadfile`` when pytest-xdist is installed (the test extras) and nothing else
+    was asked; not in ``pyproject.toml``'s addopts, which ``hilkit run`` in a checkout set up without
+    the test extras would choke on. Runs before xdist's own ``pytest_cmdline_main`` reads them."""
+    option = config.option
+    if (config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput")
+            and getattr(option, "numprocesses", None) is None and getattr(option, "dist", "no") == "no"
+            and not getattr(option, "tx", None)):
+        option.numprocesses, option.dist = "auto", "loadfile"
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     whole_suite = getattr(config, "args_source", None) == pytest.Config.ArgsSource.TESTPATHS
     return WORKERS if whole_suite else 0

@@ -9,7 +9,7 @@ import yaml
 
 from hilkit.cli.main import main
 from hilkit.config.paths import PROJECT_ROOT
-from hilkit.core.errors import SwitchRefused
+from hilkit.core.errors import SwitchFailed, SwitchRefused
 from hilkit.core.switchconfig import SwitchConfig
 
 E3131 = yaml.safe_load((PROJECT_ROOT / "device_profiles" / "huawei" / "e3131.yaml").read_text())
@@ -51,6 +51,45 @@ def test_missing_bulk_endpoint_is_refused(dongle_of):
     error = refused(dongle, {"MessageContent": FORUM})
     assert error.problem == "message (bulk OUT) endpoint not given or found on interface 0"
     assert device.switch_transfers() == []
+
+
+def test_message_endpoint_the_interface_lacks_is_refused_before_any_transfer(dongle_of):
+    """072f:100d in usb-modeswitch-data names MessageEndpoint=0x02; on a stick without it, pyusb
+    would raise ValueError mid-switch (a traceback from `hilkit switch`)."""
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    error = refused(dongle, {"MessageContent": FORUM, "MessageEndpoint": 0x02})
+    assert error.problem == ("MessageEndpoint=0x02 is not an endpoint of interface 0 (its endpoints: "
+                             "0x81 bulk IN, 0x01 bulk OUT)")
+    assert device.switch_transfers() == []
+
+
+def test_message_endpoint_of_the_wrong_direction_is_refused(dongle_of):
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    error = refused(dongle, {"MessageContent": FORUM, "MessageEndpoint": 0x81})
+    assert error.problem.startswith("MessageEndpoint=0x81 is a bulk IN endpoint of interface 0, not a bulk OUT")
+    assert device.switch_transfers() == []
+
+
+def test_response_endpoint_is_checked_only_when_a_csw_is_read(dongle_of):
+    """046d:c261 (usb-modeswitch-data) names ResponseEndpoint=0x01, an OUT endpoint, with a message
+    that is no CBW: usb_modeswitch never reads a response, so neither check nor refusal."""
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    error = refused(dongle, {"MessageContent": FORUM, "ResponseEndpoint": 0x01})
+    assert error.problem.startswith("ResponseEndpoint=0x01 is a bulk OUT endpoint of interface 0, not a bulk IN")
+    with pytest.raises(SwitchFailed, match="no re-enumeration"):  # a CD-ROM ignores the message: sent, not refused
+        dongle.run_switch(SwitchConfig.from_mapping({"MessageContent": "0f00010142", "ResponseEndpoint": 0x01}),
+                          timeout=0.2)
+    assert [t.data.hex() for t in device.switch_transfers() if t.kind == "bulk"] == ["0f00010142"]
+
+
+def test_configuration_the_device_lacks_is_refused_before_unconfiguring_it(dongle_of):
+    """usb_modeswitch sends SET_CONFIGURATION 0 before N: on a device without N that leaves it unconfigured."""
+    dongle, device = dongle_of(copy.deepcopy(E3131))
+    error = refused(dongle, {"Configuration": 3})
+    assert error.problem == ("Configuration=3: 12d1:14fe has no configuration 3 (bNumConfigurations 1, "
+                             "bConfigurationValue 1)")
+    assert device.switch_transfers() == []
+    assert dongle.snapshot().configuration == 1
 
 
 def test_two_special_modes_are_refused(dongle_of):

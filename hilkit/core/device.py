@@ -47,7 +47,14 @@ class DeviceInfo:
     serial: str = ""
     config_attributes: int = 0x80
     max_power_ma: int = 500
+    #: every configuration's bConfigurationValue (empty: not read; assume 1..num_configurations)
+    configuration_values: tuple[int, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def configurations(self) -> tuple[int, ...]:
+        """The bConfigurationValue of every configuration the device has."""
+        return self.configuration_values or tuple(range(1, self.num_configurations + 1))
 
     def interface(self, number: int, alt: int = 0) -> InterfaceInfo | None:
         for itf in self.interfaces:

@@ -141,6 +141,9 @@ class _Session:
                         raise _Gone from None
                     raise SwitchFailed(f"{type(op).__name__} on port {self.port}: {exc}",
                                        result=self.result, category=Category.TRANSFER_ERROR) from None
+                except ValueError as exc:  # pyusb's own refusal, e.g. an endpoint the interface lacks
+                    raise SwitchFailed(f"{type(op).__name__} on port {self.port}: pyusb refused it: {exc}",
+                                       result=self.result, category=Category.TRANSFER_ERROR) from None
         except _Gone:
             self.result.notes.append("device is gone, skipped the remaining commands")
 

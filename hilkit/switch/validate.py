@@ -1,10 +1,12 @@
 """Checks made before anything is sent: a switch that cannot work is refused with a reason and a hint."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hilkit.core.device import DeviceInfo, InterfaceInfo
 from hilkit.core.errors import SwitchRefused
 from hilkit.core.ids import UsbId
-from hilkit.core.switch_plan import mode_bits, needs_bulk_endpoints, uses_storage_command
+from hilkit.core.switch_plan import contains_cbw, mode_bits, needs_bulk_endpoints, user_messages, uses_storage_command
 from hilkit.core.switchconfig import CBW_SIGNATURE, SwitchConfig
 
 
@@ -106,4 +108,34 @@ def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> Interfac
             missing = "message (bulk OUT)" if out_ep is None else "response (bulk IN)"
             raise refuse(f"{missing} endpoint not given or found on interface {interface.number}",
                          "set MessageEndpoint/ResponseEndpoint, or Interface to the storage interface")
+        _check_endpoint(config, "MessageEndpoint", False, interface, refuse)
+        # a CSW is read only after a CBW: only then is the response endpoint used
+        if uses_storage_command(config) or any(contains_cbw(m) for m in user_messages(config)):
+            _check_endpoint(config, "ResponseEndpoint", True, interface, refuse)
+    value = config.get("Configuration")
+    if value and value not in device.configurations:
+        raise refuse(f"Configuration={value}: {device.id} has no configuration {value} (bNumConfigurations "
+                     f"{device.num_configurations}, bConfigurationValue {', '.join(map(str, device.configurations))})",
+                     "usb_modeswitch would unconfigure the device (SET_CONFIGURATION 0) and then fail, leaving "
+                     "it with no configuration; check that this config is for this device")
     return interface
+
+
+def _check_endpoint(config: SwitchConfig, key: str, is_in: bool, interface: InterfaceInfo,
+                    refuse: Callable[[str, str], SwitchRefused]) -> None:
+    """An endpoint the config names must be a bulk endpoint of that direction on the interface: pyusb
+    cannot send to one the interface lacks, and the kernel would refuse it (usb_modeswitch fails there)."""
+    address = config.get(key)
+    if address is None:
+        return
+    have = ", ".join(f"0x{e.address:02x} {e.type} {'IN' if e.is_in else 'OUT'}" for e in interface.endpoints) or "none"
+    found = next((e for e in interface.endpoints if e.address == address), None)
+    wanted = f"a bulk {'IN' if is_in else 'OUT'} endpoint"
+    if found is None:
+        raise refuse(f"{key}=0x{address:02x} is not an endpoint of interface {interface.number} (its endpoints: "
+                     f"{have})", f"{key} must be {wanted} of the interface the switch talks to; leave it out "
+                     f"to use the interface's first one")
+    if found.is_in != is_in or found.type != "bulk":
+        raise refuse(f"{key}=0x{address:02x} is a {found.type} {'IN' if found.is_in else 'OUT'} endpoint of "
+                     f"interface {interface.number}, not {wanted} (its endpoints: {have})",
+                     f"leave {key} out to use the interface's first {wanted[2:]}")

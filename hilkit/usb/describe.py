@@ -45,4 +45,11 @@ def describe(dev: usb.core.Device) -> DeviceInfo:
         bcd_device=dev.bcdDevice, max_packet0=dev.bMaxPacketSize0,
         manufacturer=_string(dev, dev.iManufacturer), product=_string(dev, dev.iProduct),
         serial=_string(dev, dev.iSerialNumber), config_attributes=cfg.bmAttributes,
-        max_power_ma=cfg.bMaxPower * 2)
+        max_power_ma=cfg.bMaxPower * 2, configuration_values=_configuration_values(dev))
+
+
+def _configuration_values(dev: usb.core.Device) -> tuple[int, ...]:
+    try:
+        return tuple(c.bConfigurationValue for c in dev)
+    except (usb.core.USBError, ValueError, IndexError, NotImplementedError):
+        return ()  # a device that cannot give every descriptor: the count stands in

@@ -203,6 +203,7 @@ class LinuxUsbBus(UsbBus):
             manufacturer=_attr(device, "manufacturer"), product=_attr(device, "product"),
             serial=_attr(device, "serial"), config_attributes=config.attributes if config else 0x80,
             max_power_ma=config.max_power_ma if config else 0,
+            configuration_values=tuple(c.value for c in raw.configs),
             extra={"sys_path": device.sys_path, "speed": _attr(device, "speed")})
         return info.with_kernel({n: {k: v for k, v in e.items() if k != "name"} for n, e in kernel.items()})
 
