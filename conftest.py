@@ -49,6 +49,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         option.numprocesses, option.dist = "auto", "loadfile"
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown where xdist is not installed
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     whole_suite = getattr(config, "args_source", None) == pytest.Config.ArgsSource.TESTPATHS
     return WORKERS if whole_suite else 0

@@ -69,3 +69,12 @@ def test_bad_rig_is_one_line_and_exit_2(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == f"{bad}:3: slots: must not be empty (expected at least 1)"
+
+
+def test_the_checkout_runs_the_suites_without_the_test_extras():
+    """README command 1 sets up without pytest-xdist: nothing in the checkout's pytest settings or
+    root conftest may need it (``-p no:xdist`` stands in for a venv without it)."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "--collect-only", "-q", "suites"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "test_switch_reaches_working_mode" in proc.stdout
