@@ -45,10 +45,12 @@ def describe(dev: usb.core.Device) -> DeviceInfo:
         bcd_device=dev.bcdDevice, max_packet0=dev.bMaxPacketSize0,
         manufacturer=_string(dev, dev.iManufacturer), product=_string(dev, dev.iProduct),
         serial=_string(dev, dev.iSerialNumber), config_attributes=cfg.bmAttributes,
-        max_power_ma=cfg.bMaxPower * 2, configuration_values=_configuration_values(dev))
+        max_power_ma=cfg.bMaxPower * 2, configuration_values=_configuration_values(dev, cfg.bConfigurationValue))
 
 
-def _configuration_values(dev: usb.core.Device) -> tuple[int, ...]:
+def _configuration_values(dev: usb.core.Device, active: int) -> tuple[int, ...]:
+    if dev.bNumConfigurations == 1:
+        return (active,)   # the common case: no other descriptor to read
     try:
         return tuple(c.bConfigurationValue for c in dev)
     except (usb.core.USBError, ValueError, IndexError, NotImplementedError):
