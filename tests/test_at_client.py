@@ -9,7 +9,8 @@ import pytest
 from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec, NetworkModel, VirtualSpec
 from hilkit.modem.at import AtClient, AtCommandError
-from hilkit.modem.attach import AtAttachChecker, attach_problems, csq_to_dbm, csq_to_percent, parse_reg
+from hilkit.modem.attach import AtAttachChecker, attach_problems
+from hilkit.modem.ts27007 import Csq, parse_registration
 from hilkit.sim.adapters.pty_port import AtPort, PtyPort
 from hilkit.sim.model.at_model import ModemModel
 from hilkit.sim.model.scheduler import Scheduler
@@ -142,9 +143,10 @@ def test_denied_registration_times_out_with_last_state(modem_port):
     ("garbage", None),
 ])
 def test_parse_registration(line, parsed):
-    assert parse_reg(line) == parsed
+    got = parse_registration(line)
+    assert (None if got is None else (got.stat, got.technology)) == parsed
 
 
 @pytest.mark.parametrize("rssi, dbm, percent", [(0, -113, 0), (6, -101, 19), (31, -51, 100), (99, None, None)])
 def test_csq_conversions(rssi, dbm, percent):
-    assert csq_to_dbm(rssi) == dbm and csq_to_percent(rssi) == percent
+    assert Csq(rssi, 99).dbm == dbm and Csq(rssi, 99).percent == percent

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hilkit.core.errors import ModemError, WaitTimeout
 from hilkit.modem.at import AtClient
-from hilkit.modem.attach import parse_reg
+from hilkit.modem.ts27007 import parse_registration
 from hilkit.sim.adapters.pty_port import PtyPort
 
 EXAMPLES = int(os.environ.get("HILKIT_FUZZ_EXAMPLES", "200"))
@@ -46,5 +46,5 @@ def test_any_byte_stream_gives_a_result_or_a_clean_error(wire, stream, truncate)
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(text=st.text(max_size=60))
 def test_registration_parser_never_raises(text):
-    parsed = parse_reg(text)
-    assert parsed is None or (isinstance(parsed[0], int) and isinstance(parsed[1], str))
+    parsed = parse_registration(text)
+    assert parsed is None or (isinstance(parsed.stat, int) and isinstance(parsed.technology, str))

@@ -1,9 +1,10 @@
 """AT commands over a serial port (pyserial): final result codes, echo, URCs, a masked transcript.
 
 A reader thread splits what the modem sends into lines. While a command is in flight, lines up to
-its final result code (OK, ERROR, +CME ERROR, +CMS ERROR, NO CARRIER, BUSY, NO ANSWER, NO DIALTONE,
-CONNECT) are its response, except unsolicited result codes (+CREG:, ^RSSI:, RING, ...) whose prefix
-is not the command's own: those are kept apart, with a timestamp, and can be waited for.
+its final result code (OK, CONNECT, ERROR, +CME/+CMS ERROR, NO CARRIER, BUSY, NO ANSWER, NO DIALTONE
+and the vendor ones: :func:`hilkit.modem.ts27007.final_result`) are its response, except
+unsolicited result codes (+CREG:, ^RSSI:, RING, ...) whose prefix is not the command's own: those
+are kept apart, with a timestamp, and can be waited for.
 """
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ import serial
 
 from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.secrecy import MASK, Masker
-from hilkit.modem.cme import cme_text
+from hilkit.modem.cme import SIM_CODES
+from hilkit.modem.ts27007 import FinalResult, final_result
 
-FINAL_OK = ("OK", "CONNECT")
-FINAL_ERROR = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
 URC_PREFIXES = ("+CREG:", "+CGREG:", "+CEREG:", "^RSSI:", "^MODE:", "^BOOT:", "^SRVST:", "^SIMST:",
                 "^HCSQ:", "^DSFLOWRPT:", "^RSSILVL:", "+CMTI:", "+CUSD:", "+CRING:", "RING", "+CLIP:",
                 "^NDISSTAT:", "+PACSP")
@@ -35,8 +35,12 @@ class AtResponse:
     elapsed: float
 
     @property
+    def result(self) -> FinalResult:
+        return final_result(self.final) or FinalResult(self.final, False)
+
+    @property
     def ok(self) -> bool:
-        return self.final.startswith(FINAL_OK)
+        return self.result.success
 
     def value(self, prefix: str) -> str | None:
         """The text after ``prefix`` (e.g. ``+CSQ:``) in the first line that has it."""
@@ -49,14 +53,16 @@ class AtResponse:
 class AtCommandError(ModemError):
     def __init__(self, response: AtResponse, shown: str) -> None:
         self.response = response
-        detail = response.final
-        match = re.match(r"\+CME ERROR:\s*(\d+)$", response.final)
-        code = int(match.group(1)) if match else None
-        if code is not None:
-            detail += f" ({cme_text(code)})"
-        # +CME ERROR 10-15: SIM not inserted, PIN/PUK required, failure, busy, wrong (27.007 9.2.1)
-        super().__init__(f"{shown} failed: {detail}",
-                         category=Category.SIM_ERROR if code is not None and 10 <= code <= 15 else None)
+        result = response.result
+        # +CME ERROR about the SIM (not inserted, PIN/PUK needed, failure, busy, wrong): 27.007 9.2.1
+        sim = result.kind == "CME" and result.code in SIM_CODES
+        super().__init__(f"{shown} failed: {result.describe()}", category=Category.SIM_ERROR if sim else None)
+
+    @property
+    def cme_code(self) -> int | None:
+        """The +CME ERROR code (numeric, or the text form's), or None for another failure."""
+        result = self.response.result
+        return result.code if result.kind == "CME" else None
 
 
 @dataclass
@@ -70,11 +76,6 @@ class TranscriptEntry:
 class Urc:
     time: float
     text: str
-
-
-def is_final(line: str) -> bool:
-    return (line in FINAL_OK or line in FINAL_ERROR or line.startswith("CONNECT ")
-            or line.startswith("+CME ERROR:") or line.startswith("+CMS ERROR:"))
 
 
 class AtClient:
@@ -186,7 +187,7 @@ class AtClient:
                     if line == text or line.upper() == text.upper():
                         continue  # echo
                     self._log("<<", line)
-                    if is_final(line):
+                    if final_result(line) is not None:
                         self._command_prefix = None
                         response = AtResponse(shown, lines, line, time.monotonic() - start)
                         if check and not response.ok:

@@ -5,22 +5,24 @@ deadline; the timeout says which registration state was last seen.
 """
 from __future__ import annotations
 
-import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from hilkit.core.errors import Category, HilkitError, WaitTimeout
+from hilkit.core.errors import Category, HilkitError, ModemError, WaitTimeout
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.at import AtClient, AtCommandError
-
-REG_STATES = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming",
-              6: "home-sms-only", 7: "roaming-sms-only", 8: "emergency-only", 9: "home-csfb-not-preferred",
-              10: "roaming-csfb-not-preferred", 11: "attached-rlos"}
-ACT = {0: "gsm", 1: "gsm", 2: "umts", 3: "edge", 4: "hsdpa", 5: "hsupa", 6: "hspa", 7: "lte", 8: "gsm",
-       9: "lte", 10: "lte", 11: "5gnr", 12: "5gnr", 13: "5gnr"}
-_REG = re.compile(r"^\+C(?:E|G)?REG:\s*(?:(\d+),)?(\d+)(?:,\"?([0-9A-Fa-f]*)\"?,\"?([0-9A-Fa-f]*)\"?(?:,(\d+))?)?")
+from hilkit.modem.ts27007 import (
+    ACT,
+    REG_STATES,
+    REGISTERED,
+    AtParseError,
+    parse_cops,
+    parse_cpin,
+    parse_csq,
+    parse_registration,
+)
 
 
 @dataclass
@@ -50,30 +52,8 @@ class AttachResult:
                 f"{self.time_to_attach:.2f} s")
 
 
-def csq_to_dbm(rssi: int) -> float | None:
-    """27.007 +CSQ rssi: 0 is <= -113 dBm, n is -113 + 2n dBm, 31 is >= -51 dBm, 99 unknown."""
-    if rssi == 99 or not 0 <= rssi <= 31:
-        return None
-    return -113.0 + 2 * rssi
-
-
-def csq_to_percent(rssi: int) -> int | None:
-    """As ModemManager reports it: rssi * 100 / 31."""
-    return None if rssi == 99 or not 0 <= rssi <= 31 else round(rssi * 100 / 31)
-
-
-def parse_reg(line: str) -> tuple[int, str] | None:
-    """``+CREG: 2,1,"1A2B","01C3D4E",2`` or the URC ``+CREG: 1`` -> (stat, technology)."""
-    match = _REG.match(line.strip())
-    if not match:
-        return None
-    stat = int(match.group(2))
-    act = match.group(5)
-    return stat, ACT.get(int(act), "unknown") if act is not None else ""
-
-
-def _registered(stat: int) -> bool:
-    return stat in (1, 5)
+#: the SIM states an attach result names, from +CPIN <code>s (the rest are lower-cased codes)
+_SIM_STATE = {"READY": "ready", "SIM PIN": "pin", "SIM PUK": "puk", "SIM PIN2": "pin2", "SIM PUK2": "puk2"}
 
 
 class AttachChecker(ABC):
@@ -97,21 +77,27 @@ class AtAttachChecker(AttachChecker):
         self.spec = spec
         self.secrets = secrets or Secrets()
 
+    def _cpin(self) -> str:
+        """The +CPIN <code> (READY, SIM PIN, SIM PUK, ...); ``AtParseError`` for an answer that is none."""
+        return parse_cpin("\n".join(self.client.command("AT+CPIN?").lines))
+
     def _sim(self) -> str:
         try:
-            answer = self.client.command("AT+CPIN?").value("+CPIN:") or ""
+            code = self._cpin()
+            if code == "SIM PIN":
+                pin = self.secrets.get(self.spec.sim_pin_env)
+                if not pin:
+                    return "pin"  # reported by attach_problems with what to set; never guessed
+                self.client.add_secret(pin)
+                self.client.command(f'AT+CPIN="{pin}"', secret=True)
+                code = self._cpin()
         except AtCommandError as exc:
-            if "10" in exc.response.final or "not inserted" in exc.response.final.lower():
+            if exc.cme_code == 10:   # SIM not inserted (27.007 9.2.1), numeric or as text
                 return "absent"
             raise
-        if answer == "SIM PIN":
-            pin = self.secrets.get(self.spec.sim_pin_env)
-            if not pin:
-                return "pin"  # reported by attach_problems with what to set; never guessed
-            self.client.add_secret(pin)
-            self.client.command(f'AT+CPIN="{pin}"', secret=True)
-            answer = self.client.command("AT+CPIN?").value("+CPIN:") or ""
-        return "ready" if answer == "READY" else answer.lower()
+        except AtParseError as exc:
+            raise ModemError(f"AT+CPIN?: {exc}", category=Category.SIM_ERROR) from None
+        return _SIM_STATE.get(code, code.lower())
 
     def run(self, timeout: float) -> AttachResult:
         """Bring the modem to registered + attached within ``timeout`` seconds; return what it shows."""
@@ -132,34 +118,33 @@ class AtAttachChecker(AttachChecker):
         for cmd in ("CREG", "CGREG", "CEREG"):
             self.client.command(f"AT+{cmd}=2", check=False)
         stat, tech = self._query_registration()
-        if not _registered(stat):
+        if stat not in REGISTERED:
             remaining = timeout - (time.monotonic() - start)
             try:
                 urc = self.client.wait_urc(
-                    lambda text: (p := parse_reg(text)) is not None and _registered(p[0]),
+                    lambda text: (p := parse_registration(text)) is not None and p.registered,
                     max(remaining, 0.0), "registration (+CREG/+CGREG/+CEREG stat 1 home or 5 roaming)",
                     since=since)
             except WaitTimeout as exc:
                 stat, _ = self._query_registration()
-                raise WaitTimeout(exc.expected, f"{exc.seen}; last state: {REG_STATES.get(stat, stat)}",
+                raise WaitTimeout(exc.expected, f"{exc.seen}; last state: {REG_STATES.get(stat, f'stat {stat}')}",
                                   exc.timeout, category=Category.NOT_REGISTERED) from None
             stat, tech = self._query_registration()
-            if not _registered(stat):  # URC said yes but the query disagrees: trust the URC
-                stat, tech = parse_reg(urc.text) or (stat, tech)
-        result.registration = REG_STATES.get(stat, str(stat))
+            seen = parse_registration(urc.text)
+            if seen is not None and stat not in REGISTERED:  # URC said yes but the query disagrees: trust the URC
+                stat, tech = seen.stat, seen.technology
+        result.registration = REG_STATES.get(stat, f"stat {stat}")
         cgatt = self.client.command("AT+CGATT?").value("+CGATT:")
         if cgatt == "0" and self.spec.packet_attach:
             self.client.command("AT+CGATT=1", timeout=max(timeout - (time.monotonic() - start), 1.0))
             cgatt = self.client.command("AT+CGATT?").value("+CGATT:")
         result.packet_attached = cgatt == "1"
-        rssi = int((self.client.command("AT+CSQ").value("+CSQ:") or "99,99").split(",")[0])
-        result.signal_dbm, result.signal_percent = csq_to_dbm(rssi), csq_to_percent(rssi)
-        cops = self.client.command("AT+COPS?").value("+COPS:") or ""
-        parts = [p.strip().strip('"') for p in cops.split(",")]
-        if len(parts) >= 3:
-            result.operator = parts[2]
-        if len(parts) >= 4 and parts[3].isdigit():
-            tech = ACT.get(int(parts[3]), tech)
+        csq = parse_csq("\n".join(self.client.command("AT+CSQ").lines))
+        result.signal_dbm, result.signal_percent = csq.dbm, csq.percent
+        operator = parse_cops("\n".join(self.client.command("AT+COPS?").lines))
+        result.operator = operator.name
+        if operator.act is not None:
+            tech = ACT[operator.act]
         result.technology = tech or "unknown"
         result.time_to_attach = time.monotonic() - start
         return result
@@ -169,14 +154,13 @@ class AtAttachChecker(AttachChecker):
         best = (0, "")
         for cmd in ("CREG", "CGREG", "CEREG"):
             response = self.client.command(f"AT+{cmd}?", check=False)
-            line = next((text for text in response.lines if text.startswith(f"+{cmd}:")), "")
-            parsed = parse_reg(line) if line else None
-            if parsed is None:
+            parsed = parse_registration("\n".join(response.lines))
+            if parsed is None or parsed.command != cmd:
                 continue
-            if _registered(parsed[0]):
-                return parsed
+            if parsed.registered:
+                return parsed.stat, parsed.technology
             if best[0] == 0:
-                best = parsed
+                best = (parsed.stat, parsed.technology)
         return best
 
 
