@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hilkit.core.device import EndpointInfo, InterfaceInfo
+from hilkit.core.device import DeviceInfo, EndpointInfo, InterfaceInfo
 from hilkit.core.ids import ClassTriple, UsbId
 
 HUB_CLASS = 0x09
@@ -92,3 +92,16 @@ class CapturedDevice:
     def configuration(self) -> CapturedConfiguration:
         """The first configuration listed (the one a draft describes)."""
         return self.configurations[0]
+
+    def snapshot(self, port: str = "") -> DeviceInfo:
+        """The dump as what a look at the port would show, in its first configuration: what a profile's
+        mode check (:func:`hilkit.core.modes.mode_problems`) takes."""
+        config = self.configuration
+        return DeviceInfo(
+            port=port or f"{self.path}:{self.line}", id=self.id, device_class=self.device_class,
+            configuration=config.value, interfaces=config.interfaces, bus=self.bus, address=self.address,
+            num_configurations=self.num_configurations, bcd_usb=self.bcd_usb, bcd_device=self.bcd_device or 0,
+            device_subclass=self.device_subclass, device_protocol=self.device_protocol,
+            manufacturer=self.manufacturer, product=self.product, serial=self.serial,
+            config_attributes=config.attributes, max_power_ma=config.max_power_ma,
+            configuration_values=tuple(c.value for c in self.configurations))
