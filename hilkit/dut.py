@@ -199,7 +199,11 @@ class Dongle:
         if spec is not None and current is not None and current != final:
             self.switch_to(final.name)
         with step(f"attach over {spec.method if spec else '?'}"):
-            result = self.attach_checker().run(timeout or self.budget("attach"))
+            try:
+                result = self.attach_checker().run(timeout or self.budget("attach"))
+            finally:
+                for name, text in self.lab.attach_evidence(self.slot).items():
+                    attach_text(name, text)
             attach_text("attach result", result.summary())
             for name, text in result.evidence.items():
                 attach_text(name, text)

@@ -130,5 +130,13 @@ class LabBackend(ABC):
         """How to run usb_modeswitch where this backend's switches run (a labgrid exporter host)."""
         return ["usb_modeswitch"]
 
+    def attach_evidence(self, slot: Slot) -> dict[str, str]:
+        """Evidence of an attach only the lab can see (what a simulated modem was asked), by name."""
+        return {}
+
+    def environment(self) -> dict[str, str]:
+        """What this lab adds to a run's environment (``environment.properties``)."""
+        return {}
+
     def close(self) -> None:
         self.bus.close()

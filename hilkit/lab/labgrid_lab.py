@@ -169,6 +169,12 @@ class LabgridLab(LabBackend):
     def hilink_url(self, slot: Slot) -> str:
         return self.local.hilink_url(slot)
 
+    def attach_evidence(self, slot: Slot) -> dict[str, str]:
+        return self.local.attach_evidence(slot)
+
+    def environment(self) -> dict[str, str]:
+        return self.local.environment()
+
     def close(self) -> None:
         try:
             self.local.close()

@@ -14,7 +14,7 @@ from hilkit.lab.lab_backend import LabBackend
 from hilkit.lab.registry import open_lab
 from hilkit.modem.at import AtClient
 from hilkit.pytest_plugin.fault_injection import inject_marked_faults, inject_option_faults
-from hilkit.pytest_plugin.keys import OPEN_DONGLES, RIG
+from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, OPEN_DONGLES, RIG
 from hilkit.usb.bus import UsbBus
 
 
@@ -35,6 +35,7 @@ def lab(rig: Rig, pytestconfig: pytest.Config) -> Iterator[LabBackend]:
     except HilkitError as exc:  # a place held by another run, a coordinator down: one line, and stop
         pytest.exit(f"hilkit: {exc}", returncode=pytest.ExitCode.TESTS_FAILED)
     inject_option_faults(backend, pytestconfig)
+    pytestconfig.stash[LAB_ENVIRONMENT] = backend.environment()
     try:
         yield backend
     finally:

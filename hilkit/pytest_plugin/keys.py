@@ -22,4 +22,5 @@ RIG = pytest.StashKey[Rig | None]()  # a parallel slot runner's: its own slot on
 OPEN_DONGLES = pytest.StashKey[list[Dongle]]()
 OUTCOME = pytest.StashKey[str]()
 PROGRESS = pytest.StashKey[ProgressLines]()  # the progress subscriber, when lines are shown
+LAB_ENVIRONMENT = pytest.StashKey[dict[str, str]]()  # what the opened lab adds to environment.properties
 RUNNER_INDEX = pytest.StashKey[int]()  # in a --hilkit-parallel slot runner: its slot's index in the rig

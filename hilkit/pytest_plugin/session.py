@@ -9,7 +9,7 @@ import pytest
 
 from hilkit.core.errors import SourceError
 from hilkit.lab.registry import load_rig
-from hilkit.pytest_plugin.keys import MEASUREMENTS, OPEN_DONGLES, RIG, SETTINGS
+from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, MEASUREMENTS, OPEN_DONGLES, RIG, SETTINGS
 from hilkit.pytest_plugin.markers import register_markers
 from hilkit.pytest_plugin.options import read_settings
 from hilkit.pytest_plugin.parallel import check_parallel
@@ -67,7 +67,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     results = Path(alluredir)
     results.mkdir(parents=True, exist_ok=True)
     write_categories(results)
-    write_environment(results, environment(rig.name, rig.path, rig.backend))
+    opened = session.config.stash.get(LAB_ENVIRONMENT, {})
+    write_environment(results, {**environment(rig.name, rig.path, rig.backend), **opened})
     write_executor(results)
 
 

@@ -65,8 +65,18 @@ class SimulatedLab(LabBackend):
 
     # -- where the attach methods reach the modems ------------------------------------------------
     def mmcli_command(self) -> list[str]:
-        """The fake ModemManager's mmcli (same JSON as mmcli 1.20+, state shared with the lab)."""
-        return self.hardware.modem_manager.command()
+        """The real mmcli on the lab's private bus where the real daemon runs; else the fake one (same
+        JSON as mmcli 1.20+, state shared with the lab). ``hardware.mm_choice`` says which."""
+        return self.hardware.mmcli_command()
+
+    def attach_evidence(self, slot: Slot) -> dict[str, str]:
+        real = self.hardware.real_mm
+        if real is None or not real.transcript(slot.port):
+            return {}
+        return {"AT commands the real ModemManager sent (the virtual modem's side)": real.transcript(slot.port)}
+
+    def environment(self) -> dict[str, str]:
+        return {"modemmanager": self.hardware.mm_choice}
 
     def hilink_url(self, slot: Slot) -> str:
         """The virtual stick's web API, on 127.0.0.1 (a rig's stick answers on 192.168.8.1)."""

@@ -92,24 +92,27 @@ class AtPort(PtyPort):
         self.on_line = self._answer
 
     def _answer(self, line: str) -> None:
-        fault = self.interfere(line) if self.interfere is not None else None
-        if fault in ("garbage", "vanish"):
-            if fault == "garbage":
-                self.write(b"\r\n\x8f\xff#&\x00@@\r\n+C\xe9G: ?\r\n")
-            return
-        out = b""
-        if self.model.echo:
-            out += line.encode("latin-1") + b"\r"
-        replies = self.model.line(line)
-        if fault == "truncate" and replies:
-            replies = replies[:-1]  # the final result code never comes
-        for reply in replies:
-            out += b"\r\n" + reply.encode("latin-1") + b"\r\n"
+        out = answer(self.model, line, self.interfere)
         if out:
             self.write(out)
 
     def unsolicited(self, text: str) -> None:
         self.write(b"\r\n" + text.encode("latin-1") + b"\r\n")
+
+
+def answer(model: ModemModel, line: str, interfere: Callable[[str], str | None] | None = None) -> bytes:
+    """The bytes a modem sends back for one command line: echo, response lines, final code; or the
+    fault's (garbage, nothing for a vanished port, no final code for a truncated answer)."""
+    fault = interfere(line) if interfere is not None else None
+    if fault in ("garbage", "vanish"):
+        return b"\r\n\x8f\xff#&\x00@@\r\n+C\xe9G: ?\r\n" if fault == "garbage" else b""
+    out = line.encode("latin-1") + b"\r" if model.echo else b""
+    replies = model.line(line)
+    if fault == "truncate" and replies:
+        replies = replies[:-1]  # the final result code never comes
+    for reply in replies:
+        out += b"\r\n" + reply.encode("latin-1") + b"\r\n"
+    return out
 
 
 def make_tty(name: str, modem: ModemModel | None, interfere: Callable[[str], str | None] | None) -> PtyPort:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from hilkit.core.profile import NetworkModel, VirtualSpec
+from hilkit.sim.model.at_session import FinalCode, SessionCommands
 
 _STAT = {"home": 1, "searching": 2, "denied": 3, "roaming": 5}
 _ACT = {"gsm": 0, "gprs": 0, "umts": 2, "edge": 3, "hsdpa": 4, "hsupa": 5, "hspa": 6, "hspa-plus": 6,
@@ -18,8 +19,9 @@ _ACT = {"gsm": 0, "gprs": 0, "umts": 2, "edge": 3, "hsdpa": 4, "hsupa": 5, "hspa
 _BASIC = re.compile(r"(S\d+)(=\d+|\?)|(&?[A-Z])(\d*)", re.IGNORECASE)
 
 
-class ModemModel:
-    """The AT command set a Huawei stick answers (27.007 subset plus wvdial's init strings)."""
+class ModemModel(SessionCommands):
+    """The AT command set a Huawei stick answers: 27.007 registration, signal and operator, wvdial's init
+    strings, and what a modem manager asks besides (:class:`~hilkit.sim.model.at_session.SessionCommands`)."""
 
     def __init__(self, spec: VirtualSpec, emit: Callable[[str], None],
                  schedule: Callable[[float, Callable[[], None]], int]) -> None:
@@ -36,6 +38,9 @@ class ModemModel:
         self.registered_at: float | None = None
         self.attached = False
         self.contexts: dict[int, tuple[str, str]] = {}
+        self.active: set[int] = set()
+        self.data_mode = False
+        self.cops_format = 0
         self.auth: dict[int, int] = {}
         if self.sim_ready:
             self._start_registration()
@@ -80,7 +85,14 @@ class ModemModel:
             return []
         if stripped[:2].upper() != "AT":
             return []  # firmware ignores garbage that is not a command
+        if self.data_mode:
+            self.hang_up()  # no DTR on a pty or socket: AT text in data mode is the host hanging up
         body = stripped[2:]
+        if body[:1].upper() == "D":
+            try:
+                return self.dial(body[1:].strip())
+            except _Final as final:
+                return [final.code]
         out: list[str] = []
         try:
             for command in self._split(body):
@@ -139,7 +151,9 @@ class ModemModel:
             self.echo, self.verbose, self.cmee = True, True, 0
         elif letter == "I":
             return [self.spec.manufacturer or "huawei", self.spec.model or "modem", self.spec.revision]
-        elif letter in ("Q", "S", "&C", "&D", "&F", "X", "L", "M", "H"):
+        elif letter == "H":
+            self.hang_up()
+        elif letter in ("Q", "S", "&C", "&D", "&F", "X", "L", "M"):
             pass
         else:
             raise _Final("ERROR")
@@ -219,10 +233,15 @@ class ModemModel:
         return [f"+CSQ: {self.net.csq if self.sim_ready else 99},99"]
 
     def _cmd_COPS(self, query: bool, arg: str | None) -> list[str]:
+        """+COPS? in the format last set (``AT+COPS=3,<format>``: 0 long name, 2 numeric MCCMNC)."""
         if arg is not None and not query:
+            mode, _, fmt = arg.partition(",")
+            if mode.strip() == "3" and fmt.strip() in ("0", "1", "2"):
+                self.cops_format = int(fmt)
             return []
         if self.stat() in (1, 5):
-            return [f'+COPS: 0,0,"{self.net.operator}",{_ACT[self.net.technology]}']
+            name = self.net.mcc_mnc if self.cops_format == 2 else self.net.operator
+            return [f'+COPS: 0,{self.cops_format},"{name}",{_ACT[self.net.technology]}']
         return ["+COPS: 0"]
 
     def _cmd_AUTHDATA(self, query: bool, arg: str | None) -> list[str]:
@@ -235,17 +254,5 @@ class ModemModel:
         self.auth[int(parts[0])] = int(parts[1])
         return []
 
-    def _cmd_CGDCONT(self, query: bool, arg: str | None) -> list[str]:
-        if arg is None or query:
-            return [f'+CGDCONT: {cid},"{pdp}","{apn}"' for cid, (pdp, apn) in sorted(self.contexts.items())]
-        parts = [p.strip().strip('"') for p in arg.split(",")]
-        if not parts[0].isdigit():
-            raise _Final("ERROR")
-        self.contexts[int(parts[0])] = (parts[1] if len(parts) > 1 else "IP", parts[2] if len(parts) > 2 else "")
-        return []
 
-
-class _Final(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+_Final = FinalCode

@@ -5,7 +5,7 @@ import threading
 import time
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hilkit.core.ids import UsbId
 from hilkit.core.profile import ModeSpec, NetworkModel, Profile, VirtualSpec
@@ -18,6 +18,8 @@ from hilkit.sim.model.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+_Served = TypeVar("_Served")
 
 
 @dataclass(frozen=True)
@@ -272,8 +274,18 @@ class DongleLifecycle:
             with self._lock:
                 self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay, come_back)
 
+    def serve_at(self, make: Callable[[ModemModel, Callable[[str], str | None]], _Served]) -> _Served | None:
+        """Serve this enumeration's AT interpreter on another end too (``make(model, fault hook)``): it
+        hears the unsolicited codes and closes when the device leaves. None without a modem."""
+        with self._lock:
+            if self.modem is None or self._ttys_vanished:
+                return None
+            served = make(self.modem, self._at_fault)
+            self.binding.served.append(served)
+            return served
+
     def _broadcast(self, text: str) -> None:
-        for port in list(self.binding.ports):
+        for port in [*self.binding.ports, *self.binding.served]:
             unsolicited = getattr(port, "unsolicited", None)
             if unsolicited is not None:
                 unsolicited(text)

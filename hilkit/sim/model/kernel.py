@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from hilkit.core.profile import InterfaceSpec, ModeSpec
 from hilkit.sim.model.at_model import ModemModel
@@ -57,6 +57,9 @@ class Binding:
     view: dict[int, dict[str, str]] = field(default_factory=dict)   # interface -> driver/tty/net
     ports: list[Tty] = field(default_factory=list)
     nets: list[str] = field(default_factory=list)
+    #: other ends the firmware's AT interpreter is served on (a modem manager's socket): they hear
+    #: its unsolicited codes and close with the binding
+    served: list[Any] = field(default_factory=list)
 
 
 class SimKernel:
@@ -98,7 +101,7 @@ class SimKernel:
         return binding
 
     def unbind(self, binding: Binding) -> None:
-        for pty in binding.ports:
+        for pty in [*binding.ports, *binding.served]:
             pty.close()
         with self._lock:
             self._nets_in_use.difference_update(binding.nets)
