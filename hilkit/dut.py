@@ -185,7 +185,10 @@ class Dongle:
             return AtAttachChecker(self.open_at(spec.port_role), spec, self.lab.rig.secrets)
         if spec.method == "hilink":
             from hilkit.modem.hilink_api import HiLinkAttachChecker, HiLinkClient
-            return HiLinkAttachChecker(HiLinkClient(self.lab.hilink_url(self.slot)), spec)
+            secrets = self.lab.rig.secrets
+            client = HiLinkClient(self.lab.hilink_url(self.slot), user=spec.login_user,
+                                  password=secrets.get(spec.login_password_env))
+            return HiLinkAttachChecker(client, spec, secrets=secrets)
         from hilkit.modem.mm_attach import ModemManagerAttachChecker
         from hilkit.modem.mmcli_client import ModemManager
         return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.port, spec,

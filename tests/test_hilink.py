@@ -2,6 +2,7 @@
 answers, the hand-written fixtures in fixtures/hilink/, and a fuzzed XML-answer parser."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -16,11 +17,15 @@ from hypothesis import strategies as st
 
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
-from hilkit.core.errors import ModemError, WaitTimeout
+from hilkit.core.errors import Category, ModemError, WaitTimeout
 from hilkit.core.profile import VirtualSpec
-from hilkit.modem.attach import attach_problems
+from hilkit.modem.attach import attach_findings, attach_problems
 from hilkit.modem.hilink_api import (
     DIAL,
+    INFORMATION,
+    LOGIN,
+    PIN_OPERATE,
+    PIN_STATUS,
     SES_TOK_INFO,
     STATUS,
     HiLinkAttachChecker,
@@ -28,9 +33,11 @@ from hilkit.modem.hilink_api import (
     HiLinkError,
     attach_from_answers,
     fields,
+    login_password,
     network_technology,
     parse_dbm,
     parse_response,
+    sim_from_pin_status,
     sim_state,
 )
 from hilkit.sim.model.hilink_stick import VirtualHiLinkStick
@@ -142,7 +149,7 @@ def test_no_sim_is_reported_at_once(stick):
     result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=30.0)
     assert len([r for r in virtual.requests if r.path == STATUS]) == 1   # at once: one look, no polling
     assert (result.sim, result.registration, result.packet_attached) == ("absent", "not registered", False)
-    assert "<SimStatus>0</SimStatus>" in result.evidence[STATUS]
+    assert "<SimStatus>255</SimStatus>" in result.evidence[STATUS]   # 255: no SIM (the web UI's code)
     assert "SIM" in attach_problems(SPEC, result)[0]
 
 
@@ -150,7 +157,7 @@ def test_pin_required_is_reported(stick):
     virtual = stick(network(sim="pin"))
     result = HiLinkAttachChecker(HiLinkClient(virtual.url), SPEC).run(timeout=30.0)
     assert result.sim == "pin"
-    assert "<SimStatus>260</SimStatus>" in result.evidence[STATUS]
+    assert "<SimState>260</SimState>" in result.evidence[PIN_STATUS]   # the web UI reads it there, not in status
 
 
 def test_an_unreachable_stick_is_retried_until_the_deadline(stick):
@@ -164,15 +171,26 @@ def test_an_unreachable_stick_is_retried_until_the_deadline(stick):
 # -- the client: tokens, errors ------------------------------------------------------------------
 def test_a_used_token_is_refused_with_125003(stick):
     virtual = stick()
-    client = HiLinkClient(virtual.url)
-    used = client.token()
-    client.token = lambda: used   # type: ignore[method-assign]  # hand out the same token twice
-    assert client.post(DIAL, "<request><Action>1</Action></request>").text == "OK"
+    cookie, token = HiLinkClient(virtual.url).token()
+    send = {"Cookie": cookie, "__RequestVerificationToken": token}
+    first = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", headers=send, timeout=30)
+    assert parse_response(first.content).text == "OK"
+    again = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", headers=send, timeout=30)
     with pytest.raises(HiLinkError) as caught:
-        client.post(DIAL, "<request><Action>1</Action></request>")
+        parse_response(again.content, f"POST {virtual.url}{DIAL}")
     assert caught.value.code == 125003 and caught.value.kind == "api"
     assert isinstance(caught.value, ModemError)
     assert "125003" in str(caught.value) and "single-use" in str(caught.value) and DIAL in str(caught.value)
+
+
+def test_the_client_starts_a_new_session_once_when_its_token_went_stale(stick):
+    virtual = stick()
+    client = HiLinkClient(virtual.url)
+    cookie, token = client.token()
+    requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", timeout=30,
+                  headers={"Cookie": cookie, "__RequestVerificationToken": token})   # someone else used it
+    assert client.post(DIAL, "<request><Action>1</Action></request>").text == "OK"
+    assert [r.path for r in virtual.requests].count(SES_TOK_INFO) == 2
 
 
 def test_a_post_without_token_is_refused_and_a_get_without_cookie_answers(stick):
@@ -188,9 +206,8 @@ def test_a_post_without_token_is_refused_and_a_get_without_cookie_answers(stick)
 
 def test_a_token_from_another_session_is_refused(stick):
     virtual = stick()
-    client = HiLinkClient(virtual.url)
-    _, token = client.token()
-    other_cookie, _ = client.token()
+    _, token = HiLinkClient(virtual.url).token()
+    other_cookie, _ = HiLinkClient(virtual.url).token()
     answer = requests.post(virtual.url + DIAL, data=b"<request><Action>1</Action></request>", timeout=30,
                            headers={"Cookie": other_cookie, "__RequestVerificationToken": token})
     with pytest.raises(HiLinkError) as caught:
@@ -198,13 +215,16 @@ def test_a_token_from_another_session_is_refused(stick):
     assert caught.value.code == 125002
 
 
-def test_every_call_fetches_a_fresh_token_and_sends_it(stick):
+def test_gets_send_the_session_and_posts_a_token_the_stick_handed_back(stick):
+    """As real clients do: one session; each POST spends one token, and its answer's header hands out the next."""
     virtual = stick()
     client = HiLinkClient(virtual.url)
     info = fields(client.get("/api/device/information"))
     assert (info["DeviceName"], info["Imei"]) == ("E3372", "860000000000001")
+    client.post(DIAL, "<request><Action>1</Action></request>")
+    client.post(DIAL, "<request><Action>0</Action></request>")
     assert [(r.path, r.token_sent, r.cookie_sent) for r in virtual.requests] == [
-        (SES_TOK_INFO, False, False), ("/api/device/information", True, True)]
+        (SES_TOK_INFO, False, False), ("/api/device/information", False, True), (DIAL, True, True), (DIAL, True, True)]
     assert "<Imsi>***</Imsi>" in client.answers["/api/device/information"]
 
 
@@ -321,7 +341,8 @@ def test_fixtures_roaming_hspa_plus_and_rsrp_fallback():
 
 def test_fixtures_sim_states_and_signal_forms():
     assert attach_from_answers(fixture("status-no-sim.xml")).sim == "absent"
-    assert attach_from_answers(fixture("status-pin-required.xml")).sim == "pin"
+    # SimStatus alone does not say "PIN": 260 is a pin/status SimState code, not a SimStatus one
+    assert attach_from_answers(fixture("status-pin-required.xml")).sim == "unknown"
     assert parse_dbm(fixture("signal-umts-strong.xml")["rssi"]) == -51.0
     assert fixture("sestokinfo.xml")["SesInfo"].startswith("SessionID=")
     assert fixture("information.xml")["DeviceName"] == "E3372"
@@ -355,8 +376,12 @@ def test_network_types(status, technology):
 
 
 def test_sim_states_and_dbm():
-    assert [sim_state(v) for v in ("1", "0", "255", "260", "261", "", None, "x")] == [
-        "ready", "absent", "absent", "pin", "puk", "unknown", "unknown", "unknown"]
+    # monitoring/status SimStatus: 1 valid, 255 none, 0/2/3/4/240 not usable (pin/status says why)
+    assert [sim_state(v) for v in ("1", "0", "255", "240", "260", "", None, "x")] == [
+        "ready", "error", "absent", "error", "unknown", "unknown", "unknown", "unknown"]
+    # /api/pin/status SimState, as the stick's web UI reads it
+    assert [sim_from_pin_status({"SimState": v}) for v in ("257", "258", "260", "261", "255", "256", "259")] == [
+        "ready", "ready", "pin", "puk", "absent", "error", "unknown"]
     assert [parse_dbm(v) for v in ("-67dBm", ">=-51dBm", "-8.5dB", "", None, "Unknown")] == [
         -67.0, -51.0, -8.5, None, None, None]
 
@@ -380,3 +405,48 @@ def test_fuzzed_answers_parse_or_raise_hilink_error(body):
     assert root.tag == "response"
     result = attach_from_answers(fields(root), fields(root), fields(root))
     assert result.sim in ("ready", "pin", "puk", "absent", "error", "unknown")
+
+
+# -- login and PIN, as the stick's web UI does them ---------------------------------------------------
+def test_login_password_is_the_web_uis_type_4_hash():
+    """base64(sha256hex(user + base64(sha256hex(password)) + token)), computed here step by step."""
+    import base64
+    import hashlib
+
+    inner = base64.b64encode(hashlib.sha256(b"secret").hexdigest().encode()).decode()
+    outer = base64.b64encode(hashlib.sha256(("admin" + inner + "tok").encode()).hexdigest().encode()).decode()
+    assert login_password("admin", "secret", "tok", 4) == outer
+    assert login_password("admin", "secret", "tok", 0) == base64.b64encode(b"secret").decode()
+
+
+def test_a_stick_with_a_password_is_logged_in_when_it_says_no_rights(stick):
+    virtual = stick(network(login_password="test-only-pw"))
+    without = HiLinkClient(virtual.url)
+    with pytest.raises(HiLinkError) as caught:
+        without.get(INFORMATION)
+    assert caught.value.code == 100003
+    client = HiLinkClient(virtual.url, password="test-only-pw")
+    assert fields(client.get(INFORMATION))["DeviceName"] == "E3372"
+    assert client.logged_in and [r.path for r in virtual.requests if r.method == "POST"] == [LOGIN]
+    wrong = HiLinkClient(virtual.url, password="not-it")
+    with pytest.raises(HiLinkError) as caught:
+        wrong.get(INFORMATION)
+    assert caught.value.code == 108006
+
+
+def test_the_pin_is_entered_once_and_the_stick_then_attaches(stick, monkeypatch):
+    monkeypatch.setenv("HILINK_TEST_PIN", "4321")
+    virtual = stick(network(sim="pin", sim_pin="4321"))
+    spec = dataclasses.replace(SPEC, sim_pin_env="HILINK_TEST_PIN")
+    result = HiLinkAttachChecker(HiLinkClient(virtual.url), spec).run(timeout=30.0)
+    assert (result.sim, result.registration, result.packet_attached) == ("ready", "home", True)
+    assert [r.path for r in virtual.requests if r.method == "POST"].count(PIN_OPERATE) == 1
+
+
+def test_a_wrong_pin_is_not_sent_twice(stick, monkeypatch):
+    monkeypatch.setenv("HILINK_TEST_PIN", "0000")
+    virtual = stick(network(sim="pin", sim_pin="4321"))
+    spec = dataclasses.replace(SPEC, sim_pin_env="HILINK_TEST_PIN")
+    result = HiLinkAttachChecker(HiLinkClient(virtual.url), spec).run(timeout=30.0)
+    assert result.sim == "pin rejected" and virtual.pin_tries == 2
+    assert attach_findings(spec, result)[0].category is Category.SIM_ERROR

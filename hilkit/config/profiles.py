@@ -180,7 +180,8 @@ def _attach(doc: Located, raw: dict[str, Any] | None, modes: dict[str, ModeSpec]
         min_signal_dbm=float(raw.get("min_signal_dbm", -113)),
         packet_attach=raw.get("packet_attach", True), apn=raw.get("apn", ""),
         sim_pin_env=raw.get("sim_pin_env", ""), url=raw.get("url", ""), number=raw.get("number", ""),
-        username=raw.get("username", ""), password_env=raw.get("password_env", ""))
+        username=raw.get("username", ""), password_env=raw.get("password_env", ""),
+        login_user=raw.get("login_user", "admin"), login_password_env=raw.get("login_password_env", ""))
     if attach.method == "at" and not any(m.interfaces_with_role(attach.port_role) for m in modes.values()):
         raise _fail(doc, ("attach", "port_role"),
                     f"no mode has an interface with role {attach.port_role!r} to send AT commands to")

@@ -94,6 +94,8 @@ class AttachSpec:
     number: str = ""           # dial string for PPP / NetworkManager (*99# when not given)
     username: str = ""
     password_env: str = ""     # environment variable holding the APN password (never in a file here)
+    login_user: str = "admin"  # hilink: the web UI's user
+    login_password_env: str = ""   # hilink: environment variable holding the web UI's password
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class NetworkModel:
     mcc_mnc: str = "00101"
     csq: int = 20
     register_after: float = 0.2
+    login_password: str = ""   # a virtual HiLink stick's web UI password: set, the stick asks for a login
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,12 @@
 """Network attach through a HiLink stick's web API (router-mode Huawei sticks, 12d1:14db/14dc).
 
-:class:`HiLinkClient` speaks the XML API: every call first fetches a session id and a single-use
-CSRF token from ``/api/webserver/SesTokInfo`` and sends them back as ``Cookie`` and
-``__RequestVerificationToken``. Any answer that is not a usable ``<response>`` (an ``<error>``
+:class:`HiLinkClient` speaks the XML API as real clients do: a session cookie (``SessionID``, from
+``/api/webserver/SesTokInfo`` or the stick's ``Set-Cookie``) on every call, and a single-use CSRF
+token (``__RequestVerificationToken``) on every POST, taken from the pool the stick hands back in
+its answers' headers (``__RequestVerificationToken``, ``...one``/``...two`` after a login, several
+joined by ``#``), else from SesTokInfo. A stick that asks for a login (error 100003) is logged in
+with the web UI's own password hash (``password_type`` 4); a SIM that asks for its PIN gets it
+through ``/api/pin/operate``. Any answer that is not a usable ``<response>`` (an ``<error>``
 code, an HTTP error, no connection, a body that is not XML) raises :class:`HiLinkError`, one line
 naming the URL. Every raw answer is kept (``client.answers``, path -> text, tokens masked).
 
@@ -13,244 +17,71 @@ is 901, dialling once with ``/api/dialup/dial`` if the stick sits disconnected.
 from __future__ import annotations
 
 import http.client
-import re
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
+from typing import Any
+from xml.sax.saxutils import escape
 
 import requests
 
-from hilkit.core.errors import Category, ModemError, WaitTimeout
+from hilkit.core.errors import Category, WaitTimeout
 from hilkit.core.profile import AttachSpec
+from hilkit.core.secrecy import Secrets
 from hilkit.modem.attach import AttachChecker, AttachResult
-
-SES_TOK_INFO = "/api/webserver/SesTokInfo"
-STATUS = "/api/monitoring/status"
-CURRENT_PLMN = "/api/net/current-plmn"
-SIGNAL = "/api/device/signal"
-INFORMATION = "/api/device/information"
-DIAL = "/api/dialup/dial"
-DIAL_CONNECT = '<?xml version="1.0" encoding="UTF-8"?><request><Action>1</Action></request>'
-
-#: what the ``<code>`` of an ``<error>`` answer means (Huawei web UI / community API clients)
-ERROR_CODES: dict[int, str] = {
-    -1: "default error",
-    100001: "unknown error",
-    100002: "not supported (this firmware has no such API)",
-    100003: "no rights (log in first)",
-    100004: "system busy",
-    100005: "format error in the request",
-    100006: "parameter error",
-    100007: "could not save the configuration",
-    100008: "safety error",
-    100009: "not enough space",
-    101001: "no SIM card or SIM card invalid",
-    101002: "SIM card PIN locked",
-    101003: "SIM card PUK locked",
-    101004: "SIM card unusable",
-    103002: "PIN validation failed",
-    103008: "SIM card busy",
-    108001: "login failed: no such user",
-    108002: "login failed: password error",
-    108003: "login failed: already logged in",
-    108004: "could not change the password",
-    108005: "login failed: too many users logged in",
-    108006: "login failed: username or password wrong",
-    108007: "login failed: too many logins (locked out for a while)",
-    111019: "network error: the network did not answer",
-    111020: "network error: the network timed out",
-    112005: "network registration failed",
-    112008: "SIM card not ready",
-    125001: "wrong token (__RequestVerificationToken)",
-    125002: "wrong session (SessionID cookie)",
-    125003: "wrong session/token (a token is single-use: fetch a new one from SesTokInfo)",
-}
-
-CONNECTION_STATUS = {900: "connecting", 901: "connected", 902: "disconnected", 903: "disconnecting"}
-SERVICE_STATUS = {0: "no service", 1: "restricted service", 2: "service available",
-                  3: "restricted regional service", 4: "power saving"}
-#: SimStatus -> AttachResult.sim; ``unknown`` (missing, booting) keeps the checker polling
-SIM_STATUS = {0: "absent", 1: "ready", 2: "error", 3: "error", 4: "error", 255: "absent",
-              260: "pin", 261: "puk"}
-_SIM_FINAL = frozenset({"absent", "pin", "puk", "error"})
-
-#: CurrentNetworkTypeEx -> technology (AttachResult / 27.007 AcT vocabulary; HSPA+ counts as hspa)
-NETWORK_TYPE_EX = {1: "gsm", 2: "gsm", 3: "edge", 41: "umts", 42: "hsdpa", 43: "hsupa", 44: "hspa",
-                   45: "hspa", 46: "hspa", 61: "umts", 62: "hsdpa", 63: "hsupa", 64: "hspa", 65: "hspa",
-                   101: "lte", 1011: "lte"}
-#: the older CurrentNetworkType codes
-NETWORK_TYPE = {1: "gsm", 2: "gsm", 3: "edge", 4: "umts", 5: "hsdpa", 6: "hsupa", 7: "hspa", 8: "umts",
-                9: "hspa", 17: "hspa", 18: "hspa", 19: "lte", 41: "umts", 44: "hspa", 45: "hspa", 46: "hspa",
-                64: "hspa", 65: "hspa", 101: "lte", 1011: "lte"}
-
-_MASKED = ("SesInfo", "TokInfo", "Imsi", "Iccid", "Msisdn")
-_MASK_RE = re.compile(rf"<({'|'.join(_MASKED)})>[^<]*</\1>")
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_ERRNO = re.compile(r"\[Errno -?\d+\]\s*([^'\")\]]+)")
-
-
-class HiLinkError(ModemError):
-    """A HiLink API call that gave no usable answer; prints as one line naming the URL.
-
-    ``kind``: ``connection`` (no answer at all), ``http`` (HTTP status not 2xx), ``xml`` (the body
-    is not a HiLink XML answer) or ``api`` (an ``<error>`` answer: ``code`` and ``meaning`` set).
-    """
-
-    def __init__(self, message: str, *, url: str = "", code: int | None = None, kind: str = "api") -> None:
-        self.url = url
-        self.code = code
-        self.kind = kind
-        self.meaning = ERROR_CODES.get(code, "") if code is not None else ""
-        super().__init__(" ".join(str(message).split()))
-
-
-def _one_line(text: str, limit: int = 80) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit] + "..."
-
-
-def parse_response(body: bytes | str, url: str = "") -> ET.Element:
-    """The ``<response>`` element of a HiLink answer; anything else raises :class:`HiLinkError`.
-
-    An ``<error><code>N</code>`` answer raises with ``code`` N and its meaning; a body that is
-    empty, not XML, carries a DTD, or has another root raises a ``kind="xml"`` error.
-    """
-    where = f"{url}: " if url else ""
-    data = body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body)
-    if not data.strip():
-        raise HiLinkError(f"{where}empty answer (expected HiLink XML)", url=url, kind="xml")
-    upper = data.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise HiLinkError(f"{where}answer carries a DTD, refused (HiLink XML never has one)", url=url, kind="xml")
-    preview = _one_line(data[:120].decode("utf-8", "replace"), 60)
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise HiLinkError(f"{where}answer is not XML ({exc}): {preview!r}", url=url, kind="xml") from None
-    except Exception as exc:  # noqa: BLE001 - expat can raise others on exotic encodings; all mean garbage
-        raise HiLinkError(f"{where}answer is not XML ({type(exc).__name__}): {preview!r}",
-                          url=url, kind="xml") from None
-    if root.tag == "error":
-        raw_code = (root.findtext("code") or "").strip()
-        try:
-            code = int(raw_code)
-        except ValueError:
-            raise HiLinkError(f"{where}<error> answer without a numeric code ({_one_line(raw_code, 40)!r})",
-                              url=url, kind="xml") from None
-        meaning = ERROR_CODES.get(code, "unknown error code")
-        message = _one_line(root.findtext("message") or "", 80)
-        raise HiLinkError(f"{where}HiLink error {code}: {meaning}" + (f" ({message})" if message else ""),
-                          url=url, code=code, kind="api")
-    if root.tag != "response":
-        raise HiLinkError(f"{where}unexpected XML root <{_one_line(str(root.tag), 40)}> "
-                          "(expected <response> or <error>)", url=url, kind="xml")
-    return root
-
-
-def fields(element: ET.Element) -> dict[str, str]:
-    """Child tag -> stripped text of a flat ``<response>`` (the first of repeated tags wins)."""
-    out: dict[str, str] = {}
-    for child in element:
-        if isinstance(child.tag, str):
-            out.setdefault(child.tag, (child.text or "").strip())
-    return out
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        return None
-
-
-def parse_dbm(text: str | None) -> float | None:
-    """``-67dBm`` / ``>=-51dBm`` / ``-8.0dB`` -> the number; empty or unknown -> None."""
-    match = _NUMBER.search(text or "")
-    return float(match.group(0)) if match else None
-
-
-def sim_state(sim_status: str | None) -> str:
-    """``SimStatus`` -> ready / pin / puk / absent / error / unknown."""
-    code = _int(sim_status)
-    return SIM_STATUS.get(code, "unknown") if code is not None else "unknown"
-
-
-def network_technology(status: dict[str, str]) -> str:
-    """``CurrentNetworkTypeEx`` (preferred) or ``CurrentNetworkType`` -> gsm / edge / umts / ... / lte."""
-    ex = _int(status.get("CurrentNetworkTypeEx"))
-    if ex in NETWORK_TYPE_EX:
-        return NETWORK_TYPE_EX[ex]
-    old = _int(status.get("CurrentNetworkType"))
-    return NETWORK_TYPE.get(old, "unknown") if old is not None else "unknown"
-
-
-def _describe(status: dict[str, str], name: str, meanings: dict[int, str]) -> str:
-    raw = status.get(name)
-    if raw is None:
-        return f"{name} missing"
-    code = _int(raw)
-    meaning = meanings.get(code, "") if code is not None else ""
-    return f"{name} {_one_line(raw, 20) or '(empty)'}" + (f" ({meaning})" if meaning else "")
-
-
-def describe_status(status: dict[str, str]) -> str:
-    """``ConnectionStatus 902 (disconnected), ServiceStatus 1 (...), SimStatus 1 (ready)``."""
-    return ", ".join((_describe(status, "ConnectionStatus", CONNECTION_STATUS),
-                      _describe(status, "ServiceStatus", SERVICE_STATUS),
-                      _describe(status, "SimStatus", SIM_STATUS)))
-
-
-def attach_from_answers(status: dict[str, str], plmn: dict[str, str] | None = None,
-                        signal: dict[str, str] | None = None) -> AttachResult:
-    """What the status, current-plmn and signal answers (as :func:`fields`) say about attach."""
-    plmn = plmn or {}
-    signal = signal or {}
-    result = AttachResult()
-    result.sim = sim_state(status.get("SimStatus"))
-    service = _int(status.get("ServiceStatus"))
-    if result.sim == "ready" and service == 2:
-        result.registration = "roaming" if _int(status.get("RoamingStatus")) == 1 else "home"
-    elif result.sim == "ready":
-        result.registration = "searching"
-    else:
-        result.registration = "not registered"
-    result.technology = network_technology(status)
-    result.packet_attached = _int(status.get("ConnectionStatus")) == 901
-    result.operator = plmn.get("FullName") or plmn.get("ShortName") or plmn.get("Numeric") or ""
-    rssi = parse_dbm(signal.get("rssi"))
-    result.signal_dbm = rssi if rssi is not None else parse_dbm(signal.get("rsrp"))
-    icon, top = _int(status.get("SignalIcon")), _int(status.get("maxsignal")) or 5
-    if icon is not None and top > 0:
-        icon = max(0, min(icon, top))  # a 400-digit SignalIcon would overflow the division
-        result.signal_percent = round(icon * 100 / top)
-    else:
-        strength = _int(status.get("SignalStrength"))
-        result.signal_percent = strength if strength is not None and 0 <= strength <= 100 else None
-    return result
-
-
-def _mask(text: str) -> str:
-    return _MASK_RE.sub(lambda m: f"<{m.group(1)}>***</{m.group(1)}>", text)
-
-
-def _reason(exc: BaseException) -> str:
-    """The one useful phrase of a requests/urllib3 connection error (``Connection refused``)."""
-    text = str(exc)
-    match = _ERRNO.search(text)
-    if match:
-        return match.group(1).strip().rstrip(".,")
-    return _one_line(text, 120) or type(exc).__name__
+from hilkit.modem.hilink_answers import (  # noqa: F401 - the answers' names, as this module had them
+    _SIM_FINAL,
+    CONNECTION_STATUS,
+    CURRENT_PLMN,
+    DIAL,
+    DIAL_CONNECT,
+    ERROR_CODES,
+    INFORMATION,
+    LOGIN,
+    NET_MODE,
+    NETWORK_TYPE,
+    NETWORK_TYPE_EX,
+    PIN_OPERATE,
+    PIN_STATUS,
+    SERVICE_STATUS,
+    SES_TOK_INFO,
+    SIGNAL,
+    SIM_STATE,
+    SIM_STATUS,
+    STATE_LOGIN,
+    STATUS,
+    HiLinkError,
+    _int,
+    _mask,
+    _one_line,
+    _reason,
+    attach_from_answers,
+    describe_status,
+    fields,
+    login_password,
+    network_technology,
+    parse_dbm,
+    parse_response,
+    sim_from_pin_status,
+    sim_state,
+)
 
 
 class HiLinkClient:
-    """Calls to a HiLink stick's XML API at ``base_url`` (``http://192.168.8.1`` on a rig)."""
+    """Calls to a HiLink stick's XML API at ``base_url`` (``http://192.168.8.1`` on a rig).
 
-    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+    ``user``/``password``: the web UI's login, used when the stick answers 100003 (no rights).
+    """
+
+    def __init__(self, base_url: str, timeout: float = 5.0, user: str = "admin", password: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.user, self.password = user, password
         self.session = requests.Session()
         self.session.trust_env = False   # never send the stick's traffic to an HTTP proxy
+        self.tokens: deque[str] = deque()   # single-use CSRF tokens the stick handed out, oldest first
+        self.logged_in = False
         #: the last raw answer per path (tokens, IMSI, ICCID, MSISDN masked), for the report
         self.answers: dict[str, str] = {}
         #: (monotonic time, method, path, masked answer) of the last 500 calls
@@ -280,6 +111,7 @@ class HiLinkClient:
         except (requests.RequestException, http.client.HTTPException, OSError, ValueError) as exc:
             raise HiLinkError(f"{method} {url}: request failed ({type(exc).__name__}: {_reason(exc)})",
                               url=url, kind="connection") from None
+        self._take_tokens(response.headers)
         text = _mask(body.decode("utf-8", "replace"))
         self.answers[path] = text
         self.history.append((time.monotonic(), method, path, text))
@@ -289,29 +121,86 @@ class HiLinkClient:
                               url=url, kind="http")
         return parse_response(body, f"{method} {url}")
 
-    def token(self) -> tuple[str, str]:
-        """A fresh ``(cookie, token)`` from SesTokInfo: ``("SessionID=...", "...")``."""
+    def _take_tokens(self, headers: Any) -> None:
+        """The tokens an answer hands back; a login's ``one``/``two`` replace the pool."""
+        fresh = [headers.get(f"__RequestVerificationToken{suffix}") for suffix in ("one", "two")]
+        if any(fresh):
+            self.tokens.clear()
+        for value in [*fresh, headers.get("__RequestVerificationToken")]:
+            for token in (value or "").split("#"):
+                if token.strip() and token.strip() not in self.tokens:
+                    self.tokens.append(token.strip())
+
+    def new_session(self) -> None:
+        """A fresh session id (the cookie) and token from SesTokInfo."""
         answer = fields(self._request("GET", SES_TOK_INFO))
         session, token = answer.get("SesInfo", ""), answer.get("TokInfo", "")
         if not session or not token:
             raise HiLinkError(f"GET {self.base_url}{SES_TOK_INFO}: no SesInfo/TokInfo in the answer",
                               url=self.base_url + SES_TOK_INFO, kind="xml")
-        cookie = session if "=" in session else f"SessionID={session}"
-        return cookie, token
+        # SesInfo is "SessionID=<id>" on most firmware, the bare id on some
+        value = session.split("=", 1)[1] if session.startswith("SessionID=") else session
+        self.session.cookies.set("SessionID", value)
+        self.tokens.clear()
+        self.tokens.append(token)
 
-    def _headers(self) -> dict[str, str]:
-        cookie, token = self.token()
-        return {"Cookie": cookie, "__RequestVerificationToken": token}
+    def token(self) -> tuple[str, str]:
+        """``("SessionID=...", token)``: the session cookie and a token, fetched when none is left."""
+        if not self.tokens or "SessionID" not in self.session.cookies:
+            self.new_session()
+        return f"SessionID={self.session.cookies.get('SessionID')}", self.tokens[0]
+
+    def _call(self, method: str, path: str, xml_body: str = "", retried: bool = False) -> ET.Element:
+        if "SessionID" not in self.session.cookies:
+            self.new_session()
+        headers: dict[str, str] = {}
+        if method == "POST":
+            self.token()
+            headers = {"__RequestVerificationToken": self.tokens.popleft(),
+                       "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}
+        try:
+            return self._request(method, path, headers, xml_body.encode("utf-8") if method == "POST" else None)
+        except HiLinkError as exc:
+            if retried or exc.kind != "api":
+                raise
+            if exc.code in (125001, 125002, 125003):   # a stale session or token: start over once
+                self.new_session()
+            elif exc.code == 100003 and self.password and not self.logged_in and path != LOGIN:
+                self.login()
+            else:
+                raise
+            return self._call(method, path, xml_body, retried=True)
 
     def get(self, path: str) -> ET.Element:
-        """GET ``path`` with a fresh session and token; the ``<response>`` element."""
-        return self._request("GET", path, self._headers())
+        """GET ``path`` in the session; the ``<response>`` element."""
+        return self._call("GET", path)
 
     def post(self, path: str, xml_body: str) -> ET.Element:
-        """POST ``xml_body`` to ``path`` with a fresh (single-use) token; the ``<response>`` element."""
-        headers = self._headers()
-        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=UTF-8"
-        return self._request("POST", path, headers, xml_body.encode("utf-8"))
+        """POST ``xml_body`` to ``path`` with a single-use token; the ``<response>`` element."""
+        return self._call("POST", path, xml_body)
+
+    def login(self) -> None:
+        """Log in to the web UI as the stick's own page does (``password_type`` 4, else 0)."""
+        state = fields(self.get(STATE_LOGIN))
+        if state.get("State") == "0":
+            self.logged_in = True
+            return
+        if state.get("extern_password_type") == "1":
+            raise HiLinkError(f"{self.base_url}{LOGIN}: this firmware logs in with SCRAM (extern_password_type 1), "
+                              "which hilkit does not speak yet", url=self.base_url + LOGIN, kind="api")
+        password_type = _int(state.get("password_type")) or 0
+        self.token()
+        token = self.tokens[0]
+        secret = login_password(self.user, self.password, token, password_type)
+        body = (f'<?xml version="1.0" encoding="UTF-8"?><request><Username>{escape(self.user)}</Username>'
+                f"<Password>{secret}</Password><password_type>{password_type}</password_type></request>")
+        self._call("POST", LOGIN, body, retried=True)
+        self.logged_in = True
+
+    def enter_pin(self, pin: str) -> None:
+        """``/api/pin/operate`` OperateType 0 (verify) with the SIM's PIN."""
+        self.post(PIN_OPERATE, f'<?xml version="1.0" encoding="UTF-8"?><request><OperateType>0</OperateType>'
+                               f"<CurrentPin>{escape(pin)}</CurrentPin><NewPin></NewPin><PukCode></PukCode></request>")
 
 
 class HiLinkAttachChecker(AttachChecker):
@@ -322,11 +211,39 @@ class HiLinkAttachChecker(AttachChecker):
     ``<error>`` or garbage answer raises :class:`HiLinkError` at once.
     """
 
-    def __init__(self, client: HiLinkClient, spec: AttachSpec, poll_interval: float = 0.1) -> None:
+    def __init__(self, client: HiLinkClient, spec: AttachSpec, poll_interval: float = 0.1,
+                 secrets: Secrets | None = None) -> None:
         self.client = client
         self.spec = spec
         self.poll_interval = poll_interval
+        self.secrets = secrets or Secrets()
         self._wake = threading.Event()
+        self._pin_sent = False
+
+    def _sim(self, status: dict[str, str]) -> str:
+        """The SIM's state: SimStatus 1 is ready; any other is read from /api/pin/status (SimState), as
+        the stick's web UI does, and a SIM asking for its PIN gets it once (when the profile names it)."""
+        sim = sim_state(status.get("SimStatus"))
+        if sim in ("ready", "unknown"):
+            return sim
+        try:
+            locked = sim_from_pin_status(fields(self.client.get(PIN_STATUS)))
+        except HiLinkError as exc:
+            if exc.kind == "connection":
+                raise
+            return sim   # firmware without /api/pin/status: SimStatus is all there is
+        if locked == "pin" and not self._pin_sent:
+            pin = self.secrets.get(self.spec.sim_pin_env)
+            if pin:
+                self._pin_sent = True   # never twice: a wrong PIN costs one of the SIM's tries
+                try:
+                    self.client.enter_pin(pin)
+                except HiLinkError as exc:
+                    if exc.code != 103002:
+                        raise
+                    return "pin rejected"   # a SIM error in the result, and no second try
+                return "unknown"        # the stick registers now: keep polling
+        return locked if locked != "unknown" else "unknown"
 
     def _expected(self) -> str:
         wanted = "SimStatus 1 (SIM ready), ServiceStatus 2 (service available)"
@@ -350,9 +267,9 @@ class HiLinkAttachChecker(AttachChecker):
                     raise
                 status, last_error = None, str(exc)
             if status is not None:
-                sim = sim_state(status.get("SimStatus"))
+                sim = self._sim(status)
                 if sim in _SIM_FINAL:
-                    return self._finish(status, start, registered=False)
+                    return self._finish(status, start, registered=False, sim=sim)
                 if sim == "ready" and _int(status.get("ServiceStatus")) == 2:
                     connection = _int(status.get("ConnectionStatus"))
                     if not self.spec.packet_attach or connection == 901:
@@ -379,13 +296,15 @@ class HiLinkAttachChecker(AttachChecker):
             self.client.answers.setdefault(path, f"(no answer: {exc})")
             return {}
 
-    def _finish(self, status: dict[str, str], start: float, registered: bool) -> AttachResult:
+    def _finish(self, status: dict[str, str], start: float, registered: bool, sim: str = "") -> AttachResult:
         elapsed = time.monotonic() - start
         plmn = self._optional(CURRENT_PLMN) if registered else {}
         signal = self._optional(SIGNAL) if registered else {}
         if registered:
             self._optional(INFORMATION)
         result = attach_from_answers(status, plmn, signal)
+        if sim:
+            result.sim = sim
         result.time_to_attach = elapsed
         result.evidence = {path: text for path, text in self.client.answers.items() if path != SES_TOK_INFO}
         return result

@@ -85,6 +85,7 @@ class DongleLifecycle:
 
     # -- power and enumeration -------------------------------------------------------------
     def set_power(self, on: bool) -> None:
+        gone_from = None
         with self._lock:
             if on == self.powered:
                 return
@@ -102,7 +103,11 @@ class DongleLifecycle:
                 self._reconnected = False
                 self._stays_gone = False
                 self._leaving = None
-                self._unplug()
+                gone_from = self._go_dark()
+        # told outside the lock, as _unplug does: the host side (umockdev's world) takes its own lock
+        # and then asks this dongle, so holding ours across it would deadlock with a come-back
+        if gone_from is not None:
+            self._announce_unplug(*gone_from)
 
     def host_gave_up(self) -> None:
         """A wait for this port ran out: a late dongle (slow_enumeration) comes up now, after the

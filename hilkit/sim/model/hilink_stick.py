@@ -7,6 +7,8 @@ registration after ``register_after`` seconds, technology, operator, CSQ-derived
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import socketserver
 import threading
@@ -24,7 +26,10 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NETWORK_TYPES = {"gsm": (1, 1, 0, 0), "gprs": (2, 2, 0, 0), "edge": (3, 3, 0, 0), "umts": (4, 41, 2, 2),
                  "hsdpa": (5, 42, 2, 2), "hsupa": (6, 43, 2, 2), "hspa": (7, 44, 2, 2),
                  "hspa-plus": (9, 45, 2, 2), "lte": (19, 101, 7, 7)}
-SIM_STATUS = {"ready": 1, "pin": 260, "puk": 261, "absent": 0}
+#: monitoring/status SimStatus (1 valid, 255 none; a locked SIM is "not valid": the PIN shows in pin/status)
+SIM_STATUS = {"ready": 1, "pin": 0, "puk": 0, "absent": 255}
+#: /api/pin/status SimState (257 ready, 260 PIN required, 261 PUK required, 255 no SIM)
+SIM_STATE = {"ready": 257, "pin": 260, "puk": 261, "absent": 255}
 _MAX_TOKENS = 1000
 _MAX_BODY = 64 * 1024
 
@@ -88,10 +93,25 @@ class _Handler(BaseHTTPRequestHandler):
         data = text.encode("utf-8")
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
+        if method == "POST":   # every POST's answer hands back a fresh single-use token, as real sticks do
+            for name, value in self.server.stick.handed_out().items():
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
         self.wfile.write(data)
+
+
+def _request_fields(body: bytes) -> dict[str, str] | None:
+    """A ``<request>``'s child elements (None for a body that is not XML)."""
+    try:
+        return {child.tag: (child.text or "").strip() for child in ET.fromstring(body)}
+    except Exception:  # noqa: BLE001 - any body that is not XML is a format error
+        return None
+
+
+#: what a stick with a web UI password answers 100003 (no rights) to until the session logs in
+LOGIN_NEEDED = frozenset({"/api/device/information", "/api/net/net-mode", "/api/dialup/dial", "/api/pin/operate"})
 
 
 def _session_of(cookie: str) -> str:
@@ -122,6 +142,10 @@ class VirtualHiLinkStick:
         self.requests: list[StickRequest] = []
         self._lock = threading.Lock()
         self._tokens: dict[str, str] = {}      # token -> session it was issued with
+        self._hand_out: dict[str, str] = {}    # header -> tokens for the answer being sent
+        self.logged_in: set[str] = set()       # sessions that logged in
+        self.sim = self.net.sim                # ready / pin / puk / absent: a right PIN makes it ready
+        self.pin_tries = 3
         self._dial_at: float | None = None
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.stick = self
@@ -150,13 +174,27 @@ class VirtualHiLinkStick:
     # -- the network -----------------------------------------------------------------------
     @property
     def sim_ready(self) -> bool:
-        return self.net.sim == "ready"
+        return self.sim == "ready"
 
     def registered_at(self) -> float | None:
         """When the stick gets (got) service, or None if it never does."""
         if self.sim_ready and self.net.registration in ("home", "roaming"):
             return self.started_at + self.net.register_after
         return None
+
+    def handed_out(self) -> dict[str, str]:
+        with self._lock:
+            out, self._hand_out = self._hand_out, {}
+        return out
+
+    def _issue(self, session: str, count: int = 1) -> list[str]:
+        tokens = [secrets.token_hex(16) for _ in range(count)]
+        with self._lock:
+            for token in tokens:
+                self._tokens[token] = session
+            while len(self._tokens) > _MAX_TOKENS:
+                self._tokens.pop(next(iter(self._tokens)))
+        return tokens
 
     def registered(self) -> bool:
         at = self.registered_at()
@@ -196,25 +234,74 @@ class VirtualHiLinkStick:
         path = urlsplit(raw_path).path
         with self._lock:
             self.requests.append(StickRequest(method, path, bool(token), bool(cookie), time.monotonic()))
+        session = _session_of(cookie)
+        needs_login = bool(self.net.login_password) and session not in self.logged_in
         if method == "GET":
             answer = {"/api/webserver/SesTokInfo": self._ses_tok_info,
                       "/api/monitoring/status": self._status,
                       "/api/net/current-plmn": self._current_plmn,
                       "/api/device/signal": self._signal,
+                      "/api/user/state-login": lambda: self._state_login(session),
+                      "/api/pin/status": self._pin_status,
+                      "/api/net/net-mode": self._net_mode,
                       "/api/device/information": self._information}.get(path)
+            if answer is not None and needs_login and path in LOGIN_NEEDED:
+                return error_xml(100003)
             return answer() if answer else error_xml(100002)
-        if method == "POST" and path == "/api/dialup/dial":
+        post = {"/api/dialup/dial": self._dial, "/api/user/login": lambda b: self._login(b, session, token),
+                "/api/pin/operate": self._pin_operate}.get(path)
+        if method == "POST" and post is not None:
             refused = self._check_token(cookie, token)
-            return refused or self._dial(body)
+            if refused:
+                return refused
+            self._hand_out = {"__RequestVerificationToken": self._issue(session)[0]}
+            return error_xml(100003) if needs_login and path in LOGIN_NEEDED else post(body)
         return error_xml(100002)
 
     def _ses_tok_info(self) -> str:
-        session, token = secrets.token_hex(64), secrets.token_hex(16)
+        session = secrets.token_hex(64)
+        return response_xml([("SesInfo", f"SessionID={session}"), ("TokInfo", self._issue(session)[0])])
+
+    def _state_login(self, session: str) -> str:
+        state = 0 if not self.net.login_password or session in self.logged_in else -1
+        return response_xml([("State", state), ("Username", "admin" if state == 0 else ""), ("password_type", 4),
+                             ("extern_password_type", 0), ("firstlogin", 0)])
+
+    def _login(self, body: bytes, session: str, token: str) -> str:
+        """``password_type`` 4: the stick checks base64(sha256hex(user + base64(sha256hex(pw)) + token))."""
+        request = _request_fields(body)
+        if request is None:
+            return error_xml(100005)
+        def digest(text: str) -> str:   # written here from the web UI's formula, not taken from the client
+            return base64.b64encode(hashlib.sha256(text.encode()).hexdigest().encode()).decode()
+        wanted = digest(request.get("Username", "") + digest(self.net.login_password) + token)
+        if request.get("Username") != "admin" or request.get("Password") != wanted:
+            return error_xml(108006)
         with self._lock:
-            self._tokens[token] = session
-            while len(self._tokens) > _MAX_TOKENS:
-                self._tokens.pop(next(iter(self._tokens)))
-        return response_xml([("SesInfo", f"SessionID={session}"), ("TokInfo", token)])
+            self.logged_in.add(session)
+        one, two = self._issue(session, 2)
+        self._hand_out = {"__RequestVerificationTokenone": one, "__RequestVerificationTokentwo": two}
+        return f"{XML_HEAD}<response>OK</response>\n"
+
+    def _pin_status(self) -> str:
+        return response_xml([("SimState", SIM_STATE.get(self.sim, 255)), ("PinOptState", 258),
+                             ("SimPinTimes", self.pin_tries), ("SimPukTimes", 10)])
+
+    def _pin_operate(self, body: bytes) -> str:
+        request = _request_fields(body)
+        if request is None or request.get("OperateType") != "0":
+            return error_xml(100005 if request is None else 100006)
+        if self.sim != "pin":
+            return error_xml(103002)
+        if request.get("CurrentPin") != self.net.sim_pin:
+            self.pin_tries -= 1
+            self.sim = "puk" if self.pin_tries <= 0 else "pin"
+            return error_xml(103002)
+        self.sim, self.started_at = "ready", time.monotonic()   # registers from now on
+        return f"{XML_HEAD}<response>OK</response>\n"
+
+    def _net_mode(self) -> str:
+        return response_xml([("NetworkMode", "00"), ("NetworkBand", "3FFFFFFF"), ("LTEBand", "7FFFFFFFFFFFFFFF")])
 
     def _check_token(self, cookie: str, token: str) -> str | None:
         """None when the token is one the stick issued and not used yet (it is used up now)."""
@@ -227,10 +314,10 @@ class VirtualHiLinkStick:
         return None
 
     def _dial(self, body: bytes) -> str:
-        try:
-            action = (ET.fromstring(body).findtext("Action") or "").strip()
-        except Exception:  # noqa: BLE001 - any body that is not XML is a format error
+        request = _request_fields(body)
+        if request is None:
             return error_xml(100005)
+        action = request.get("Action", "")
         if action not in ("0", "1"):
             return error_xml(100006)
         with self._lock:
@@ -252,7 +339,7 @@ class VirtualHiLinkStick:
             ("WanIPAddress", "10.64.64.64" if connected else ""),
             ("PrimaryIPv6Dns", ""), ("SecondaryIPv6Dns", ""), ("WanIPv6Address", ""),
             ("CurrentWifiUser", ""), ("TotalWifiUser", ""), ("currenttotalwifiuser", 0),
-            ("ServiceStatus", self.service_status()), ("SimStatus", SIM_STATUS.get(self.net.sim, 0)),
+            ("ServiceStatus", self.service_status()), ("SimStatus", SIM_STATUS.get(self.sim, 255)),
             ("WifiStatus", ""), ("CurrentNetworkTypeEx", network_type_ex), ("maxsignal", 5),
             ("wifiindooronly", 0), ("wififrequence", 0), ("classify", "hilink"), ("flymode", 0),
             ("cellroam", 1), ("usbup", 0),
@@ -283,8 +370,8 @@ class VirtualHiLinkStick:
         imsi = (self.net.mcc_mnc + "0" * 15)[:14] + "1"
         return response_xml([
             ("DeviceName", self.spec.model or "E3372"), ("SerialNumber", "VIRTUAL" + self.spec.imei[-8:]),
-            ("Imei", self.spec.imei), ("Imsi", imsi if self.net.sim != "absent" else ""),
-            ("Iccid", "89000000000000000001" if self.net.sim != "absent" else ""), ("Msisdn", ""),
+            ("Imei", self.spec.imei), ("Imsi", imsi if self.sim != "absent" else ""),
+            ("Iccid", "89000000000000000001" if self.sim != "absent" else ""), ("Msisdn", ""),
             ("HardwareVersion", "CL2E3372HM"), ("SoftwareVersion", self.spec.revision),
             ("WebUIVersion", "17.100.00.00.000 (hilkit virtual)"), ("MacAddress1", "00:1E:10:1F:00:00"),
             ("MacAddress2", ""), ("ProductFamily", "LTE"), ("Classify", "hilink"), ("supportmode", "LTE|WCDMA|GSM"),
