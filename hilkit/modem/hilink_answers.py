@@ -25,7 +25,8 @@ PIN_STATUS = "/api/pin/status"
 PIN_OPERATE = "/api/pin/operate"
 NET_MODE = "/api/net/net-mode"
 
-#: what the ``<code>`` of an ``<error>`` answer means (Huawei web UI / community API clients)
+#: what the ``<code>`` of an ``<error>`` answer means: the E3372h web UI's main.js, huawei-lte-api's
+#: enums and lkwg82/e3372-controller's ERROR_CODE (cited per code in fixtures/hilink/captured/README.md)
 ERROR_CODES: dict[int, str] = {
     -1: "default error",
     100001: "unknown error",
@@ -50,10 +51,16 @@ ERROR_CODES: dict[int, str] = {
     108005: "login failed: too many users logged in",
     108006: "login failed: username or password wrong",
     108007: "login failed: too many logins (locked out for a while)",
+    108009: "login failed: already logged in from another client",
     111019: "network error: the network did not answer",
     111020: "network error: the network timed out",
+    111022: "USSD not supported by the network",
+    112003: "setting the network mode and band failed",
     112005: "network registration failed",
+    112007: "the current network mode is not supported",
     112008: "SIM card not ready",
+    113018: "SMS timeout",
+    120001: "voice busy",
     125001: "wrong token (__RequestVerificationToken)",
     125002: "wrong session (SessionID cookie)",
     125003: "wrong session/token (a token is single-use: fetch a new one from SesTokInfo)",
