@@ -135,3 +135,24 @@ def test_config_switches_its_virtual_dongle_with_usb_modeswitchs_transfers(outco
     assert outcome.ok, outcome.error
     config = dict(LIBRARY.get(key).switches[0].config.values)
     assert received(outcome) == expected(config)
+
+
+def test_imported_modes_assert_their_ids_only():
+    """usb-modeswitch-data gives ids and switch keys: a real device with other interfaces than the
+    virtual dongle's placeholders still is in the mode; another id is not."""
+    from dataclasses import replace
+
+    from hilkit.core.device import DeviceInfo, InterfaceInfo
+    from hilkit.core.ids import UsbId
+    from hilkit.core.modes import identify, mode_problems
+
+    profile = LIBRARY.get("usb-modeswitch-data/046d/c261")   # default and target share 046d:c261
+    assert {m.known for m in profile.modes.values()} == {"ids"}
+    real = DeviceInfo("1-1", UsbId(0x046D, 0xC261), 0xEF, 1,
+                      (InterfaceInfo(number=0, alt=0, cls=0x0E, subclass=1, protocol=0),))
+    assert mode_problems(profile.modes["target"], real) == []
+    assert mode_problems(profile.modes["target"], replace(real, id=UsbId(0x046D, 0xC262))) != []
+    # the virtual dongle shows the placeholders: the full match tells the two modes apart
+    hid = replace(real, interfaces=(InterfaceInfo(number=0, alt=0, cls=0x03, subclass=0, protocol=0),),
+                  device_class=0)
+    assert identify(profile, hid) == profile.modes["target"]

@@ -115,7 +115,7 @@ def _mode(doc: Located, name: str, raw: dict[str, Any]) -> ModeSpec:
         name=name, ids=ids, observed_id=observed, initial=raw.get("initial", False),
         device_class=raw["device_class"], configuration=raw.get("configuration", 1),
         manufacturer=raw.get("manufacturer", ""), product=raw.get("product", ""),
-        description=raw.get("description", ""), interfaces=tuple(interfaces))
+        description=raw.get("description", ""), interfaces=tuple(interfaces), known=raw.get("known", "all"))
 
 
 def _config(doc: Located, where: tuple[Any, ...], raw: dict[str, Any]) -> SwitchConfig:

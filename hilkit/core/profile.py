@@ -42,6 +42,9 @@ class ModeSpec:
     manufacturer: str = ""
     product: str = ""
     description: str = ""
+    #: "all": ids, device class and interfaces are the device's; "ids": only the ids are (the rest
+    #: is what the virtual dongle shows: a usb-modeswitch-data import knows ids and switch keys only)
+    known: str = "all"
 
     @property
     def enumerates_as(self) -> UsbId:
