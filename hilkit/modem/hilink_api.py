@@ -302,6 +302,7 @@ class HiLinkAttachChecker(AttachChecker):
         signal = self._optional(SIGNAL) if registered else {}
         if registered:
             self._optional(INFORMATION)
+            self._optional(NET_MODE)   # the mode and bands the stick is set to, for the report
         result = attach_from_answers(status, plmn, signal)
         if sim:
             result.sim = sim
