@@ -35,8 +35,11 @@ Hotplug = Callable[[str, str, str], None]
 
 class VirtualHardware:
     def __init__(self, rig: Rig, faults: FaultInjector | None,
-                 addresses: Callable[[int], Callable[[], int]]) -> None:
-        """``addresses(bus number)``: the next free device address on that bus (the kernel's)."""
+                 addresses: Callable[[int], Callable[[], int]], udev: bool = False) -> None:
+        """``addresses(bus number)``: the next free device address on that bus (the kernel's).
+        ``udev``: the dongles are seen through (emulated) udev, where the real ModemManager finds
+        them by itself, as on a rig."""
+        self.udev = udev
         for slot in rig.slots:
             if slot.power.driver not in ("gpio", "labgrid"):  # labgrid: played through its places
                 raise RigError(rig.path, slot.line, f"slots[{slot.name}].power.driver",
@@ -74,8 +77,9 @@ class VirtualHardware:
         reason = real_mm_unavailable()
         if reason:
             return f"fake mmcli ({reason})"
-        self.real_mm = RealModemManager(Path(self._state_dir), self._serve_at)
-        return f"ModemManager {real_mm_version()} (the real daemon, test mode, private bus)"
+        self.real_mm = RealModemManager(Path(self._state_dir), self._serve_at, udev=self.udev)
+        how = "finds the modems through udev" if self.udev else "test mode"
+        return f"ModemManager {real_mm_version()} (the real daemon, {how}, private bus)"
 
     def _serve_at(self, port: str) -> SocketAtPort | None:
         dongle = self.by_port[port]

@@ -16,6 +16,9 @@ import usb.util
 from hilkit.core.errors import RigError, WaitTimeout
 from hilkit.dut import Dongle
 from hilkit.lab.linux_lab import LinuxLab, pin_factory
+from hilkit.modem.mmcli_client import ModemManager
+from hilkit.modem.mmcli_json import text_value
+from hilkit.sim.programs.real_modemmanager import unavailable as real_mm_unavailable
 from hilkit.usb.describe import describe
 from hilkit.usb.sysfs_bus import LinuxUsbBus, port_of
 
@@ -174,3 +177,34 @@ def test_devices_lists_hubs_and_dongles_with_their_sysfs_paths(ulab, e3131):
     ports = {d.port: d for d in ulab.bus.devices()}
     assert ports["1-1"].device_class == 9
     assert os.path.isdir(ports["1-1.2"].extra["sys_path"])
+
+
+@pytest.mark.skipif(bool(real_mm_unavailable()), reason=f"real ModemManager: {real_mm_unavailable()}")
+def test_the_real_modemmanager_finds_the_modem_through_udev(ulab):
+    """As on a rig: the daemon watches (emulated) udev, picks its plugin by the device's ids and
+    drivers, probes the ttys, and drops the modem when the device leaves."""
+    import subprocess
+    import threading
+    import time
+
+    slot = ulab.rig.slot("e3531")
+    dongle = Dongle(slot, ulab)
+    try:
+        dongle.power_on()
+        result = dongle.attach(timeout=90)   # a hang guard: MM's own probing takes ~10 s here
+        assert "through udev" in ulab.hardware.mm_choice
+        assert (result.sim, result.registration, result.technology) == ("ready", "home", "umts")
+        modem = ModemManager(ulab.mmcli_command()).find_modem(slot.port)[1]
+        assert text_value(modem, "generic.plugin") == "huawei"        # chosen by the real daemon, by vid
+        assert "option" in modem["generic"]["drivers"]
+        assert "--> 'AT+CGSN" in ulab.hardware.real_mm.transcript(slot.port)
+        dongle.power_off()
+        deadline, pause, listed = time.monotonic() + 30, threading.Event(), ""
+        while time.monotonic() < deadline:
+            listed = subprocess.run([*ulab.mmcli_command(), "-L"], capture_output=True, text=True).stdout
+            if "No modems were found" in listed:
+                break
+            pause.wait(0.05)
+        assert "No modems were found" in listed, f"expected the modem gone after unplug; seen {listed!r}"
+    finally:
+        dongle.close()

@@ -29,6 +29,12 @@ def _bcd_swapped(digits: str) -> str:
     return "".join(padded[i + 1] + padded[i] for i in range(0, len(padded), 2))
 
 
+#: technology -> Huawei ^SYSINFOEX (sysmode, name, submode, subname): 1 GSM, 3 WCDMA, 6 LTE
+_SYSMODES = {"gsm": (1, "GSM", 1, "GSM"), "gprs": (1, "GSM", 2, "GPRS"), "edge": (1, "GSM", 3, "EDGE"),
+             "umts": (3, "WCDMA", 41, "WCDMA"), "hsdpa": (3, "WCDMA", 42, "HSDPA"), "hsupa": (3, "WCDMA", 43, "HSUPA"),
+             "hspa": (3, "WCDMA", 44, "HSPA"), "hspa-plus": (3, "WCDMA", 45, "HSPA+"), "lte": (6, "LTE", 101, "LTE")}
+
+
 class SessionCommands:
     """SIM, PDP context and data-call commands; ``_cmd_<NAME>(query, arg)`` like the model's own."""
 
@@ -38,6 +44,8 @@ class SessionCommands:
     active: set[int]
     data_mode: bool
     cmee: int
+    sim_ready: bool
+    stat: Callable[[], int]
     _need_sim: Callable[[], None]
     _error: Callable[[int, str], FinalCode]
 
@@ -49,6 +57,16 @@ class SessionCommands:
     @property
     def iccid(self) -> str:
         return "8949" + self.spec.imei[-15:].rjust(15, "0")
+
+    def _cmd_SYSINFOEX(self, query: bool, arg: str | None) -> list[str]:
+        """Huawei ``^SYSINFOEX: <srv_status>,<srv_domain>,<roam>,<sim_state>,<lock>,<sysmode>,"<name>",
+        <submode>,"<subname>"`` (what ModemManager's Huawei plugin reads the access technology from)."""
+        registered = self.stat() in (1, 5)
+        sysmode, name, submode, subname = _SYSMODES.get(self.net.technology, (3, "WCDMA", 41, "WCDMA"))
+        if not registered:
+            return [f'^SYSINFOEX: 0,0,0,{1 if self.sim_ready else 255},,0,"",0,""']
+        roam = int(self.stat() == 5)
+        return [f'^SYSINFOEX: 2,3,{roam},1,,{sysmode},"{name}",{submode},"{subname}"']
 
     def _cmd_GCAP(self, query: bool, arg: str | None) -> list[str]:
         return ["+GCAP: +CGSM,+DS,+ES"]

@@ -68,8 +68,9 @@ class RealModemManager:
     dongles as udev would tell it; a worker thread probes after the host has seen the device, as
     the real daemon finds a modem some time after the kernel does."""
 
-    def __init__(self, state_dir: Path, serve: Callable[[str], SocketAtPort | None]) -> None:
+    def __init__(self, state_dir: Path, serve: Callable[[str], SocketAtPort | None], udev: bool = False) -> None:
         self._serve = serve          # USB port path -> a socket served by the dongle's modem, or None
+        self.udev = udev             # under umockdev: the daemon watches (emulated) udev and probes by itself
         self._dir = state_dir
         self.address = f"unix:path={state_dir / 'system-bus'}"
         self.log_path = state_dir / "ModemManager.log"
@@ -87,7 +88,15 @@ class RealModemManager:
         self._worker.start()
 
     def environment(self) -> dict[str, str]:
-        return dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        if self.udev:
+            # the testbed umockdev made in this process (set in the C environment, which
+            # os.environ does not see): the daemon reads the same fake /sys and /dev
+            from gi.repository import GLib
+            root = GLib.getenv("UMOCKDEV_DIR")
+            if root:
+                env["UMOCKDEV_DIR"] = root
+        return env
 
     def mmcli_command(self) -> list[str]:
         """The real mmcli on the private bus, once the daemon is on it."""
@@ -110,7 +119,7 @@ class RealModemManager:
             try:
                 if not self._started.is_set():
                     self._start()
-                if event[0] != "start":
+                if event[0] != "start" and not self.udev:
                     self._replug(*event)
             except (HilkitError, OSError, subprocess.SubprocessError) as exc:
                 self.error = self.error or str(exc)
@@ -126,9 +135,10 @@ class RealModemManager:
         if not bus.stdout.readline().strip():   # printed once the bus listens
             raise HilkitError(f"dbus-daemon exited ({bus.wait()}) before printing its address")
         self._polkit = PolkitStandIn(self.address)
+        discovery = [] if self.udev else ["--test-enable", "--no-auto-scan", "--test-no-udev"]
         self._procs.append(subprocess.Popen(
-            [_program("ModemManager"), "--test-enable", "--no-auto-scan", "--test-no-udev",
-             "--test-no-suspend-resume", "--log-level=DEBUG", f"--log-file={self.log_path}"],
+            [_program("ModemManager"), *discovery, "--test-no-suspend-resume", "--log-level=DEBUG",
+             "--log-relative-timestamps", f"--log-file={self.log_path}"],
             env=self.environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True))
         self._wait_for_daemon()
         from gi.repository import Gio
@@ -182,7 +192,14 @@ class RealModemManager:
         self._call(f"{MM_NAME}.Test.SetProfile", "(ssas)", uid, "generic", [served.name])
 
     def transcript(self, port: str) -> str:
-        """What the daemon sent the modem on ``port`` and what it answered, over every plug."""
+        """What the daemon sent the modem on ``port`` and what it answered, over every plug (under
+        udev, where the daemon opens the ttys itself: the AT traffic of its own log)."""
+        if self.udev:
+            try:
+                lines = self.log_path.read_text(errors="replace").splitlines()
+            except OSError:
+                return ""
+            return "".join(line + "\n" for line in lines if "/at] -->" in line or "/at] <--" in line)
         return "".join(f"-- plug on {port}\n{sock.transcript_text()}" for p, sock in self.transcripts if p == port)
 
     def close(self) -> None:

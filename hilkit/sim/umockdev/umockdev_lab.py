@@ -84,7 +84,8 @@ class UmockdevLab(SimulatedLab):
 
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
         bed, umockdev = testbed()
-        hardware = VirtualHardware(rig, faults, lambda bus: partial(next_address, bus))  # the testbed's addresses
+        hardware = VirtualHardware(rig, faults, lambda bus: partial(next_address, bus),  # the testbed's addresses
+                                   udev=True)
         super().__init__(rig, hardware)
         self.usb_backend = SimUsbBackend(hardware.dongles.values())
         self.world = UmockdevWorld(bed, umockdev, self.usb_backend, [s.port for s in rig.slots], shared_bus())

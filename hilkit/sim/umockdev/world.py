@@ -20,7 +20,7 @@ from typing import Any
 
 import usb.core
 
-from hilkit.sim.adapters.pty_port import PtyPort
+from hilkit.sim.adapters.pty_port import AtPort, PtyPort
 from hilkit.sim.adapters.pyusb_backend import DeviceHandle, SimUsbBackend
 from hilkit.sim.model.virtual_dongle import VirtualDongle
 from hilkit.sim.umockdev.records import Record, descriptor_blob, hub_record
@@ -69,6 +69,7 @@ class _Plugged:
     children: list[Record] = field(default_factory=list)
     tty_nodes: list[tuple[str, Any]] = field(default_factory=list)   # (/dev/ttyUSBn, ioctl handler)
     address: tuple[int, int] = (0, 0)
+    modem_manager: bool = False   # the slot attaches through ModemManager: its ttys are MM candidates
 
 
 #: a wrapper for ioctl handlers (tests set one so coverage sees umockdev's worker thread)
@@ -202,7 +203,9 @@ class UmockdevWorld:
         # the ioctl socket first: a node that exists without it answers ENOTTY to whoever opens it
         usbfs = UsbfsHandler(self.umockdev, self.backend, handle)
         self.testbed.attach_ioctl(node, usbfs.ioctl)
-        plugged = _Plugged(device, node, usbfs, address=(bus, address))
+        attach = dongle.profile.attach
+        plugged = _Plugged(device, node, usbfs, address=(bus, address),
+                           modem_manager=attach is not None and attach.method == "modemmanager")
         _ADDRESSES_IN_USE.add(plugged.address)
         self._plugged[dongle.port] = plugged
         self._add_interfaces(dongle, plugged)
@@ -249,8 +252,14 @@ class UmockdevWorld:
         name = f"{prefix}{number}"
         self._ttys_in_use.add(name)
         path = f"{interface_path}/{name}/tty/{name}" if prefix == "ttyUSB" else f"{interface_path}/tty/{name}"
-        record = Record(path, {"SUBSYSTEM": "tty", "DEVNAME": f"/dev/{name}",
-                               "MAJOR": str(_TTY_MAJOR[prefix]), "MINOR": str(number)}, {})
+        properties = {"SUBSYSTEM": "tty", "DEVNAME": f"/dev/{name}", "MAJOR": str(_TTY_MAJOR[prefix]),
+                      "MINOR": str(number)}
+        # what ModemManager's udev rules (80-mm-candidate.rules) tag, for the ports the modem model
+        # answers on; a silent one (a diag port: the model speaks no QCDM) is left out, as a lab's
+        # ID_MM_PORT_IGNORE rule would: the daemon would probe it for 24 s before giving up
+        if plugged.modem_manager and isinstance(pty, AtPort):
+            properties["ID_MM_CANDIDATE"] = "1"
+        record = Record(path, properties, {})
         link = os.path.join(self.root, "dev", name)
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
