@@ -135,7 +135,8 @@ class Dongle:
                 result = self.engine.switch(
                     self.port, config, timeout or self.budget("switch"), where=where,
                     expect=in_mode(mode) if mode else None,
-                    expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "")
+                    expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "",
+                    settle=self.profile.budgets.settle)
             except SwitchFailed as exc:
                 if isinstance(exc.result, SwitchResult):
                     attach_text("transfers sent", exc.result.transfer_log())

@@ -349,8 +349,9 @@ def test_several_devices_hubs_skipped(tmp_path):
     modem = load_text(drafts[0], tmp_path, "modem.yaml")
     storage = load_text(drafts[1], tmp_path, "storage.yaml")
     assert list(modem.modes) == ["modem"] and list(storage.modes) == ["storage"]
-    # strings unreadable ("Couldn't open device"): fall back to lsusb's names for the ids
-    assert (storage.vendor, storage.model) == ("Huawei Technologies Co., Ltd.", "Modem (Mass Storage Mode)")
+    # lsusb's usb.ids names come first (here the strings are unreadable anyway: "Couldn't open device"),
+    # the vendor cut to its first word; "Modem (Mass Storage Mode)" starts with no model number
+    assert (storage.vendor, storage.model) == ("Huawei", "Modem (Mass Storage Mode)")
     e3131 = load_profile(PROJECT_ROOT / "device_profiles" / "huawei" / "e3131.yaml")
     got, want = storage.initial_mode, e3131.initial_mode
     assert [(i.number, i.classes, i.role, i.endpoints) for i in got.interfaces] == \

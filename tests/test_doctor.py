@@ -347,7 +347,8 @@ def test_container_without_usb_and_udev_fails(tmp_path):
     assert f.status == FAIL
     assert f.message.startswith("in a container (/.dockerenv): no /dev/bus/usb")
     assert "no /run/udev/control" in f.message and "never attaches" in f.message
-    assert "--privileged -v /dev:/dev -v /run/udev:/run/udev:ro --net=host" in f.fix
+    assert "no /sys/bus/usb (the ports and their devices cannot be read)" in f.message
+    assert "--privileged -v /dev:/dev -v /sys:/sys:ro -v /run/udev:/run/udev:ro --net=host" in f.fix
     assert "run udevd in the container" in f.fix
 
 
@@ -370,13 +371,15 @@ def test_container_on_balena_names_udev_1(tmp_path):
 
 
 def test_container_with_usb_and_udev_is_ok(tmp_path):
-    make_root(tmp_path, {"/.dockerenv": "", "/dev/bus/usb/001/001": 0o664, "/run/udev/control": ""})
+    make_root(tmp_path, {"/.dockerenv": "", "/dev/bus/usb/001/001": 0o664, "/run/udev/control": "",
+                         **sysfs_device("1-1", "0424:2514", 1, 2)})
     f = only(check_container(rig(E3131), host(tmp_path)))
     assert f.status == OK and f.message.startswith("in a container (/.dockerenv); /dev/bus/usb and udev")
 
 
 def test_host_without_udevd_fails_and_a_good_host_passes(tmp_path):
-    make_root(tmp_path, {"/dev/bus/usb/001/001": 0o664, "/proc/1/cgroup": "0::/init.scope\n"})
+    make_root(tmp_path, {"/dev/bus/usb/001/001": 0o664, "/proc/1/cgroup": "0::/init.scope\n",
+                         **sysfs_device("1-1", "0424:2514", 1, 2)})
     f = only(check_container(rig(E3131), host(tmp_path)))
     assert f.status == FAIL and f.message.startswith("no /run/udev/control")
     assert f.fix == "sudo systemctl start systemd-udevd"
@@ -646,12 +649,12 @@ def test_cli_fails_on_a_container_root_with_problems(tmp_path, linux_rig, capsys
     lines = out.splitlines()
     assert code == 1
     assert [line.split()[:2] for line in lines] == [
-        ["FAIL", "container"], ["FAIL", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
+        ["FAIL", "container"], ["WARN", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
         ["OK", "gpio-chip"], ["OK", "pin-factory"], ["WARN", "port"], ["WARN", "port"], ["WARN", "port"],
         ["OK", "usb_modeswitch"]]
-    assert "slots e3131 (12d1:14fe, line 15), e3372 (12d1:15ca, line 15)" in lines[1]
+    assert "the host's udev rules decide whether usb_modeswitch switches the dongles" in lines[1]
     assert lines[-1].endswith("version 2.6.1")
-    assert "hilkit doctor: 3 FAIL, 4 WARN, 3 OK" in err
+    assert "hilkit doctor: 2 FAIL, 5 WARN, 3 OK" in err
 
 
 def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys):
@@ -681,8 +684,8 @@ def test_cli_virtual_rig_and_bad_rig(tmp_path, capsys):
     bad = tmp_path / "rig.yaml"
     bad.write_text("name: x\nbackend: virtual\nslots:\n  - name: a\n    port: nope\n")
     assert cli.main(["doctor", "--rig", str(bad)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err.startswith(f"{bad}:4")
+    lines = capsys.readouterr().err.strip().splitlines()  # both mistakes, one line each, in line order
+    assert [line.split(": ")[:2] for line in lines] == [[f"{bad}:4", "slots[0]"], [f"{bad}:5", "slots[0].port"]]
 
 
 def test_secrets_never_printed(tmp_path, linux_rig, capsys, monkeypatch):
@@ -694,3 +697,55 @@ def test_secrets_never_printed(tmp_path, linux_rig, capsys, monkeypatch):
     cli.main(["doctor", "--rig", str(rig_file), "--root", str(tmp_path / "root"), "--json"])
     out, err = capsys.readouterr()
     assert "4711" not in out + err and json.loads(out)["findings"]
+
+
+# --- in a container, the host's udev and ModemManager act; without /sys/bus/usb nothing is readable ----
+
+
+def test_in_a_container_without_udevd_the_modeswitch_rule_is_the_hosts(tmp_path):
+    make_root(tmp_path, {"/.dockerenv": "", "/lib/udev/rules.d/40-usb_modeswitch.rules": MODESWITCH_RULES})
+    f = only(check_modeswitch_rule(rig(E3131), host(tmp_path)))
+    assert f.status == WARN and "the host's udev rules decide" in f.message and f.fix.startswith("on the host: ")
+    make_root(tmp_path, {"/proc/77/comm": "systemd-udevd\n"})  # balena's UDEV=1: udevd runs in the container
+    f = only(check_modeswitch_rule(rig(E3131), host(tmp_path)))
+    assert f.status == FAIL and "will switch the dongles of slots e3131" in f.message
+
+
+def test_in_a_container_a_modemmanager_not_seen_may_run_on_the_host(tmp_path):
+    make_root(tmp_path, {"/.dockerenv": "", "/proc/1/comm": "python3\n"})
+    f = only(check_modemmanager(rig(E3131), host(tmp_path)))
+    assert f.status == WARN and "ModemManager is not running in this container (/.dockerenv)" in f.message
+    assert f.fix.startswith("on the host: systemctl is-active ModemManager")
+
+
+def test_a_virtual_labs_private_modemmanager_is_not_the_systems(tmp_path):
+    make_root(tmp_path, {"/proc/812/comm": "ModemManager\n",
+                         "/proc/812/cmdline": "/usr/sbin/ModemManager\0--test-enable\0--no-auto-scan\0"})
+    f = only(check_modemmanager(rig(E3131), host(tmp_path)))
+    assert f.status == OK and f.message.startswith("ModemManager is not running")
+
+
+def test_without_sysfs_usb_the_ports_cannot_be_read_and_the_fix_mounts_it(tmp_path):
+    make_root(tmp_path, {"/.dockerenv": ""})
+    f = only(check_ports(rig(E3131), host(tmp_path)))
+    assert f.status == FAIL and f.message == "no /sys/bus/usb/devices here: the ports of slots e3131 cannot be read"
+    assert f.fix.startswith("give the container the host's sysfs: docker run -v /sys:/sys:ro")
+
+
+def test_uhubctl_in_a_container_without_sysfs_usb(tmp_path):
+    make_root(tmp_path, {"/.dockerenv": ""})
+    hub = replace(rig(E3131), slots=tuple(replace(s, power=PowerSpec("uhubctl", hub="1-1", port=2))
+                                          for s in rig(E3131).slots))
+    f = only(check_uhubctl(hub, host(tmp_path, programs={"uhubctl": "/usr/sbin/uhubctl"})))
+    assert f.status == FAIL and "uhubctl cannot find or switch the hub ports of slots e3131" in f.message
+    assert "-v /sys:/sys " in f.fix
+
+
+def test_doctor_names_what_a_umockdev_rig_needs(monkeypatch, capsys):
+    import shutil as shutil_module
+    real_which = shutil_module.which
+    monkeypatch.setattr(shutil_module, "which",
+                        lambda name, *a, **k: None if name == "umockdev-wrapper" else real_which(name, *a, **k))
+    assert cli.main(["doctor", "--rig", str(ROOT / "lab" / "umockdev.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL rig" in out and "umockdev-wrapper is not installed (apt install umockdev)" in out

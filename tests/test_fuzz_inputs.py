@@ -42,7 +42,7 @@ from hilkit.config.modeswitch_file import KNOWN_KEYS, parse_config_text
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
 from hilkit.config.secrets import load_secrets
-from hilkit.core.errors import ModemError, ProfileError, RigError
+from hilkit.core.errors import ModemError, ProfileError, RigError, SourceError
 from hilkit.core.profile import Profile
 from hilkit.core.rig import Rig
 from hilkit.core.switchconfig import SwitchConfig
@@ -261,11 +261,16 @@ def write(tmp_path: Path, content: str | bytes, suffix: str = ".yaml") -> Path:
 
 
 def assert_one_line(exc: BaseException, *starts: str) -> str:
-    text = str(exc)
-    assert text and len(text.splitlines()) == 1 and "\n" not in text and "\r" not in text, repr(text)
-    if starts:
-        assert text.startswith(starts), f"{text!r} does not start with one of {starts}"
-    return text
+    """One line per mistake (a file's several mistakes come together, see hilkit.config.problems),
+    each naming where; and no place named twice: a check does not repeat what another found there."""
+    lines = exc.lines() if isinstance(exc, SourceError) else [str(exc)]
+    for text in lines:
+        assert text and len(text.splitlines()) == 1 and "\n" not in text and "\r" not in text, repr(text)
+        if starts:
+            assert text.startswith(starts), f"{text!r} does not start with one of {starts}"
+    places = [line.rsplit(": ", 1)[0] for line in lines]
+    assert len(places) == len(set(places)), lines
+    return lines[0]
 
 
 # --- 1. device profiles -------------------------------------------------------------------------

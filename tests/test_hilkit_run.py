@@ -62,13 +62,25 @@ def test_descriptor_dump_and_at_transcript_are_attached(run):
     assert any("55534243123456780000000000000011060000000000000000000000000000" in t for t in texts)
 
 
-def test_bad_rig_is_one_line_and_exit_2(tmp_path):
+def test_bad_rig_is_one_line_per_mistake_and_exit_2(tmp_path):
     bad = tmp_path / "rig.yaml"
-    bad.write_text("name: x\nbackend: virtual\nslots: []\n")
+    bad.write_text("name: x\nbackend: virtual\nslots:\n  - {name: a, port: 1-1, profile: huawei/e3131}\n"
+                   "faults: [no_such_fault]\n")
     done = subprocess.run([sys.executable, "-m", "hilkit", "run", "--rig", str(bad)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == f"{bad}:3: slots: must not be empty (expected at least 1)"
+    assert done.stderr.strip().splitlines() == [
+        f"{bad}:4: slots[0]: missing required key 'power'",
+        f"{bad}:5: faults[0]: unknown fault 'no_such_fault' (expected one of: " + done.stderr.split("one of: ")[1].strip()]
+    assert not (tmp_path / "allure-results").exists()
+
+
+def test_a_rig_without_slots_runs_nothing_and_says_so(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "hilkit", "run", "--rig", "host"],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("hilkit: rig host (") and "has no slots" in done.stderr
+    assert "\n" not in done.stderr.strip()
 
 
 def test_the_checkout_runs_the_suites_without_the_test_extras():

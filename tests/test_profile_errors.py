@@ -1,4 +1,4 @@
-"""A broken device profile is reported as ONE line: ``path:line: field: what is wrong (expected ...)``.
+"""A broken device profile is reported as ONE line per mistake: ``path:line: field: what is wrong (expected ...)``.
 
 Every case starts from the real text of ``device_profiles/huawei/e3131.yaml``, breaks one thing by
 text substitution, and checks the exception type, that the message is a single line, the exact line
@@ -44,6 +44,9 @@ STORAGE_DEVICE_CLASS = STORAGE_IDS + "    device_class: 0x00\n"
 
 CASES = [
     # --- YAML syntax -------------------------------------------------------------------------
+    case("yaml-key-without-colon",  # PyYAML notices it on the next line; the mistake is on this one
+         "vendor: Huawei\nmodel: E3131\n", "vendor: Huawei\nmodel E3131\n",
+         line="model E3131", field="", says=("expected ':'", "key: value")),
     case("yaml-unclosed-bracket",
          'ids: ["12d1:14fe"]', 'ids: ["12d1:14fe"',
          line='ids: ["12d1:14fe"', field="", says=("YAML syntax error", "']'")),
@@ -172,9 +175,6 @@ CASES = [
     case("attach-port-role-no-mode-has",
          "  port_role: at\n", "  port_role: ppp\n",
          line="port_role: ppp", field="attach.port_role", says=("role 'ppp'",)),
-    case("virtual-sim-pin-missing",
-         "    operator: T-Mobile D\n", "    sim: pin\n    operator: T-Mobile D\n",
-         line="  network:", field="virtual.network.sim_pin", says=("needs sim_pin",)),
 ]
 
 
@@ -275,3 +275,53 @@ def test_profiles_check_verbose_lists_each_shipped_profile(capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert f"{SHIPPED}: ok (Huawei E3131" in out
+
+
+def test_a_pin_sim_without_its_pin_and_without_the_pin_variable_is_two_mistakes(tmp_path):
+    text = good_text().replace("    operator: T-Mobile D\n", "    sim: pin\n    operator: T-Mobile D\n")
+    path = tmp_path / "e3131.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert [(line.split(":")[1], line.split(": ")[1]) for line in info.value.lines()] == [
+        (str(line_number(text, ("TargetProductList", "attach:"))), "attach.sim_pin_env"),
+        (str(line_number(text, "  network:")), "virtual.network.sim_pin")]
+
+
+#: six different mistakes in one profile: (substitution, field named, line marker after it)
+SIX = [
+    ("vendor: Huawei\n", "vendr: Huawei\n", "vendr", "vendr: Huawei"),
+    ("      - {number: 3, class: 0x08", "      - {number: 3, class: 0x108", "modes.modem.interfaces[3].class",
+     "class: 0x108"),
+    ("      TargetVendor: 0x12d1\n", "      TargetVendor: 0x12d2\n", "switches[0].config.TargetVendor",
+     "TargetVendor: 0x12d2"),
+    ("  port_role: at\n", "  port_role: ppp\n", "attach.port_role", "port_role: ppp"),
+    ("  switch: 20\n", "  switch: .inf\n", "budgets.switch", "switch: .inf"),
+    ("  reenumerate_delay: 0.2\n", "  reenumerate_delay: slow\n", "virtual.reenumerate_delay",
+     "reenumerate_delay: slow"),
+]
+
+
+def test_six_mistakes_are_six_lines_in_line_order(tmp_path):
+    text = good_text()
+    for old, new, _, _ in SIX:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "e3131.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    lines = info.value.lines()
+    assert len(lines) == 6, "\n".join(lines)
+    assert [line.split(": ")[1] for line in lines] == [field for _, _, field, _ in SIX]
+    assert [int(line.split(":")[1]) for line in lines] == [line_number(text, marker) for *_, marker in SIX]
+
+
+def test_profiles_check_prints_every_mistake(tmp_path, capsys):
+    text = good_text()
+    for old, new, _, _ in SIX:
+        text = text.replace(old, new)
+    (tmp_path / "e3131.yaml").write_text(text)
+    assert main(["profiles", "check", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert sum(1 for line in err.splitlines() if line.startswith(str(tmp_path / "e3131.yaml"))) == 6, err

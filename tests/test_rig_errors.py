@@ -96,9 +96,6 @@ CASES = [
     case("unknown-power-driver",
          E3372_POWER, "{driver: relay, pin: 27}",
          line="driver: relay", field="slots[1].power.driver", says=("'relay' is not allowed", "gpio, uhubctl")),
-    case("no-slots",
-         "slots:\n" + good_text().split("slots:\n", 1)[1], "slots: []\n",
-         line="slots:", field="slots", says=("must not be empty",)),
 
     # --- cross-checks between slots ----------------------------------------------------------
     case("two-slots-same-name",
@@ -134,7 +131,7 @@ CASES = [
     case("unknown-profile",
          "profile: huawei/e3372-hilink\n", "profile: huawei/e3372\n",
          line="profile: huawei/e3372", field="slots[1].profile",
-         says=("no profile 'huawei/e3372'", "known:", "huawei/e3131", "huawei/e3372-hilink")),
+         says=("no profile 'huawei/e3372'", "known; did you mean huawei/e3372-hilink")),
     case("profile-name-not-lower-case",
          "profile: huawei/e3372-hilink\n", "profile: Huawei/E3372\n",
          line="profile: Huawei/E3372", field="slots[1].profile", says=("'Huawei/E3372'", "wrong form")),
@@ -170,16 +167,40 @@ def test_the_shipped_rig_loads(tmp_path):
     assert load_rig(path).profiles_root == str(PROFILES)  # the absolute `profiles:` is used too
 
 
-def test_profiles_root_without_the_profile_names_the_slot(tmp_path):
+def test_the_shipped_profiles_stand_behind_the_rigs_own_folder(tmp_path):
+    """A rig's own profile folder comes first; a name it does not hold is found among the shipped."""
     empty = tmp_path / "no-profiles"
     empty.mkdir()
-    path, text = break_rig(tmp_path, "name: virtual\n", "name: virtual\n", profiles=empty)
+    path, _ = break_rig(tmp_path, "name: virtual\n", "name: virtual\n", profiles=empty)
+    rig = load_rig(path)
+    assert rig.profile_dirs[0] == str(empty)
+    assert rig.slot("e3131").profile.path == str(PROFILES / "huawei" / "e3131.yaml")
+
+
+def test_a_labs_own_profile_shadows_the_shipped_one(tmp_path):
+    own = tmp_path / "our-profiles"
+    (own / "huawei").mkdir(parents=True)
+    (own / "huawei" / "e3131.yaml").write_text(
+        (PROFILES / "huawei" / "e3131.yaml").read_text().replace("model: E3131", "model: E3131 (our firmware)"))
+    path, _ = break_rig(tmp_path, "profiles: " + str(PROFILES) + "\n", f"profiles: [{own}]\n")
+    rig = load_rig(path)
+    assert rig.slot("e3131").profile.model == "E3131 (our firmware)"
+    assert rig.slot("e3531").profile.path == str(PROFILES / "huawei" / "e3531.yaml")
+
+
+def test_a_rig_lists_every_mistake_at_once(tmp_path):
+    text = good_text().replace("pin: 27", "pin: 17").replace("profile: huawei/e3531", "profile: huawei/e3351") \
+        .replace("port: \"1-1.2\"", "prot: \"1-1.2\"").replace("pin_factory: mock", "pin_factory: mock\ncolour: red")
+    path = tmp_path / "lab" / "rig.yaml"
+    path.parent.mkdir()
+    path.write_text(text)
     with pytest.raises(RigError) as info:
         load_rig(path)
-    err = info.value
-    assert (err.line, err.field) == (line_number(text, "profile: huawei/e3131"), "slots[0].profile")
-    assert "no profile 'huawei/e3131'" in err.problem and "known: none" in err.problem
-    assert "\n" not in str(err)
+    lines = info.value.lines()
+    assert [line.split(": ", 2)[1] for line in lines] == ["colour", "slots[0].prot", "slots[1].power.pin",
+                                                          "slots[2].profile"], lines
+    numbers = [int(line.split(":")[1]) for line in lines]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 4
 
 
 def test_a_broken_profile_is_reported_in_the_profile_file(tmp_path):

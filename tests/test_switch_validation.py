@@ -174,3 +174,49 @@ def test_hilkit_switch_bad_config_file_is_one_line(tmp_path, capsys):
     config.write_text("TargetVendor=0x12d1\nMesageContent=\"00\"\n")
     assert main(["switch", "-c", str(config)]) == 2
     assert capsys.readouterr().err.strip() == f"{config}:2: MesageContent: unknown usb_modeswitch key"
+
+
+def test_hilkit_switch_says_first_which_lab_it_acts_on(capsys):
+    assert main(["switch", "--power-on", "--port", "1-1.2", "-P", "1506,1c05", "-V", "12d1", "-M", FORUM]) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith("hilkit switch: on the simulated dongles of the virtual lab (rig virtual, ")
+    assert "--rig host" in first
+
+
+def test_no_device_on_a_virtual_lab_hints_power_on(capsys):
+    assert main(["switch", "-v", "12d1", "-p", "14fe", "-M", FORUM]) == 1
+    err = capsys.readouterr().err
+    assert "Error: no device 12d1:14fe found (present: nothing) (the lab's dongles start powered off: " \
+           "add --power-on)" in err
+
+
+def test_the_forums_target_fails_as_soon_as_the_stick_settles_naming_what_it_became(capsys):
+    """The forum asked for 1506; the E3131 comes back as 1c05. The verdict comes when the stick has
+    settled (the virtual lab knows it has nothing more on its way), not at the 20 s budget's end."""
+    code = main(["switch", "--power-on", "-v", "12d1", "-p", "14fe", "-V", "12d1", "-P", "1506", "-M", FORUM])
+    err = capsys.readouterr().err
+    assert code == 1
+    error = next(line for line in err.splitlines() if line.startswith("Error: "))
+    assert error.startswith("Error: wrong id: MessageContent switch on port 1-1.2: expected 12d1:1506, but the "
+                            "device settled after "), error
+    assert "within 20.0 s" not in error and "seen 12d1:1c05 " in error
+    assert "hint: the device came back as 12d1:1c05: if that is the modem, accept it too with -P 1506,1c05" in err
+
+
+@pytest.mark.parametrize("message, says", [
+    ("5553424312345678...", "it contains '...': a message shortened for reading"),
+    (FORUM[:-2] + "zz", "character 'z' at position 61 of 62"),
+    (FORUM + "0", "63 hex digits, an odd number"),
+])
+def test_a_message_that_is_not_hex_says_so_before_anything_is_sent(capsys, message, says):
+    assert main(["switch", "--power-on", "-v", "12d1", "-p", "14fe", "-V", "12d1", "-P", "1c05", "-M", message]) == 1
+    err = capsys.readouterr().err
+    assert f"Error: MessageContent is not hex: {says}" in err
+    assert "Traceback" not in err and "Mode switch succeeded" not in err
+
+
+def test_the_host_rig_is_built_in(capsys):
+    from hilkit.config.paths import builtin_rig
+    from hilkit.lab.registry import load_rig
+    rig = load_rig(builtin_rig("host"))
+    assert (rig.name, rig.backend, rig.slots) == ("host", "linux", ())

@@ -12,11 +12,16 @@ import sys
 
 from hilkit import __version__
 from hilkit.cli.nm_cmd import cmd_nm_connection
-from hilkit.cli.profiles_cmd import cmd_profiles_capture, cmd_profiles_check, cmd_profiles_import
+from hilkit.cli.profiles_cmd import (
+    cmd_profiles_capture,
+    cmd_profiles_check,
+    cmd_profiles_import,
+    cmd_profiles_list,
+)
 from hilkit.cli.rig_cmd import cmd_doctor, cmd_rig_check
 from hilkit.cli.run_cmd import cmd_report, cmd_run
 from hilkit.cli.soak_cmd import cmd_soak
-from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT, shipped_profiles
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,10 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     profiles = sub.add_parser("profiles", help="device profiles").add_subparsers(dest="action", required=True,
                                                                                  metavar="ACTION")
-    check = profiles.add_parser("check", help="validate profile files (default: all of device_profiles/)")
+    check = profiles.add_parser("check", help="validate profile files (default: all the shipped profiles)")
     check.add_argument("paths", nargs="*", help="profile files or directories")
     check.add_argument("-v", "--verbose", action="store_true", help="also list the good ones")
     check.set_defaults(func=cmd_profiles_check)
+
+    listing = profiles.add_parser("list", help="every profile: its name, ids and the folder it comes from")
+    listing.add_argument("pattern", nargs="?", help="only names, ids or models containing this (e.g. e3372, 12d1:)")
+    listing.add_argument("--profiles", action="append", metavar="DIR",
+                         help="a lab's own profile folder, looked up before the shipped ones (repeatable)")
+    listing.add_argument("--rig", help="list the profile folders this rig names (its own, then the shipped)")
+    listing.set_defaults(func=cmd_profiles_list)
 
     imp = profiles.add_parser("import", help="import usb-modeswitch-data as profiles (reproducible)")
     imp.add_argument("--from", dest="source", help="configPack.tar.gz (default: the installed one, else the "
@@ -68,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("source", help="lsusb -v text file, or - for standard input")
     cap.add_argument("--vendor", help="vendor name for the draft")
     cap.add_argument("--model", help="model name for the draft")
+    cap.add_argument("--out", metavar="PATH", help="write the draft to PATH (a folder, or a path ending in /: "
+                                                   "PATH/<vendor>/<model>.yaml per device) instead of printing it")
+    cap.add_argument("--force", action="store_true", help="with --out: replace a file that exists")
     cap.set_defaults(func=cmd_profiles_capture)
 
     soak_cmd = sub.add_parser("soak", help="power-cycle, switch and attach every slot N times; resumable")
@@ -92,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="store the APN password from the profile's password_env in the file "
                          "(default: password-flags=1, an agent supplies it)")
     nm.add_argument("--check", metavar="FILE", help="check an existing keyfile (against the profile, if given)")
-    nm.add_argument("--profiles", default=str(PROJECT_ROOT / "device_profiles"), help="profiles directory")
+    nm.add_argument("--profiles", default=str(shipped_profiles()), help="profiles directory")
     nm.set_defaults(func=cmd_nm_connection)
 
     rig = sub.add_parser("rig", help="rig files").add_subparsers(dest="action", required=True, metavar="ACTION")

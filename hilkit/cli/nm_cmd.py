@@ -17,7 +17,7 @@ def cmd_nm_connection(args: argparse.Namespace) -> int:
     try:
         profile = ProfileLibrary(args.profiles).get(args.profile) if args.profile else None
     except SourceError as exc:
-        print(exc.one_line(), file=sys.stderr)
+        print("\n".join(exc.lines()), file=sys.stderr)
         return 2
     if args.check:
         path = Path(args.check)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from hilkit.cli.rig_arg import rig_argument as _rig_argument
-from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.paths import shipped
 from hilkit.core.errors import HilkitError
 from hilkit.lab.registry import lab_class
 
@@ -19,6 +19,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     rig = loaded.path
+    if not loaded.slots:
+        print(f"hilkit: rig {loaded.name} ({loaded.path}) has no slots: nothing to run the suites on "
+              "(a rig without slots serves `hilkit switch`)", file=sys.stderr)
+        return 2
     try:
         relaunch = lab_class(loaded).relaunch(getattr(args, "raw_argv", sys.argv[1:]))
     except HilkitError as exc:
@@ -26,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     if relaunch is not None:  # a backend that opens only in a process started its way (umockdev)
         return subprocess.call(relaunch)
-    suites = Path(args.suites) if args.suites else PROJECT_ROOT / "suites"
+    suites = Path(args.suites) if args.suites else shipped("suites")
     argv = [str(suites), f"--hilkit-rig={rig}", f"--alluredir={args.results}", "-p", "no:cacheprovider",
             f"--rootdir={suites.parent}",
             # this command imported hilkit before pytest started: nothing of it to assert-rewrite

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from hilkit.config.modeswitch_file import parse_config_text
-from hilkit.config.paths import default_rig
-from hilkit.core.errors import HilkitError, SourceError, SwitchFailed, SwitchRefused
+from hilkit.config.paths import default_rig, rig_path
+from hilkit.core.errors import Category, HilkitError, SourceError, SwitchFailed, SwitchRefused
 from hilkit.core.modes import in_mode
+from hilkit.core.profile import Budgets
 from hilkit.core.rig import Rig, Slot
 from hilkit.core.switchconfig import SwitchConfig
+from hilkit.lab.lab_backend import Capability, LabBackend
 from hilkit.lab.registry import load_rig, open_lab
 from hilkit.switch.native import NativeSwitchEngine
 
@@ -90,11 +92,16 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=err))
     try:
         raw = _settings(args)
-        rig = load_rig(args.rig or default_rig(Path.cwd()) or "lab/virtual.yaml")
+        rig = load_rig(rig_path(args.rig) if args.rig else default_rig(Path.cwd()) or "lab/virtual.yaml")
     except (SourceError, HilkitError) as exc:
         print(str(exc), file=err)
         return 2
-    lab = open_lab(rig)
+    try:
+        lab = open_lab(rig)
+    except HilkitError as exc:
+        print(f"Error: {exc}", file=err)
+        return 2
+    say(f"hilkit switch: on {_which_lab(rig, lab)}")
     switches = []
     try:
         if args.power_on:
@@ -105,14 +112,15 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
                     switch.on()
                     lab.bus.wait_until(powered.port, in_mode(powered.profile.initial_mode),
                                        powered.profile.budgets.enumerate, f"{powered.profile.key} to enumerate")
-        port = _pick_port(lab.bus.devices(), args, raw)
+        port = _pick_port(lab.bus.devices(), args, raw, powered=bool(switches) or lab.can(Capability.HOST_HARDWARE))
         slot = next((s for s in rig.slots if s.port == port), None)
         if args.profile or (not raw.keys() - {"DefaultVendor", "DefaultProduct"} and slot is not None):
             raw = _from_profile(args.profile, slot, rig, lab.bus.device_at(port)) | raw
         config = SwitchConfig.from_mapping(raw)
         say(f"hilkit switch: port {port}, {config.as_config_text().strip().replace(chr(10), ', ')}")
         timeout = float(config.get("CheckSuccess") or (slot.profile.budgets.switch if slot else 20))
-        result = NativeSwitchEngine(lab.bus).switch(port, config, timeout)
+        settle = slot.profile.budgets.settle if slot else Budgets().settle
+        result = NativeSwitchEngine(lab.bus).switch(port, config, timeout, settle=settle)
         if args.verbose:
             say(result.transfer_log().rstrip())
         after = result.after
@@ -128,6 +136,9 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         return 1
     except (SwitchFailed, HilkitError) as exc:
         print(f"Error: {exc}", file=err)
+        hint = _hint(exc, raw)
+        if hint:
+            print(f"hint: {hint}", file=err)
         if args.sysmode:
             print("fail:", file=out)
         return 1
@@ -137,7 +148,27 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         lab.close()
 
 
-def _pick_port(devices: Sequence[DeviceInfo], args: argparse.Namespace, raw: dict[str, object]) -> str:
+def _which_lab(rig: Rig, lab: LabBackend) -> str:
+    """The first line says where the transfers go: a real bus or a simulated one."""
+    if lab.can(Capability.HOST_HARDWARE) and not lab.can(Capability.FAULT_INJECTION):
+        return f"this machine's USB bus (rig {rig.name}, {rig.path})"
+    return (f"the simulated dongles of the {rig.backend} lab (rig {rig.name}, {rig.path}; "
+            "--rig host acts on this machine's bus)")
+
+
+def _hint(exc: Exception, raw: dict[str, object]) -> str:
+    """What a usb_modeswitch user most likely meant, for the failures that have a usual cause."""
+    seen = getattr(exc, "seen", None)
+    if isinstance(exc, SwitchFailed) and exc.category is Category.WRONG_ID and seen is not None \
+            and "TargetProduct" in raw:
+        asked = str(raw["TargetProduct"])
+        return (f"the device came back as {seen.id}: if that is the modem, accept it too with "
+                f"-P {asked},{seen.id.product:04x} (usb_modeswitch's TargetProductList)")
+    return ""
+
+
+def _pick_port(devices: Sequence[DeviceInfo], args: argparse.Namespace, raw: dict[str, object],
+               powered: bool = True) -> str:
     if args.port:
         if not any(d.port == args.port for d in devices):
             present = ", ".join(d.port for d in devices) or "none"
@@ -154,7 +185,9 @@ def _pick_port(devices: Sequence[DeviceInfo], args: argparse.Namespace, raw: dic
         raise HilkitError("name the device: --port PATH, -b BUS -g DEVICE, or -v VENDOR -p PRODUCT")
     matches = [d for d in devices if d.id.vendor == vendor and d.id.product == product]
     if not matches:
-        raise HilkitError(f"no device {vendor:04x}:{product:04x} found")
+        present = ", ".join(f"{d.id} on {d.port}" for d in devices) or "nothing"
+        hint = "" if powered else " (the lab's dongles start powered off: add --power-on)"
+        raise HilkitError(f"no device {vendor:04x}:{product:04x} found (present: {present}){hint}")
     if len(matches) > 1:
         raise HilkitError(f"{len(matches)} devices are {vendor:04x}:{product:04x} (ports "
                           f"{', '.join(d.port for d in matches)}): name one with --port "
@@ -167,7 +200,7 @@ def _from_profile(key: str | None, slot: Slot | None, rig: Rig, info: DeviceInfo
     profile = rig.slot(slot.name).profile if slot and not key else None
     if key:
         from hilkit.config.profiles import ProfileLibrary
-        profile = ProfileLibrary(rig.profiles_root).get(key)
+        profile = ProfileLibrary(rig.profile_dirs).get(key)
     if profile is None:
         raise HilkitError("no switch settings given and no profile for this port")
     mode = identify(profile, info)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import fastjsonschema
 
-from hilkit.config.yamlsource import Located, dotted
+from hilkit.config.problems import Problems
+from hilkit.config.yamlsource import Located
 from hilkit.core.errors import SourceError
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain a file that failed: start-up stays short
@@ -108,8 +109,9 @@ def _store(path: Path, data: bytes) -> None:
         pass
 
 
-def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
-    """Raise ``error`` for the first problem in document order; return if there is none."""
+def validate(doc: Located, schema_name: str, error: type[SourceError], problems: Problems | None = None) -> None:
+    """Every problem the schema finds in ``doc``, one per place: added to ``problems``, or (without
+    it) raised, the first in document order holding the others; return if there is none."""
     if not isinstance(doc.data, dict):
         got = "an empty file" if doc.data is None else f"a {_kind(doc.data)}"
         raise error(doc.path, doc.line_of(()), "", f"expected a mapping of keys at the top level, got {got}")
@@ -122,13 +124,29 @@ def validate(doc: Located, schema_name: str, error: type[SourceError]) -> None:
     errors = list(_validator(schema_name).iter_errors(doc.data))
     if not errors:
         return
+    found = problems if problems is not None else Problems(doc, error)
     # An unknown key next to a "missing required key" is usually the same typo: name the typo.
     unknown_at = {tuple(e.absolute_path) for e in errors if e.validator == "additionalProperties"}
     errors = [e for e in errors if not (e.validator == "required" and tuple(e.absolute_path) in unknown_at)]
-    first = min(errors, key=lambda e: (doc.line_of(_where(e)) or 0, len(e.absolute_path)))
-    first = _deepest(first)
-    where = _where(first)
-    raise error(doc.path, doc.line_of(where), dotted(where) or "(top)", explain(first))
+    seen: set[tuple[Any, ...]] = set()
+    for err in sorted(errors, key=lambda e: (doc.line_of(_where(e)) or 0, len(e.absolute_path))):
+        for where, problem in _explained(_deepest(err)):
+            if where not in seen:
+                seen.add(where)
+                found.add(where, problem, again=True)
+    if problems is None:
+        found.raise_any()
+
+
+def _explained(err: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """(place, sentence) for one schema error: one per unknown key when a mapping has several."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(_schema(err).get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed]
+        if len(extra) > 1 and _schema(err).get("additionalProperties") is False:
+            return [(tuple(err.absolute_path) + (key,), f"unknown key {key!r} (expected one of: {', '.join(allowed)})")
+                    for key in extra]
+    return [(_where(err), explain(err))]
 
 
 def _deepest(err: ValidationError) -> ValidationError:

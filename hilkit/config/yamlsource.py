@@ -111,6 +111,9 @@ def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int | None, str, str]:
     problem = (exc.problem or exc.context or "invalid YAML").strip()
     mark, context = exc.problem_mark, exc.context_mark
     construct = exc.context or ""
+    if "simple key" in construct and context is not None:
+        # `model E3131` on a line of its own: PyYAML notices the missing ':' only on the next line
+        return context.line + 1, "", f"YAML syntax error: {problem} on this line (expected 'key: value')"
     opened = "flow" in construct or "scalar" in construct
     if opened and context is not None and (mark is None or context.line < mark.line):
         found = f" (noticed at line {mark.line + 1}: {problem})" if mark is not None else ""

@@ -82,11 +82,20 @@ class SourceError(HilkitError):
         self.line = line
         self.field = field
         self.problem = problem
+        #: the file's other mistakes, found in the same pass (see :mod:`hilkit.config.problems`)
+        self.also: list[SourceError] = []
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+
+    def lines(self) -> list[str]:
+        """This mistake and every other one found with it, one line each, in the file's line order."""
+        return [self.one_line(), *(other.one_line() for other in self.also)]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
 
 class ProfileError(SourceError):
@@ -105,6 +114,19 @@ class WaitTimeout(HilkitError):
         self.seen = seen
         self.timeout = timeout
         super().__init__(f"timed out after {timeout:.1f} s waiting for {expected}; seen: {seen}", category=category)
+
+
+class SettledWrong(WaitTimeout):
+    """A wait ended before its budget: the device came back and settled (no USB event for the
+    settle window) in a state that is not the one expected."""
+
+    def __init__(self, expected: str, seen: str, after: float, how: str, *,
+                 category: Category | None = None) -> None:
+        self.after = after
+        self.how = how  # why it counts as settled: "no USB event for 1.5 s"
+        HilkitError.__init__(self, f"settled after {after:.1f} s ({how}) on {seen}; expected {expected}",
+                             category=category)
+        self.expected, self.seen, self.timeout = expected, seen, after
 
 
 class ModeMismatch(HilkitError):

@@ -106,8 +106,10 @@ class Budgets:
     """Seconds each phase may take on a real rig."""
 
     enumerate: float = 15.0
-    switch: float = 20.0
+    switch: float = 20.0          # the ceiling: a switch that settles elsewhere fails sooner
     attach: float = 90.0
+    #: no USB event on the port for this long and the device that came back has settled
+    settle: float = 1.5
 
 
 @dataclass(frozen=True)

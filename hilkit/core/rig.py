@@ -64,7 +64,8 @@ class Rig:
     slots: tuple[Slot, ...]
     pin_factory: str = ""
     pin_host: str = ""
-    profiles_root: str = ""
+    #: the folders profile names are looked up in, in order (a lab's own first, the shipped last)
+    profile_dirs: tuple[str, ...] = ()
     secrets: Secrets = field(default_factory=Secrets, compare=False, repr=False)
     faults: tuple[str, ...] = ()
     fault_seed: int = 0
@@ -72,6 +73,11 @@ class Rig:
     labgrid: LabgridSpec | None = None
     #: top-level key -> its line in the rig file, for errors found after reading (the backend's)
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def profiles_root(self) -> str:
+        """The first profile folder: the lab's own, where it has one."""
+        return self.profile_dirs[0] if self.profile_dirs else ""
 
     def slot(self, name: str) -> Slot:
         for slot in self.slots:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hilkit.core.ids import UsbId
 from hilkit.core.profile import TTY_ROLES
 from hilkit.core.rig import Rig
-from hilkit.doctor.findings import FAIL, OK, Finding
+from hilkit.doctor.findings import FAIL, OK, WARN, Finding
 from hilkit.doctor.host import Host
 from hilkit.doctor.rig_slots import slot_names, usb_ids
 from hilkit.doctor.udev_rules import UdevRule, effective_rule_files, parse_udev_rules, udev_value_matches
@@ -14,10 +14,14 @@ MM_IGNORE_RULES = "/etc/udev/rules.d/70-hilkit-mm-ignore.rules"
 
 
 def _pids(host: Host, name: str) -> list[int]:
+    """The system's ``name`` processes: not a virtual lab's private ModemManager (``--test-enable``,
+    on its own D-Bus), which probes only the virtual dongles."""
     pids = []
     for comm in host.glob("/proc/[0-9]*/comm"):
         if (host.read(comm) or "").strip() == name:
-            pids.append(int(comm.parent.name))
+            cmdline = (host.read(comm.parent / "cmdline") or "").replace("\0", " ")
+            if "--test-enable" not in cmdline:
+                pids.append(int(comm.parent.name))
     return sorted(pids)
 
 
@@ -59,6 +63,12 @@ def check_modemmanager(rig: Rig, host: Host) -> list[Finding]:
             return [Finding(FAIL, check, f"ModemManager is not running, and slots {slot_names(through_mm)} attach "
                                          "through it (attach.method: modemmanager)",
                             "sudo systemctl enable --now ModemManager")]
+        why = host.container()
+        if why and direct:
+            return [Finding(WARN, check, f"ModemManager is not running in this container ({why}); a ModemManager on "
+                                         "the host would still probe the dongles' ports, and cannot be seen from here",
+                            "on the host: systemctl is-active ModemManager; if it runs, add an ID_MM_DEVICE_IGNORE "
+                            f"rule for the dongles there ({MM_IGNORE_RULES}) or stop it")]
         return [Finding(OK, check, "ModemManager is not running: nothing else opens the dongles' ports")]
     running = f"ModemManager is running (pid {', '.join(map(str, pids))})"
     ignore = _mm_ignore_rules(host)

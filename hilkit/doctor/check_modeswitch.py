@@ -58,6 +58,15 @@ def check_modeswitch_rule(rig: Rig, host: Host) -> list[Finding]:
     if not switching:
         return [Finding(OK, check, "no slot's profile has a switch: usb_modeswitch's udev rule does not matter")]
     path = rule_file(host, MODESWITCH_RULE)
+    why = host.container()
+    udevd_here = any((host.read(comm) or "").strip() in ("systemd-udevd", "udevd")
+                     for comm in host.glob("/proc/[0-9]*/comm"))
+    if why and not udevd_here:  # the rules that run are the host's udevd's: these files say nothing of them
+        ids = ", ".join(str(uid) for slot in switching for uid in usb_ids(_switch_sources(slot.profile)))
+        return [Finding(WARN, check, f"in a container ({why}): the host's udev rules decide whether usb_modeswitch "
+                                     f"switches the dongles ({ids}) before the test can; they cannot be read here",
+                        f"on the host: set DisableSwitching=1 in {MODESWITCH_CONF}, or sudo ln -s /dev/null "
+                        f"/etc/udev/rules.d/{MODESWITCH_RULE} && sudo udevadm control --reload")]
     if path is None:
         return [Finding(OK, check, f"no {MODESWITCH_RULE} in {', '.join(RULE_DIRS)}: "
                                    "nothing switches the dongles before the test")]

@@ -21,6 +21,12 @@ def check_uhubctl(rig: Rig, host: Host) -> list[Finding]:
         return [Finding(FAIL, check, f"uhubctl is not installed, and slots {slot_names(slots)} switch their power "
                                      "with it",
                         "sudo apt install uhubctl")]
+    why = host.container()
+    if why and not host.path("/sys/bus/usb/devices").is_dir():
+        return [Finding(FAIL, check, f"in a container ({why}) without /sys/bus/usb: uhubctl cannot find or switch "
+                                     f"the hub ports of slots {slot_names(slots)}",
+                        "give the container the host's sysfs read-write and USB: docker run --privileged "
+                        "-v /sys:/sys -v /dev/bus/usb:/dev/bus/usb ... (docs/containers.md)")]
     findings = []
     for hub in sorted({s.power.hub for s in slots}):
         on_hub = [s for s in slots if s.power.hub == hub]
@@ -68,6 +74,12 @@ def _parent(port: str) -> str | None:
 def check_ports(rig: Rig, host: Host) -> list[Finding]:
     """One finding per slot: the dongle on its port is one of its profile's ids."""
     check = "port"
+    if not host.path("/sys/bus/usb/devices").is_dir():
+        why = host.container()
+        fix = (f"give the container the host's sysfs: docker run -v /sys:/sys:ro ... (in a container: {why})"
+               if why else "mount sysfs: sudo mount -t sysfs sysfs /sys")
+        return [Finding(FAIL, check, f"no /sys/bus/usb/devices here: the ports of slots {slot_names(rig.slots)} "
+                                     "cannot be read", fix)]
     devices = sysfs_devices(host)
     claimed = {slot.port for slot in rig.slots}
     findings = []

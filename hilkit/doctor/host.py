@@ -64,6 +64,20 @@ class Host:
         """``/etc/x`` on the host -> the file to read (``root/etc/x``)."""
         return self.root / host_path.lstrip("/")
 
+    def container(self) -> str:
+        """Why this looks like a container ('' when it does not). In one, the udev rules and the
+        ModemManager that act on the dongles are the host's, not what this filesystem shows."""
+        for marker in ("/.dockerenv", "/run/.containerenv"):
+            if self.exists(marker):
+                return marker
+        cgroup = self.read("/proc/1/cgroup") or ""
+        for word in ("docker", "kubepods", "lxc", "containerd", "libpod"):
+            if word in cgroup:
+                return f"/proc/1/cgroup mentions {word}"
+        if self.environ.get("container"):
+            return f"container={self.environ['container']} in the environment"
+        return ""
+
     def show(self, path: Path) -> str:
         """The file to read -> how the host names it."""
         try:

@@ -16,7 +16,7 @@ from hilkit.doctor.check_modemmanager import check_modemmanager
 from hilkit.doctor.check_modeswitch import check_modeswitch_binary, check_modeswitch_rule
 from hilkit.doctor.check_permissions import check_permissions
 from hilkit.doctor.check_usb_ports import check_ports, check_uhubctl
-from hilkit.doctor.findings import OK, Finding
+from hilkit.doctor.findings import FAIL, OK, Finding
 from hilkit.doctor.host import Host
 from hilkit.lab.lab_backend import Capability
 from hilkit.lab.registry import lab_class
@@ -29,8 +29,15 @@ CHECKS: tuple[Callable[[Rig, Host], list[Finding]], ...] = (
 def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:
     """Every check's findings for ``rig`` on ``host``; a lab whose dongles are not this host's
     hardware (a simulated one) gets one OK line."""
-    if Capability.HOST_HARDWARE not in lab_class(rig).capabilities:
-        return [Finding(OK, "rig", f"{rig.path}: backend {rig.backend}: the virtual lab needs nothing from this "
-                                   "machine; hardware checks skipped")]
+    cls = lab_class(rig)
+    missing = cls.missing_here()
+    if Capability.HOST_HARDWARE not in cls.capabilities:
+        if missing:
+            return [Finding(FAIL, "rig", f"{rig.path}: backend {rig.backend} cannot run here: {line}")
+                    for line in missing]
+        return [Finding(OK, "rig", f"{rig.path}: backend {rig.backend}: the virtual lab needs nothing else from "
+                                   "this machine; hardware checks skipped")]
+    if missing:
+        return [Finding(FAIL, "rig", f"{rig.path}: backend {rig.backend} cannot run here: {line}") for line in missing]
     host = host or Host()
     return [finding for check in CHECKS for finding in check(rig, host)]

@@ -92,6 +92,12 @@ class LabBackend(ABC):
         raise Unsupported(f"backend {self.rig.backend} plays no labgrid hardware")
 
     @classmethod
+    def missing_here(cls) -> list[str]:
+        """What this machine lacks to open this backend, one line each with what to install
+        (``hilkit doctor`` shows them; empty: nothing)."""
+        return []
+
+    @classmethod
     def relaunch(cls, argv: Sequence[str]) -> list[str] | None:
         """The command to run this process again under, if it cannot open the backend as it is."""
         return None

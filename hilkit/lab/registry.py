@@ -13,6 +13,7 @@ and switches then go through the places (:class:`~hilkit.lab.labgrid_lab.Labgrid
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -75,7 +76,7 @@ def _can(name: str, capability: Capability) -> bool:
         return False
 
 
-def load_rig(path: str | Path, profiles_root: str | Path | None = None) -> Rig:
+def load_rig(path: str | Path, profiles_root: str | Path | Sequence[str | Path] | None = None) -> Rig:
     """Read a rig file (:func:`~hilkit.config.rigs.read_rig`) and check what it asks of its backend."""
     rig = read_rig(path, profiles_root)
     check(rig)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from hilkit.config.paths import default_rig
+from hilkit.config.paths import default_rig, rig_path
 
 MEASUREMENTS_HELP = ("JSON-lines file of every measurement (value, unit, limits, test, slot); "
                      "default: hilkit-measurements.jsonl in the --alluredir directory")
@@ -71,4 +71,6 @@ def read_settings(config: pytest.Config) -> Settings:
     wait = config.getoption("hilkit_slot_wait")
     if wait < 0:
         raise pytest.UsageError(f"--hilkit-slot-wait {wait:g}: must not be negative (expected seconds >= 0)")
+    if rig and source != "default virtual lab":
+        rig = str(rig_path(rig))  # a built-in rig's name (host, virtual8...) where no such file is
     return Settings(rig, tuple(profiles), source, lock_dir, wait)

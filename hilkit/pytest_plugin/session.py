@@ -28,6 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
             rig = load_rig(settings.rig_path)
         except SourceError as exc:
             raise pytest.UsageError(str(exc)) from None
+        if not rig.slots:
+            raise pytest.UsageError(f"rig {rig.name} ({rig.path}) has no slots: nothing to test on it "
+                                    "(a rig without slots serves `hilkit switch`; name a rig with slots)")
         known = {s.profile.key for s in rig.slots}
         for name in settings.profiles:
             if name not in known:

@@ -29,8 +29,13 @@ class VirtualLab(SimulatedLab):
         hardware = VirtualHardware(rig, faults, lambda bus: next_address)
         super().__init__(rig, hardware)
         self.usb_backend = SimUsbBackend(hardware.dongles.values())
-        self.bus = SimUsbBus(self.usb_backend, self._kernel_view, hardware.scheduler.run_due, self._gave_up)
+        self.bus = SimUsbBus(self.usb_backend, self._kernel_view, hardware.scheduler.run_due, self._gave_up,
+                             self._settled)
         hardware.transport = self.bus.notify
+
+    def _settled(self, port: str) -> bool | None:
+        dongle = self.hardware.by_port.get(port)
+        return dongle.settled() if dongle else None
 
     def _gave_up(self, port: str) -> None:
         dongle = self.hardware.by_port.get(port)

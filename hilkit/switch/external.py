@@ -83,7 +83,7 @@ class ExternalSwitchEngine(SwitchEngine):
                 "-b", str(bus_number), "-g", str(address), "-c", config_path]
 
     def switch(self, port: str, config: SwitchConfig, timeout: float, where: str = "",
-               expect: Check | None = None, expected: str = "") -> SwitchResult:
+               expect: Check | None = None, expected: str = "", settle: float | None = None) -> SwitchResult:
         before = self.bus.device_at(port)
         if before is None:
             raise SwitchFailed(f"no device on port {port} to switch")
@@ -116,4 +116,4 @@ class ExternalSwitchEngine(SwitchEngine):
                                result=result, seen=before)
         reason = f"usb_modeswitch said: {problems[0]}" if problems else \
             (f"usb_modeswitch exited {done.returncode}" if done.returncode else "")
-        return await_switched(self.bus, config, result, timeout, expect, expected, reason=reason)
+        return await_switched(self.bus, config, result, timeout, expect, expected, reason=reason, settle=settle)

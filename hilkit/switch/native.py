@@ -59,7 +59,7 @@ class NativeSwitchEngine(SwitchEngine):
         self._stop.set()
 
     def switch(self, port: str, config: SwitchConfig, timeout: float, where: str = "",
-               expect: Check | None = None, expected: str = "") -> SwitchResult:
+               expect: Check | None = None, expected: str = "", settle: float | None = None) -> SwitchResult:
         before = self.bus.device_at(port)
         if before is None:
             raise SwitchFailed(f"no device on port {port} to switch")
@@ -76,7 +76,7 @@ class NativeSwitchEngine(SwitchEngine):
         if nothing_to_do:
             result.after, result.done_at = before, result.sent_at
             return result
-        return await_switched(self.bus, config, result, timeout, expect, expected)
+        return await_switched(self.bus, config, result, timeout, expect, expected, settle=settle)
 
     def send(self, port: str, config: SwitchConfig, before: DeviceInfo, interface: InterfaceInfo | None,
              operations: list[Operation], result: SwitchResult) -> bool:

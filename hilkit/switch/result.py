@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from hilkit.core.device import Check, DeviceInfo
-from hilkit.core.errors import Category, SwitchFailed, WaitTimeout
+from hilkit.core.errors import Category, SettledWrong, SwitchFailed, WaitTimeout
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.switch import validate
 from hilkit.usb.bus import UsbBus
@@ -101,19 +101,26 @@ def failure_category(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo 
 
 
 def await_switched(bus: UsbBus, config: SwitchConfig, result: SwitchResult, timeout: float,
-                   expect: Check | None = None, expected: str = "", reason: str = "") -> SwitchResult:
+                   expect: Check | None = None, expected: str = "", reason: str = "",
+                   settle: float | None = None) -> SwitchResult:
     """After the last transfer: wait (on bus events) for the port to show the target, or raise
-    :class:`SwitchFailed` with its category. Shared by both engines."""
+    :class:`SwitchFailed` with its category. Shared by both engines.
+
+    ``settle``: once the device came back and stayed ``settle`` seconds without a USB event in a
+    state that is not the target, the switch has failed: said then, not at the end of ``timeout``."""
     port, before = result.port, result.before
     wanted = expected or config.describe_targets()
     try:
-        result.after = bus.wait_until(port, expect or target_check(config, before), timeout, wanted)
+        result.after = bus.wait_until(port, expect or target_check(config, before), timeout, wanted,
+                                      settled_after=settle)
     except WaitTimeout as exc:
         seen = bus.device_at(port)
         category, detail = failure_category(config, before, seen, result.transfers)
+        when = (f", but the device settled after {exc.after:.1f} s ({exc.how})"
+                if isinstance(exc, SettledWrong) else f" within {timeout:.1f} s")
         raise SwitchFailed(
-            (f"({detail}) " if detail else "") + f"{result.method} switch on port {port}: expected {wanted} "
-            f"within {timeout:.1f} s; seen {seen.summary() if seen else 'no device'} "
+            (f"({detail}) " if detail else "") + f"{result.method} switch on port {port}: expected {wanted}"
+            f"{when}; seen {seen.summary() if seen else 'no device'} "
             f"({exc.seen.rsplit('(', 1)[-1].rstrip(')')})" + (f"; {reason}" if reason else ""),
             result=result, seen=seen, category=category) from None
     result.done_at = time.monotonic()

@@ -25,8 +25,10 @@ from hilkit.switch.result import SwitchResult
 class SwitchEngine(ABC):
     @abstractmethod
     def switch(self, port: str, config: SwitchConfig, timeout: float, where: str = "",
-               expect: Check | None = None, expected: str = "") -> SwitchResult:
-        """Send ``config`` to the device on ``port``; return once it is back switched."""
+               expect: Check | None = None, expected: str = "", settle: float | None = None) -> SwitchResult:
+        """Send ``config`` to the device on ``port``; return once it is back switched. ``timeout``
+        is the ceiling; with ``settle``, a device that came back and stayed that long without a USB
+        event in another state fails the switch then (:func:`~hilkit.switch.result.await_switched`)."""
 
     def describe(self) -> str:
         """Where the transfers go from, for step titles (this host, over pyusb: "")."""

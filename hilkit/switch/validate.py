@@ -65,6 +65,19 @@ def in_target(config: SwitchConfig, device: DeviceInfo) -> bool:
     return matches_target(config, device) and not same_ids_as_default(config, device)
 
 
+def hex_problem(message: str) -> str:
+    """What keeps ``message`` from being bytes in hex ("" if nothing): a forum's abbreviated
+    ``5553424312345678...`` and a stray character are named with their position."""
+    if "..." in message or "\u2026" in message:
+        return "it contains '...': a message shortened for reading (the device needs every byte)"
+    bad = next(((i, c) for i, c in enumerate(message) if c not in "0123456789abcdefABCDEF"), None)
+    if bad is not None:
+        return f"character {bad[1]!r} at position {bad[0] + 1} of {len(message)}"
+    if len(message) % 2:
+        return f"{len(message)} hex digits, an odd number (expected two per byte)"
+    return ""
+
+
 def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> InterfaceInfo | None:
     """Raise :class:`SwitchRefused` if ``config`` cannot work on ``device``; return the interface used."""
     def refuse(problem: str, hint: str) -> SwitchRefused:
@@ -84,6 +97,10 @@ def check(config: SwitchConfig, device: DeviceInfo, where: str = "") -> Interfac
                      "keep the one method this firmware needs")
     for key in ("MessageContent", "MessageContent2", "MessageContent3"):
         message = config.get(key) or ""
+        problem = hex_problem(message)
+        if problem:
+            raise refuse(f"{key} is not hex: {problem}",
+                         "give the whole message as pairs of hex digits, e.g. 55534243... (31 bytes for a CBW)")
         if message.startswith(CBW_SIGNATURE) and len(message) != 62:
             raise refuse(f"{key} is a CBW of {len(message) // 2} bytes (expected 31)",
                          "a CBW is USBC + tag + length + flags + LUN + CB length + 16-byte CDB")

@@ -14,6 +14,7 @@ Must call:
 May override:
     ``device_at(port)``, when it can be answered cheaper than by listing everything;
     ``settle()``, when events reach it later than snapshots see their effect (a monitor thread);
+    ``known_settled(port)``, when it knows whether a device has more changes on their way (a simulator);
     ``close()``, to stop an event thread.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import usb.core
 
 from hilkit.core.device import Check, DeviceInfo
-from hilkit.core.errors import WaitTimeout
+from hilkit.core.errors import SettledWrong, WaitTimeout
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class UsbBus(ABC):
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._generation: dict[str, int] = {}   # port -> events seen: a wait wakes for its port only
+        self._last_event: dict[str, float] = {}  # port -> when its last event came (monotonic)
         self.events: list[BusEvent] = []
 
     # -- what backends provide -------------------------------------------------------------
@@ -70,35 +72,60 @@ class UsbBus(ABC):
         """Return once every hotplug event already emitted has been recorded in :attr:`events`
         (a kernel's uevents are read by a monitor thread; a snapshot can run ahead of them)."""
 
+    def known_settled(self, port: str) -> bool | None:
+        """Whether the device on ``port`` is known to have settled (True) or to have a change on
+        its way (False); None: the bus cannot know (real hardware), a quiet window decides."""
+        return None
+
     def notify(self, action: str, port: str, detail: str = "") -> None:
         """Record a hotplug event and wake every waiter. Safe from any thread."""
         with self._cond:
             self.events.append(BusEvent(time.monotonic(), action, port, detail))
             self._generation[port] = self._generation.get(port, 0) + 1
+            self._last_event[port] = self.events[-1].time
             self._cond.notify_all()
 
     # -- what the framework uses -----------------------------------------------------------
-    def wait_until(self, port: str, check: Check, timeout: float, expected: str) -> DeviceInfo | None:
+    def wait_until(self, port: str, check: Check, timeout: float, expected: str,
+                   settled_after: float | None = None) -> DeviceInfo | None:
         """Wait until ``check(device on port)`` finds nothing wrong; return that snapshot.
 
         Wakes only on bus events (and once at the deadline). On timeout raises
         :class:`WaitTimeout` naming ``expected`` and what was last seen on the port.
+
+        With ``settled_after``, the wait also ends as soon as the port has changed since the wait
+        began and then stayed quiet (no event) that long with a device on it that ``check`` still
+        finds wrong: it raises :class:`SettledWrong`, at once, not at the end of the budget.
         """
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        with self._cond:
+            first = self._generation.get(port, 0)
         while True:
             with self._cond:
                 generation = self._generation.get(port, 0)
+                last_event = self._last_event.get(port, started)
             info = self.device_at(port)
             problems = check(info)
             if not problems:
                 self.settle()  # what the kernel said up to this state is in the event log too
                 return info
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            wake = deadline
+            if settled_after is not None and info is not None and generation != first:
+                known = self.known_settled(port)
+                quiet = now - max(last_event, started)
+                if known or (known is None and quiet >= settled_after):
+                    how = "the lab has nothing more on its way" if known else f"no USB event for {settled_after:g} s"
+                    raise SettledWrong(f"{expected} on port {port}", f"{info.summary()} ({'; '.join(problems)})",
+                                       now - started, how)
+                if known is None:
+                    wake = min(deadline, now + settled_after - quiet)
+            if now >= deadline:
                 seen = "nothing on the port" if info is None else info.summary()
                 raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
             with self._cond:  # woken by any port's event: sleep on until one of this port's
-                self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, remaining)  # noqa: B023
+                self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, wake - now)  # noqa: B023
 
     def wait_gone(self, port: str, timeout: float) -> None:
         self.wait_until(port, lambda info: [] if info is None else ["still present"], timeout,

@@ -80,6 +80,7 @@ class CapturedDevice:
     serial: str = ""
     vendor_name: str = ""    # what lsusb's usb.ids says after idVendor and idProduct
     product_name: str = ""
+    header_name: str = ""    # what lsusb's usb.ids says after "ID vvvv:pppp" on the Bus line (both names)
     bcd_device: int | None = None
     max_packet0: int | None = None
     notes: tuple[str, ...] = ()  # "Couldn't open device ..." and the like

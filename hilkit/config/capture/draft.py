@@ -7,6 +7,8 @@ import yaml
 
 from hilkit.config.capture.captured_device import CapturedAssociation, CapturedConfiguration, CapturedDevice
 from hilkit.config.capture.interface_roles import guess_role
+from hilkit.config.capture.naming import clean as _clean
+from hilkit.config.capture.naming import device_names, profile_key, usb_ids_names
 from hilkit.core.errors import ProfileError
 from hilkit.core.ids import class_triple
 
@@ -20,11 +22,6 @@ _KNOWN_FUNCTIONS = {
 def _what(cls: int, subclass: int) -> str:
     known = _KNOWN_FUNCTIONS.get((cls, subclass))
     return f" ({known})" if known else ""
-
-
-def _clean(text: str) -> str:
-    """A string from the dump, safe for YAML and one line: printable characters only."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _roles(device: CapturedDevice, config: CapturedConfiguration) -> dict[tuple[int, int], str]:
@@ -72,6 +69,10 @@ def _fail_draft(device: CapturedDevice, line: int, key: str, problem: str) -> Pr
 def draft_profile(device: CapturedDevice, vendor: str | None = None, model: str | None = None) -> dict[str, Any]:
     """A profile (a dict valid against ``profile.schema.json``) describing ``device`` as captured.
 
+    ``vendor``/``model`` are used as given; without them the names follow
+    :func:`~hilkit.config.capture.naming.device_names` (``usb.ids`` names first, then the string
+    descriptors, shortened: ``Huawei``/``E3372``).
+
     One mode, marked initial, from the first configuration listed: ``storage`` when interface 0 is
     ``08/06/50``, else ``modem`` when a port was guessed ``at``/``ppp``, else ``hilink`` when there
     is an ECM or RNDIS network function, else ``default``. Roles are guesses (:func:`guess_role`),
@@ -115,8 +116,9 @@ def draft_profile(device: CapturedDevice, vendor: str | None = None, model: str 
         interfaces.append(entry)
 
     manufacturer, product = _clean(device.manufacturer), _clean(device.product)
-    vendor_text = _clean(vendor or "") or manufacturer or _clean(device.vendor_name) or "unknown"
-    model_text = _clean(model or "") or product or _clean(device.product_name) or "unknown"
+    named_vendor, named_model = device_names(device)
+    vendor_text = _clean(vendor or "") or named_vendor
+    model_text = _clean(model or "") or named_model
     mode_name = _mode_name(config, roles)
     alt0 = [i for i in config.interfaces if i.alt == 0]
     summary = ", ".join(f"{i.number}: {i.classes} {roles[(i.number, 0)]}" for i in alt0)
@@ -152,6 +154,12 @@ def draft_profile(device: CapturedDevice, vendor: str | None = None, model: str 
         "often a second AT port); check which ports answer AT before relying on them. Add switches, "
         "attach and budgets by hand.",
     ]
+    sources = ("usb.ids vendor", "usb.ids product", "iManufacturer", "iProduct")
+    said = [f"{what} {text!r}" for what, text in
+            zip(sources, (*usb_ids_names(device), manufacturer, product), strict=True) if text]
+    if said and not (vendor and model):
+        notes.append(f"Named {vendor_text!r} / {model_text!r} from what lsusb showed: {', '.join(said)} "
+                     "(usb.ids names first, shortened; rename freely).")
     if odd_packets:
         notes.append("max_packet left out (the schema allows 8-1024) for endpoint"
                      f"{'s' if len(odd_packets) > 1 else ''} {', '.join(odd_packets)}.")
@@ -167,12 +175,52 @@ def draft_profile(device: CapturedDevice, vendor: str | None = None, model: str 
     }
 
 
+#: keys the shipped profiles write in hex (``class: 0xff``, ``address: 0x81``); the rest stay decimal
+HEX_KEYS = frozenset({"device_class", "class", "subclass", "protocol", "address"})
+
+
+class _HexInt(int):
+    """An int written as ``0x..`` (at least two digits), which YAML 1.1 reads back as the same int."""
+
+
+class _OneLine(dict):
+    """A mapping written on one line, as the shipped profiles write endpoints: ``{address: 0x81, type: bulk}``."""
+
+
+class _DraftDumper(yaml.SafeDumper):
+    """``yaml.safe_dump`` plus :class:`_HexInt` and :class:`_OneLine`."""
+
+
+_DraftDumper.add_representer(
+    _HexInt, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:int", f"0x{int(value):02x}"))
+_DraftDumper.add_representer(
+    _OneLine, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True))
+
+
+def _styled(value: Any, key: str = "") -> Any:
+    """``value`` with the ints under :data:`HEX_KEYS` as :class:`_HexInt`, endpoints as :class:`_OneLine`."""
+    if isinstance(value, dict):
+        styled = {k: _styled(v, k) for k, v in value.items()}
+        return _OneLine(styled) if key == "endpoints" else styled
+    if isinstance(value, list):
+        return [_styled(item, key) for item in value]
+    if key in HEX_KEYS and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return _HexInt(value)
+    return value
+
+
 def draft_yaml(profile: dict[str, Any], allow_unicode: bool = True) -> str:
     """The profile as YAML text that :func:`hilkit.config.profiles.load_profile` accepts from a file.
 
+    Written the way the shipped profiles are: class codes, device class and endpoint addresses in
+    hex (``class: 0xff``, ``address: 0x81``), each endpoint on one line. The header comment names
+    the profile key (:func:`~hilkit.config.capture.naming.profile_key`) to save it under.
     ``allow_unicode=False`` writes non-ASCII characters as ``\\u`` escapes (for an ASCII terminal).
     """
+    key = profile_key(str(profile.get("vendor", "")), str(profile.get("model", "")))
     header = ("# Draft profile from `hilkit profiles capture` (lsusb -v). Interface roles are guesses:\n"
-              "# review them, then add switches, attach and budgets. Check with: hilkit profiles check FILE\n")
-    return header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=allow_unicode,
-                                   default_flow_style=False, width=100)
+              "# review them, then add switches, attach and budgets. Check with: hilkit profiles check FILE\n"
+              f"# Profile key: {key} (save it as <profiles folder>/{key}.yaml)\n")
+    body = yaml.dump(_styled(profile), Dumper=_DraftDumper, sort_keys=False, allow_unicode=allow_unicode,
+                     default_flow_style=False, width=100)
+    return header + body

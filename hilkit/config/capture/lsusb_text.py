@@ -352,6 +352,7 @@ class _Parser:
             num_configurations=block.get("bNumConfigurations"), configurations=tuple(configs),
             manufacturer=block.get("iManufacturer", ""), product=block.get("iProduct", ""),
             serial=block.get("iSerial", ""), vendor_name=vendor_name, product_name=product_name,
+            header_name=(bus.group(5) or "").strip(),
             bcd_device=block.get("bcdDevice"), max_packet0=block.get("bMaxPacketSize0"), notes=tuple(self.notes))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import usb.core
 
 from hilkit.core.device import DeviceInfo
-from hilkit.core.errors import WaitTimeout
+from hilkit.core.errors import SettledWrong, WaitTimeout
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 from hilkit.usb.bus import Check, UsbBus
 from hilkit.usb.describe import describe, port_path
@@ -21,19 +21,29 @@ from hilkit.usb.describe import describe, port_path
 class SimUsbBus(UsbBus):
     def __init__(self, backend: SimUsbBackend, kernel_view: Callable[[str], dict[int, dict[str, str]]],
                  catch_up: Callable[[], None] = lambda: None,
-                 gave_up: Callable[[str], None] = lambda port: None) -> None:
+                 gave_up: Callable[[str], None] = lambda port: None,
+                 settled: Callable[[str], bool | None] = lambda port: None) -> None:
         super().__init__()
         self.backend = backend
         self._kernel_view = kernel_view
         self._catch_up = catch_up
         self._gave_up = gave_up
+        self._settled = settled
 
-    def wait_until(self, port: str, check: Check, timeout: float, expected: str) -> DeviceInfo | None:
+    def wait_until(self, port: str, check: Check, timeout: float, expected: str,
+                   settled_after: float | None = None) -> DeviceInfo | None:
         try:
-            return super().wait_until(port, check, timeout, expected)
-        except WaitTimeout:
-            self._gave_up(port)
+            return super().wait_until(port, check, timeout, expected, settled_after)
+        except WaitTimeout as exc:
+            if not isinstance(exc, SettledWrong):
+                self._gave_up(port)
             raise
+
+    def known_settled(self, port: str) -> bool | None:
+        """The lab knows: a virtual dongle with nothing scheduled is settled now, whatever the
+        machine's speed (no settle window to wait out, and no verdict that depends on it)."""
+        self._catch_up()
+        return self._settled(port)
 
     def _find(self, port: str | None = None) -> list[usb.core.Device]:
         match = (lambda d: port_path(d) == port) if port else None

@@ -241,6 +241,12 @@ class DongleLifecycle:
             self._scheduler.cancel(self._timer)
             self._leaving = _Leaving(mode, comes_back, owner)
 
+    def settled(self) -> bool:
+        """Nothing is on its way to change this dongle on the bus: no switch accepted and waiting
+        for the host to let go, no (re-)enumeration scheduled. What the host sees now stays."""
+        with self._lock:
+            return self._leaving is None and not self._scheduler.pending(self._timer)
+
     def leaving(self, generation: int) -> bool:
         """Has this enumeration accepted a switch, and waits for the host to let go?"""
         with self._lock:

@@ -43,6 +43,13 @@ class Scheduler:
             with self._cond:
                 self._cancelled.add(token)
 
+    def pending(self, token: int | None) -> bool:
+        """Whether the action ``token`` names is still to run (not run, not cancelled)."""
+        if token is None:
+            return False
+        with self._cond:
+            return token not in self._cancelled and any(entry[1] == token for entry in self._heap)
+
     def stop(self) -> None:
         with self._cond:
             self._stopped = True

@@ -19,11 +19,16 @@ def unavailable() -> str:
     """Why umockdev cannot be used in this process ("" when it can)."""
     if not preloaded():
         return "not running under umockdev-wrapper (libumockdev-preload is not in LD_PRELOAD)"
+    return bindings_missing()
+
+
+def bindings_missing() -> str:
+    """Why umockdev's GObject bindings cannot be imported ("" when they can)."""
     try:
         import gi
         gi.require_version("UMockdev", "1.0")
         from gi.repository import UMockdev  # noqa: F401
     except (ImportError, ValueError) as exc:
         return (f"umockdev's Python bindings are missing ({exc}): apt install gir1.2-umockdev-1.0; "
-                "pip install 'PyGObject<3.50'")
+                "pip install 'PyGObject<3.50' (hilkit's umockdev extra)")
     return ""

@@ -16,7 +16,7 @@ from hilkit.core.rig import Rig
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.simulated_lab import SimulatedLab
-from hilkit.sim.umockdev import preloaded, unavailable
+from hilkit.sim.umockdev import bindings_missing, preloaded, unavailable
 from hilkit.sim.umockdev.world import TESTBED_LOCK, UmockdevWorld, next_address, sent_uevents
 from hilkit.sim.virtual_hardware import VirtualHardware
 from hilkit.usb.sysfs_bus import LinuxUsbBus
@@ -72,14 +72,26 @@ def shared_bus() -> LinuxUsbBus:
 
 class UmockdevLab(SimulatedLab):
     @classmethod
+    def missing_here(cls) -> list[str]:
+        missing = []
+        if shutil.which("umockdev-wrapper") is None:
+            missing.append("umockdev-wrapper is not installed (apt install umockdev)")
+        problem = bindings_missing()
+        if problem:
+            missing.append(problem)
+        return missing
+
+    @classmethod
     def relaunch(cls, argv: Sequence[str]) -> list[str] | None:
         """umockdev's preload must be there from the process's start: ``hilkit ARGV`` again,
         under umockdev-wrapper (a one-line error when it is not installed)."""
         if preloaded():
             return None
+        missing = cls.missing_here()
+        if missing:
+            raise HilkitError(f"the umockdev rig cannot run here: {'; '.join(missing)}")
         wrapper = shutil.which("umockdev-wrapper")
-        if wrapper is None:
-            raise HilkitError("the umockdev rig needs umockdev-wrapper (apt install umockdev gir1.2-umockdev-1.0)")
+        assert wrapper is not None  # missing_here() says so otherwise
         return [wrapper, sys.executable, "-m", "hilkit", *argv]
 
     def __init__(self, rig: Rig, faults: FaultInjector | None = None) -> None:
