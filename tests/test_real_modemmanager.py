@@ -5,8 +5,10 @@ answers what the daemon asks. Skipped, with the reason, where ModemManager is no
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +119,36 @@ def test_the_fake_mmcli_is_the_fallback_and_says_so(monkeypatch):
         assert lab.environment()["modemmanager"] == "fake mmcli (HILKIT_MODEMMANAGER=fake)"
     finally:
         lab.close()
+
+
+KILLED_RUN = '''
+import os, signal, sys
+from pathlib import Path
+from hilkit.sim.programs.real_modemmanager import RealModemManager
+mm = RealModemManager(Path(sys.argv[1]), serve=lambda port: None)
+mm.mmcli_command()                       # the private bus and the daemon are up
+print(" ".join(str(p.pid) for p in mm._procs), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)     # no close(), no atexit: as a SIGKILLed pytest ends
+'''
+
+
+def test_a_killed_run_leaves_no_bus_or_daemon_behind(tmp_path):
+    done = subprocess.run([sys.executable, "-c", KILLED_RUN, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2, done.stderr[-2000:]
+
+    def alive() -> list[int]:
+        out = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":   # a zombie has ended; only its reaping is left
+                out.append(pid)
+        return out
+    deadline = time.monotonic() + 30   # a hang guard: SIGTERM ends both at once
+    while alive() and time.monotonic() < deadline:
+        threading.Event().wait(0.05)
+    assert alive() == [], f"still running after their parent was killed: {alive()}"

@@ -53,6 +53,14 @@ def _program(name: str) -> str:
     return shutil.which(name) or str(Path("/usr/sbin", name))
 
 
+def _dies_with_us(argv: list[str]) -> list[str]:
+    """``argv`` run so that it gets SIGTERM when the thread that started it ends, however the run
+    ends (a SIGKILLed pytest, a timeout): no private bus or daemon is left behind (util-linux's
+    setpriv sets the parent-death signal, then execs the program)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
+
+
 def version() -> str:
     """``ModemManager --version``'s version, or "" where it does not run."""
     try:
@@ -83,6 +91,8 @@ class RealModemManager:
         self._polkit: PolkitStandIn | None = None
         self._events: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._started = threading.Event()
+        self._parked = threading.Event()     # the worker took its last event
+        self._released = threading.Event()   # close() ended the daemons: the worker (their parent) may end
         self.error = ""   # why the daemon could not start or take a modem
         self._worker = threading.Thread(target=self._work, name="modemmanager", daemon=True)
         self._worker.start()
@@ -115,6 +125,8 @@ class RealModemManager:
         while True:
             event = self._events.get()
             if event is None:
+                self._parked.set()
+                self._released.wait()   # the daemons die with this thread (_dies_with_us): not before close()
                 return
             try:
                 if not self._started.is_set():
@@ -128,7 +140,8 @@ class RealModemManager:
     def _start(self) -> None:
         config = self._dir / "system-bus.conf"
         config.write_text(BUS_CONFIG.format(path=self._dir / "system-bus"))
-        bus = subprocess.Popen([_program("dbus-daemon"), f"--config-file={config}", "--nofork", "--print-address"],
+        bus = subprocess.Popen(_dies_with_us([_program("dbus-daemon"), f"--config-file={config}", "--nofork",
+                                              "--print-address"]),
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self._procs.append(bus)
         assert bus.stdout is not None
@@ -137,8 +150,8 @@ class RealModemManager:
         self._polkit = PolkitStandIn(self.address)
         discovery = [] if self.udev else ["--test-enable", "--no-auto-scan", "--test-no-udev"]
         self._procs.append(subprocess.Popen(
-            [_program("ModemManager"), *discovery, "--test-no-suspend-resume", "--log-level=DEBUG",
-             "--log-relative-timestamps", f"--log-file={self.log_path}"],
+            _dies_with_us([_program("ModemManager"), *discovery, "--test-no-suspend-resume", "--log-level=DEBUG",
+                           "--log-relative-timestamps", f"--log-file={self.log_path}"]),
             env=self.environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True))
         self._wait_for_daemon()
         from gi.repository import Gio
@@ -204,7 +217,7 @@ class RealModemManager:
 
     def close(self) -> None:
         self._events.put(None)
-        self._worker.join(timeout=START_TIMEOUT)
+        self._parked.wait(timeout=START_TIMEOUT)
         for sock in list(self.ports.values()):
             sock.close()
         if self._connection is not None:
@@ -219,3 +232,5 @@ class RealModemManager:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        self._released.set()
+        self._worker.join(timeout=START_TIMEOUT)
