@@ -90,3 +90,14 @@ def test_the_checkout_runs_the_suites_without_the_test_extras():
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "test_switch_reaches_working_mode" in proc.stdout
+
+
+def test_measurements_are_shown_but_not_part_of_a_results_identity(run):
+    """Allure 3 keys a test's history on its parameters: a measured value (new every night) must be
+    excluded, or every night would be a new test with no history; the slot stays in the identity."""
+    _, results = run
+    tests = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    measured = [p for t in tests for p in t.get("parameters", []) if p["name"] not in ("slot", "profile")]
+    assert measured and all(p.get("excluded") is True for p in measured), measured[:3]
+    slots = [p for t in tests for p in t.get("parameters", []) if p["name"] == "slot"]
+    assert slots and not any(p.get("excluded") for p in slots)

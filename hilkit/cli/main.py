@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("switch", help="switch a dongle with usb_modeswitch's flags (see: hilkit switch -h)")
 
-    report = sub.add_parser("report", help="HTML report from Allure results (Allure 3's generator; `npm ci` first)")
+    report = sub.add_parser("report", help="HTML report from Allure results (the pinned Allure 3, installed "
+                                           "into the user's cache once where Node.js 20+ is present)")
     report.add_argument("--results", default="allure-results", help="Allure results directory (default: %(default)s)")
     report.add_argument("--out", default="allure-report", help="output directory (default: %(default)s)")
     report.set_defaults(func=cmd_report)

@@ -53,11 +53,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = Path(args.results)
     count = len(list(results.glob("*-result.json"))) if results.is_dir() else 0
     print(f"hilkit: {count} test results in {results.resolve()}", file=sys.stderr)
-    if args.junitxml:
+    if args.junitxml and Path(args.junitxml).is_file():
         print(f"hilkit: JUnit XML in {Path(args.junitxml).resolve()}", file=sys.stderr)
     if code == 5:
         print("hilkit: no test ran (check --profile and the rig's slots)", file=sys.stderr)
-    elif args.html:
+    elif code in (3, 4):   # pytest stopped before any test (a usage or internal error): nothing to report
+        print(f"hilkit: pytest stopped before running the suites (exit {code}: see above)", file=sys.stderr)
+    elif args.html and count:
         _html(results, Path(args.report))
     return code
 
@@ -71,27 +73,28 @@ def _installed_plugins() -> set[str]:
 
 
 def _html(results: Path, report: Path) -> None:
-    from hilkit.report.html import allure_command, generate_html
+    from hilkit.report.html import ensure_allure, generate_html
 
-    if allure_command() is None:
-        print("hilkit: HTML report skipped: Allure's generator is not installed (run `npm ci` once in the "
-              "hilkit checkout)", file=sys.stderr)
+    try:   # the pinned Allure: the checkout's, the cached one, or npm installs it into the cache once
+        command = ensure_allure()
+    except HilkitError as exc:   # no Node.js (or npm, or registry): one line saying what to install
+        print(f"hilkit: no HTML report: {exc}; the results are in {results.resolve()}", file=sys.stderr)
         return
     try:
-        index = generate_html(results, report)
+        index = generate_html(results, report, command=command)
     except HilkitError as exc:
         print(f"hilkit: HTML report failed: {exc}", file=sys.stderr)
         return
-    print(f"hilkit: HTML report: {index.resolve()}", file=sys.stderr)
+    print(f"hilkit: HTML report: {index}", file=sys.stderr)   # this run's: generate_html replaced the last
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from hilkit.report.html import generate_html
 
     try:
-        index = generate_html(Path(args.results), Path(args.out))
+        index = generate_html(Path(args.results), Path(args.out))   # installs the pinned Allure if needed
     except HilkitError as exc:
         print(f"hilkit: {exc}", file=sys.stderr)
         return 1
-    print(f"HTML report: {index.resolve()}")
+    print(f"HTML report: {index}")
     return 0

@@ -31,7 +31,9 @@ class AllureWriter:
         elif isinstance(event, Attached):
             allure.attach(event.text, name=event.name, attachment_type=allure.attachment_type.TEXT)
         elif isinstance(event, Measured):
-            allure.dynamic.parameter(event.name, f"{event.value:.3f} {event.unit}")
+            # shown with the result, but not part of its identity: a value that differs each night
+            # must not make the test a new one to Allure (its history and trend would restart)
+            allure.dynamic.parameter(event.name, f"{event.value:.3f} {event.unit}", excluded=True)
         elif isinstance(event, Subject):
             self._describe(event)
 

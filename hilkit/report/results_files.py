@@ -16,21 +16,29 @@ from typing import Any
 from hilkit import __version__
 from hilkit.core.errors import Category, named_by_type
 
+_ANY = r"[\s\S]*"   # any characters, newlines too, in every regex dialect
+
 
 def _category_regex(category: Category) -> str:
     """The message Allure shows for a failure of ``category``: ``<Exception type>: <category>: ...``
     (a hilkit error names its category first), anywhere in the message (pytest.fail may wrap it);
-    or, for the errors that keep a one-line ``file:line`` form, ``<their type>: ...``."""
+    or, for the errors that keep a one-line ``file:line`` form, ``<their type>: ...``.
+
+    One pattern for three engines: Allure 2 (Java) matches the whole message, Allure 3 (JavaScript,
+    which has no inline flags such as ``(?s)``) searches it, Python's tests ``re.match`` it; so it is
+    anchored at both ends and says "any character" as ``[\\s\\S]``."""
     if category is Category.TEST_TIMEOUT:  # pytest-timeout's own words: not an exception of hilkit's
-        return r"(?s).*(Timeout \(>|Failed: Timeout).*"
+        return rf"^{_ANY}(?:Timeout \(>|Failed: Timeout){_ANY}$"
     shown = r"[A-Z]\w*: " + re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", category.value) + ": "
     types = named_by_type().get(category)
     if types:
         shown = f"(?:(?:{'|'.join(sorted(types))}): |{shown})"
-    return rf"(?s)(.*\W)?{shown}.*"
+    return rf"^(?:{_ANY}\W)?{shown}{_ANY}$"
 
 
-#: Allure's categories.json, generated from :class:`~hilkit.core.errors.Category` (first match wins)
+#: the failure categories, generated from :class:`~hilkit.core.errors.Category` (first match wins):
+#: Allure 2 reads them from the results' categories.json, Allure 3 from its configuration
+#: (:func:`hilkit.report.html.allure_config`), in the compatibility form it accepts
 CATEGORIES: list[dict[str, Any]] = [
     {"name": category.value, "messageRegex": _category_regex(category), "matchedStatuses": ["failed", "broken"]}
     for category in Category]
