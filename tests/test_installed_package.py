@@ -5,6 +5,7 @@ virtual rig with no option."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -47,11 +48,20 @@ def test_the_installed_package_is_not_the_checkout(installed):
 
 
 def test_hilkit_run_in_an_empty_folder(installed, tmp_path):
-    done = run(tmp_path, str(installed / "hilkit"), "run", "--no-html")
+    """Results, JUnit and the HTML land in the working folder; the HTML with the pinned Allure that
+    the installed hilkit finds (or installs once) in the user's cache, where Node.js is present."""
+    done = run(tmp_path, str(installed / "hilkit"), "run")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert (tmp_path / "junit.xml").read_text().count("<testcase") >= 15
     assert len(list((tmp_path / "allure-results").glob("*-result.json"))) >= 15
     assert "hilkit: rig virtual [virtual]" in done.stdout
+    if shutil.which("node") is None:
+        assert "hilkit: no HTML report: Node.js not found" in done.stderr
+        return
+    index = tmp_path / "allure-report" / "index.html"
+    assert f"HTML report: {index}" in done.stderr and index.stat().st_size > 100_000
+    again = run(tmp_path, str(installed / "hilkit"), "report")
+    assert again.returncode == 0 and again.stdout.strip() == f"HTML report: {index}", again.stderr
 
 
 def test_profiles_and_rigs_in_an_empty_folder(installed, tmp_path):
