@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["profiles_load", "switch_sweep", "suite_wall", "detection_latency", "parallel_slots"]
+BENCHES = ["profiles_load", "switch_sweep", "suite_wall", "detection_latency", "parallel_slots", "switch_verdict"]
 
 
 def main() -> int:
