@@ -12,7 +12,7 @@ import time
 from enum import Enum
 
 from hilkit.core.device import DeviceInfo
-from hilkit.core.errors import Category, HilkitError, SwitchFailed, WaitTimeout
+from hilkit.core.errors import Category, HilkitError, SettledWrong, SwitchFailed, WaitTimeout
 from hilkit.core.events import attach_text, step
 from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
@@ -73,7 +73,13 @@ class Dongle:
             start = time.monotonic()
             try:
                 info = self.bus.wait_until(self.port, in_mode(mode), self.budget("enumerate"),
-                                           f"mode {mode.name!r} ({mode.describe()})")
+                                           f"mode {mode.name!r} ({mode.describe()})",
+                                           settled_after=self.profile.budgets.settle)
+            except SettledWrong as exc:   # it came up, and settled as something else: said now
+                seen = self.snapshot()
+                category = Category.ENUMERATION_TIMEOUT if seen is None else \
+                    Category.WRONG_ID if seen.id not in mode.ids else Category.WRONG_INTERFACE_CLASS
+                raise SettledWrong(exc.expected, exc.seen, exc.after, exc.how, category=category) from None
             except WaitTimeout as exc:
                 raise WaitTimeout(exc.expected, exc.seen, exc.timeout, category=Category.ENUMERATION_TIMEOUT) from None
             self.enumeration_time = time.monotonic() - start

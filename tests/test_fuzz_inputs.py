@@ -409,7 +409,7 @@ def check_rig(path: Path) -> Rig | None:
         event(type(exc).__name__)
         return None
     event("Rig")
-    assert isinstance(rig, Rig) and rig.slots
+    assert isinstance(rig, Rig)  # slots: [] is a rig for `hilkit switch` only (the built-in host)
     for slot in rig.slots:
         assert rig.slot(slot.name) is slot
         slot.describe()

@@ -95,7 +95,8 @@ class UsbBus(ABC):
 
         With ``settled_after``, the wait also ends as soon as the port has changed since the wait
         began and then stayed quiet (no event) that long with a device on it that ``check`` still
-        finds wrong: it raises :class:`SettledWrong`, at once, not at the end of the budget.
+        finds wrong: it raises :class:`SettledWrong`, at once, not at the end of the budget. A bus
+        that knows nothing more is on its way (:meth:`known_settled`, a simulator) ends it then.
         """
         started = time.monotonic()
         deadline = started + timeout
@@ -112,15 +113,18 @@ class UsbBus(ABC):
                 return info
             now = time.monotonic()
             wake = deadline
-            if settled_after is not None and info is not None and generation != first:
-                known = self.known_settled(port)
+            known = self.known_settled(port) if settled_after is not None else False
+            if known:  # a simulator with nothing scheduled: what is there now stays (or nothing comes)
+                seen = "nothing on the port" if info is None else info.summary()
+                raise SettledWrong(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})",
+                                   now - started, "the lab has nothing more on its way")
+            if known is None and info is not None and generation != first:
+                assert settled_after is not None
                 quiet = now - max(last_event, started)
-                if known or (known is None and quiet >= settled_after):
-                    how = "the lab has nothing more on its way" if known else f"no USB event for {settled_after:g} s"
+                if quiet >= settled_after:
                     raise SettledWrong(f"{expected} on port {port}", f"{info.summary()} ({'; '.join(problems)})",
-                                       now - started, how)
-                if known is None:
-                    wake = min(deadline, now + settled_after - quiet)
+                                       now - started, f"no USB event for {settled_after:g} s")
+                wake = min(deadline, now + settled_after - quiet)
             if now >= deadline:
                 seen = "nothing on the port" if info is None else info.summary()
                 raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)

@@ -91,6 +91,7 @@ class RealModemManager:
         self._polkit: PolkitStandIn | None = None
         self._events: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._started = threading.Event()
+        self.notes: list[str] = []           # what happened that did not stop the daemon
         self._parked = threading.Event()     # the worker took its last event
         self._released = threading.Event()   # close() ended the daemons: the worker (their parent) may end
         self.error = ""   # why the daemon could not start or take a modem
@@ -131,11 +132,17 @@ class RealModemManager:
             try:
                 if not self._started.is_set():
                     self._start()
-                if event[0] != "start" and not self.udev:
+            except (HilkitError, OSError, subprocess.SubprocessError) as exc:
+                self.error = self.error or str(exc)   # the daemon is not there: every caller is told
+                self._started.set()
+                continue
+            try:
+                if event[0] != "start" and not self.udev and not self.error:
                     self._replug(*event)
             except (HilkitError, OSError, subprocess.SubprocessError) as exc:
-                self.error = self.error or str(exc)
-                self._started.set()
+                # one plug the daemon could not be told of: that dongle's attach fails on its own
+                # (its modem never shows); the daemon goes on serving the others
+                self.notes.append(f"{event[0]} on {event[1]}: {exc}")
 
     def _start(self) -> None:
         config = self._dir / "system-bus.conf"
@@ -192,7 +199,14 @@ class RealModemManager:
         if old is not None:
             # In test mode the daemon keeps a modem whose port hung up; a rig's udev would remove it.
             # Inhibiting its device (held while hilkit's connection lives) removes it the same way.
-            self._call(f"{MM_NAME}.InhibitDevice", "(sb)", f"/virtual/{self._uids.pop(port)}", True)
+            try:
+                self._call(f"{MM_NAME}.InhibitDevice", "(sb)", f"/virtual/{self._uids.pop(port)}", True)
+            except HilkitError as exc:
+                # "Modem not exported": the daemon was still probing the old port, so there is no
+                # modem to remove; closing the port ends that probe. Not a reason to stop the daemon.
+                if "WrongState" not in str(exc):
+                    raise
+                self.notes.append(f"replug on {port}: {exc}")
             old.close()
         if action == "remove":
             return
@@ -213,7 +227,9 @@ class RealModemManager:
             except OSError:
                 return ""
             return "".join(line + "\n" for line in lines if "/at] -->" in line or "/at] <--" in line)
-        return "".join(f"-- plug on {port}\n{sock.transcript_text()}" for p, sock in self.transcripts if p == port)
+        notes = "".join(f"-- {note}\n" for note in self.notes if f" on {port}:" in note)
+        return notes + "".join(f"-- plug on {port}\n{sock.transcript_text()}" for p, sock in self.transcripts
+                               if p == port)
 
     def close(self) -> None:
         self._events.put(None)
