@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["switch", "discover"]:
+        from hilkit.cli.discover_cmd import run as discover
+        return discover(argv[2:])
     if argv[:1] == ["switch"]:
         # usb_modeswitch's flags (-v, -p, -M ...) are parsed by the switch command itself
         from hilkit.cli.switch_cmd import run

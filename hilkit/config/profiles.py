@@ -85,6 +85,13 @@ def _build(doc: Located, key: str, problems: Problems) -> Profile:
     virtual = VirtualSpec()
     with problems.shaped(("virtual",)):
         virtual = _virtual(doc, data.get("virtual", {}), attach, problems)
+    hidden = []
+    for i, raw in enumerate(data.get("virtual", {}).get("firmware_switches", [])):
+        with problems.shaped(("virtual", "firmware_switches", i)):
+            switch = _switch(doc, i, raw, modes, problems, where=("virtual", "firmware_switches", i))
+            if switch is not None:
+                hidden.append(switch)
+    virtual = replace(virtual, firmware_switches=tuple(hidden))
     return Profile(
         key=key, path=doc.path, vendor=data["vendor"], model=data["model"], modes=modes,
         switches=tuple(switches), refuse=tuple(refuse), attach=attach, budgets=budgets, virtual=virtual,
@@ -172,8 +179,8 @@ def _config(doc: Located, where: tuple[Any, ...], raw: dict[str, Any], problems:
 
 
 def _switch(doc: Located, index: int, raw: dict[str, Any], modes: dict[str, ModeSpec],
-            problems: Problems) -> SwitchSpec | None:
-    where = ("switches", index)
+            problems: Problems, where: tuple[Any, ...] = ()) -> SwitchSpec | None:
+    where = where or ("switches", index)
     config = _config(doc, where + ("config",), raw["config"], problems)
     missing = [end for end in ("from", "to") if raw[end] not in modes]
     for end in missing:
@@ -232,7 +239,7 @@ def _attach(doc: Located, raw: dict[str, Any] | None, modes: dict[str, ModeSpec]
 
 
 def _virtual(doc: Located, raw: dict[str, Any], attach: AttachSpec | None, problems: Problems) -> VirtualSpec:
-    fields = {k: v for k, v in raw.items() if k != "network"}
+    fields = {k: v for k, v in raw.items() if k not in ("network", "firmware_switches")}
     for key in ("enumerate_delay", "reenumerate_delay"):
         if key in raw:
             fields[key] = _seconds(doc, ("virtual", key), raw[key], problems)
@@ -297,6 +304,10 @@ class ProfileLibrary:
         near = nearest_names(key, keys)
         hint = f"did you mean {', '.join(near)}?" if near else "`hilkit profiles list` shows them"
         return f"no profile {key!r} under {where} ({len(keys)} known; {hint})"
+
+    def loadable(self) -> list[Profile]:
+        """Every profile that loads (a broken one is what ``check_all`` reports)."""
+        return [self.get(key) for key, broken in self.check_all() if broken is None]
 
     def check_all(self) -> Iterator[tuple[str, ProfileError | None]]:
         """Yield ``(key, error or None)`` for every profile file."""

@@ -138,6 +138,8 @@ class VirtualSpec:
     revision: str = "11.000.00.00.000"
     imei: str = "860000000000001"
     network: NetworkModel = field(default_factory=NetworkModel)
+    #: what the simulated firmware also switches on, beyond the profile's own switches
+    firmware_switches: tuple[SwitchSpec, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -96,4 +96,7 @@ def trigger_for(switch: SwitchSpec) -> Trigger:
 
 
 def triggers(profile: Profile, mode: str) -> list[Trigger]:
-    return [trigger_for(s) for s in profile.switches if s.source == mode]
+    """What makes the firmware leave ``mode``: the profile's switches, and those its firmware knows
+    beyond them (``virtual.firmware_switches``: a stick whose working message is not written down)."""
+    known = (*profile.switches, *profile.virtual.firmware_switches)
+    return [trigger_for(s) for s in known if s.source == mode]
