@@ -9,10 +9,11 @@ and publishes its steps and evidence as events (:mod:`hilkit.core.events`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import Enum
 
 from hilkit.core.device import DeviceInfo
-from hilkit.core.errors import Category, HilkitError, SettledWrong, SwitchFailed, WaitTimeout
+from hilkit.core.errors import Category, HilkitError, ReenumerationLoop, SettledWrong, SwitchFailed, WaitTimeout
 from hilkit.core.events import attach_text, step
 from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
@@ -83,10 +84,21 @@ class Dongle:
             except WaitTimeout as exc:
                 raise WaitTimeout(exc.expected, exc.seen, exc.timeout, category=Category.ENUMERATION_TIMEOUT) from None
             self.enumeration_time = time.monotonic() - start
-            self.state = State.ENUMERATED
             assert info is not None
             attach_text(f"descriptors in mode {mode.name} (lsusb -v)", format_lsusb(info))
+            self.hold_steady(mode, since=start)
+            self.state = State.ENUMERATED
         return info
+
+    def hold_steady(self, mode: ModeSpec, since: float) -> None:
+        """The device stays in ``mode`` for the profile's stability window (the lab's time): a
+        stick that keeps re-enumerating fails here, with the event timeline, not in a later test."""
+        window = self.profile.budgets.stable * self.lab.time_scale
+        try:
+            self.bus.hold_steady(self.port, in_mode(mode), window, f"mode {mode.name!r}")
+        except ReenumerationLoop:
+            attach_text("USB event timeline", self.bus.timeline(since))
+            raise
 
     def power_off(self, timeout: float = 10.0) -> None:
         with step(f"power off {self.slot.name}"):
@@ -140,7 +152,7 @@ class Dongle:
             try:
                 result = self.engine.switch(
                     self.port, config, timeout or self.budget("switch"), where=where,
-                    expect=in_mode(mode) if mode else None,
+                    expect=self._switched_to(mode, self.snapshot()) if mode else None,
                     expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "",
                     settle=self.profile.budgets.settle)
             except SwitchFailed as exc:
@@ -154,8 +166,26 @@ class Dongle:
             if result.after is not None:
                 attach_text(f"descriptors after the switch{f' (mode {target})' if target else ''} (lsusb -v)",
                             format_lsusb(result.after))
+            if mode is not None:
+                self.hold_steady(mode, since)   # attaches the timeline itself when the stick loops
             attach_text("USB event timeline", self.bus.timeline(since))
         return result
+
+    def _switched_to(self, mode: ModeSpec, before: DeviceInfo | None) -> Callable[[DeviceInfo | None], list[str]]:
+        """In ``mode``, and not still the device from before the switch: a target mode with the
+        source's ids (the database's TargetClass switches) is reached only once the stick has
+        re-enumerated or reconfigured, not while the old one is still there to leave."""
+        in_target = in_mode(mode)
+        source = identify(self.profile, before)
+
+        def check(info: DeviceInfo | None) -> list[str]:
+            problems = in_target(info)
+            if not problems and info is not None and before is not None and source is not None and source is not mode \
+                    and (info.address, info.configuration, [i.classes for i in info.interfaces]) == \
+                    (before.address, before.configuration, [i.classes for i in before.interfaces]):
+                return ["the device from before the switch is still there (not re-enumerated yet)"]
+            return problems
+        return check
 
     # -- the modem -------------------------------------------------------------------------
     def tty(self, role: str = "at", index: int = 0) -> str:
@@ -198,7 +228,7 @@ class Dongle:
             return HiLinkAttachChecker(client, spec, secrets=secrets)
         from hilkit.modem.mm_attach import ModemManagerAttachChecker
         from hilkit.modem.mmcli_client import ModemManager
-        return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.port, spec,
+        return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.lab.modem_device(self.slot), spec,
                                          secrets=self.lab.rig.secrets)
 
     def attach(self, timeout: float | None = None) -> AttachResult:

@@ -69,7 +69,7 @@ def _read(doc: Located, profiles_root: Any, problems: Problems) -> Rig:
 
     secrets = Secrets(load_secrets(rig_dir / data["secrets"]) if "secrets" in data else {})
     for index, text in enumerate(data.get("faults", [])):
-        name = text.split(":")[0]
+        name = text.split(":")[0].partition("@")[0]
         if name not in FAULTS:
             problems.add(("faults", index), f"unknown fault {name!r} (expected one of: {', '.join(FAULTS)})")
     return Rig(name=data["name"], path=doc.path, backend=data["backend"], slots=tuple(slots),

@@ -14,12 +14,14 @@ from enum import Enum
 class Category(Enum):
     """The report's failure categories, in the order Allure tries them."""
 
+    INFRASTRUCTURE = "infrastructure (slot health)"   # the slot's relay or port, not the dongle
     RIG_ERROR = "rig error"
     POWER_FAULT = "power fault"
     TEST_TIMEOUT = "test timeout"            # pytest-timeout's; hilkit raises none of these
     ENUMERATION_TIMEOUT = "enumeration timeout"
     TRANSFER_ERROR = "transfer error"
     NO_REENUMERATION = "no re-enumeration"
+    REENUMERATION_LOOP = "re-enumeration loop"
     WRONG_ID = "wrong id"
     WRONG_INTERFACE_CLASS = "wrong interface class"
     SWITCH_REFUSED = "switch refused"
@@ -127,6 +129,18 @@ class SettledWrong(WaitTimeout):
         HilkitError.__init__(self, f"settled after {after:.1f} s ({how}) on {seen}; expected {expected}",
                              category=category)
         self.expected, self.seen, self.timeout = expected, seen, after
+
+
+class ReenumerationLoop(HilkitError):
+    """The device left its port (or its mode) within the stability window after it had arrived."""
+
+    category = Category.REENUMERATION_LOOP
+
+
+class SlotUnhealthy(HilkitError):
+    """The slot's health check failed: its relay, hub port or cabling, not the dongle under test."""
+
+    category = Category.INFRASTRUCTURE
 
 
 class ModeMismatch(HilkitError):

@@ -23,6 +23,8 @@ FAULTS: dict[str, tuple[str, Category]] = {
     "relay_stuck": ("the relay does not follow its pin: the power state read back differs", Category.POWER_FAULT),
     "sim_absent": ("no SIM in the dongle", Category.SIM_ERROR),
     "registration_denied": ("the network denies registration", Category.NOT_REGISTERED),
+    "reenumeration_loop": ("after its switch the device keeps dropping off the bus and coming back",
+                           Category.REENUMERATION_LOOP),
 }
 
 
@@ -31,6 +33,7 @@ class FaultSpec:
     name: str
     probability: float = 1.0
     count: int | None = None   # at most this many times (None: unlimited)
+    port: str = ""             # only on the slot at this port ("": any)
 
     def __post_init__(self) -> None:
         if self.name not in FAULTS:
@@ -40,11 +43,13 @@ class FaultSpec:
 
 
 def parse_fault(text: str) -> FaultSpec:
-    """``name``, ``name:probability`` or ``name:probability:count`` (the CLI and rig form)."""
+    """``name``, ``name:probability`` or ``name:probability:count`` (the CLI and rig form); the
+    name may end in ``@PORT`` to inject it on one slot only (``relay_stuck@1-1.3``: a dead relay)."""
     parts = text.split(":")
+    name, _, port = parts[0].partition("@")
     try:
-        return FaultSpec(parts[0], float(parts[1]) if len(parts) > 1 else 1.0,
-                         int(parts[2]) if len(parts) > 2 else None)
+        return FaultSpec(name, float(parts[1]) if len(parts) > 1 and parts[1] else 1.0,
+                         int(parts[2]) if len(parts) > 2 and parts[2] else None, port)
     except ValueError as exc:
         raise ValueError(f"fault {text!r}: {exc}") from None
 

@@ -110,6 +110,8 @@ class Budgets:
     attach: float = 90.0
     #: no USB event on the port for this long and the device that came back has settled
     settle: float = 1.5
+    #: after power-on or a switch, the device must stay in its mode this long (a loop fails)
+    stable: float = 3.0
 
 
 @dataclass(frozen=True)

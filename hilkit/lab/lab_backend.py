@@ -71,6 +71,9 @@ class FaultInjection(Protocol):
 
 class LabBackend(ABC):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: how the lab's dongles' time compares with real sticks' (a simulated lab's re-enumerate in
+    #: tenths of a second, not seconds): scales the windows a verdict waits out, not the budgets
+    time_scale: ClassVar[float] = 1.0
     bus: UsbBus
     pin_factory: Factory | None = None
 
@@ -126,6 +129,11 @@ class LabBackend(ABC):
     def mmcli_command(self) -> list[str]:
         """How to run ModemManager's command-line client on this rig."""
         return ["mmcli"]
+
+    def modem_device(self, slot: Slot) -> str:
+        """How ModemManager's ``generic.device`` of the slot's modem ends: the USB port path on a
+        rig (udev removes a replugged stick's old modem); a simulated lab names the current plug."""
+        return slot.port
 
     def hilink_url(self, slot: Slot) -> str:
         """Where the HiLink stick in ``slot`` answers its web API (the profile's, by default)."""

@@ -27,6 +27,7 @@ ROLES = ("at", "diag", "ppp")
 
 class SimulatedLab(LabBackend):
     capabilities = frozenset({Capability.FAULT_INJECTION, Capability.LABGRID_HARDWARE})
+    time_scale = 0.1   # the model's delays are a tenth of a real stick's, or less
 
     def __init__(self, rig: Rig, hardware: VirtualHardware) -> None:
         super().__init__(rig)
@@ -68,6 +69,9 @@ class SimulatedLab(LabBackend):
         """The real mmcli on the lab's private bus where the real daemon runs; else the fake one (same
         JSON as mmcli 1.20+, state shared with the lab). ``hardware.mm_choice`` says which."""
         return self.hardware.mmcli_command()
+
+    def modem_device(self, slot: Slot) -> str:
+        return self.hardware.modem_device(slot.port)
 
     def attach_evidence(self, slot: Slot) -> dict[str, str]:
         real = self.hardware.real_mm

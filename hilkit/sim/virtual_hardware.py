@@ -101,6 +101,10 @@ class VirtualHardware:
     def mmcli_command(self) -> list[str]:
         return self.real_mm.mmcli_command() if self.real_mm is not None else self.modem_manager.command()
 
+    def modem_device(self, port: str) -> str:
+        """How ModemManager's device for the modem now on ``port`` ends (see LabBackend.modem_device)."""
+        return self.real_mm.device(port) if self.real_mm is not None else port
+
     def relays_energized(self) -> dict[str, bool]:
         """Slot -> relay closed?"""
         return {name: pin.energized for name, pin in self.pins.items()}

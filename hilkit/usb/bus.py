@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import usb.core
 
 from hilkit.core.device import Check, DeviceInfo
-from hilkit.core.errors import SettledWrong, WaitTimeout
+from hilkit.core.errors import ReenumerationLoop, SettledWrong, WaitTimeout
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,30 @@ class UsbBus(ABC):
                 raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
             with self._cond:  # woken by any port's event: sleep on until one of this port's
                 self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, wake - now)  # noqa: B023
+
+    def hold_steady(self, port: str, check: Check, window: float, expected: str) -> None:
+        """Return once the device on ``port`` has stayed as ``check`` wants for ``window`` seconds
+        (at once where the bus knows nothing more is on its way); raise :class:`ReenumerationLoop`,
+        with the port's event timeline, if it leaves or changes within the window."""
+        started = time.monotonic()
+        deadline = started + window
+        while True:
+            with self._cond:
+                generation = self._generation.get(port, 0)
+            info = self.device_at(port)
+            problems = check(info)
+            if problems:
+                seen = "nothing on the port" if info is None else info.summary()
+                timeline = "; ".join(e.line(started).strip() for e in self.events if e.port == port
+                                     and e.time >= started)
+                raise ReenumerationLoop(f"{expected} on port {port} did not stay for its stability window of "
+                                        f"{window:g} s: after {time.monotonic() - started:.2f} s, {seen} "
+                                        f"({'; '.join(problems)}); events: {timeline or 'none'}")
+            now = time.monotonic()
+            if self.known_settled(port) or now >= deadline:
+                return
+            with self._cond:
+                self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, deadline - now)  # noqa: B023
 
     def wait_gone(self, port: str, timeout: float) -> None:
         self.wait_until(port, lambda info: [] if info is None else ["still present"], timeout,

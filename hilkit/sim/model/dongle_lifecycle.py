@@ -29,6 +29,7 @@ class _Leaving:
     mode: ModeSpec
     comes_back: bool
     owner: object = None
+    loops: bool = False   # the reenumeration_loop fault: once back, it keeps dropping off and returning
 
 
 @dataclass(frozen=True)
@@ -237,9 +238,10 @@ class DongleLifecycle:
             first = mode.interfaces[0]
             odd = dc_replace(first, cls=0xFE if first.cls != 0xFE else 0xFD, subclass=0x01, protocol=0x01)
             mode = dc_replace(mode, interfaces=(odd,) + mode.interfaces[1:])
+        loops = comes_back and self.faults.fires("reenumeration_loop", self.port)
         with self._lock:
             self._scheduler.cancel(self._timer)
-            self._leaving = _Leaving(mode, comes_back, owner)
+            self._leaving = _Leaving(mode, comes_back, owner, loops)
 
     def settled(self) -> bool:
         """Nothing is on its way to change this dongle on the bus: no switch accepted and waiting
@@ -277,6 +279,8 @@ class DongleLifecycle:
                 same_power = self.powered and cycles == self._power_cycles
             if same_power:
                 self._enumerate(leaving.mode)
+                if leaving.loops:
+                    self._keep_looping(leaving.mode, cycles)
 
         # Both on the clock, timed from now: the caller may be a kernel ioctl handler of this
         # device, and a late-running announcement must not push the return later.
@@ -284,6 +288,32 @@ class DongleLifecycle:
         if leaving.comes_back:
             with self._lock:
                 self._timer = self._scheduler.after(self.profile.virtual.reenumerate_delay, come_back)
+
+    def _keep_looping(self, mode: ModeSpec, cycles: int) -> None:
+        """The reenumeration_loop fault: off the bus again a moment after arriving, and back, for as
+        long as the power stays on (a power cut cancels the timer)."""
+        delay = self.profile.virtual.reenumerate_delay
+
+        def drop() -> None:
+            with self._lock:
+                if not (self.powered and cycles == self._power_cycles):
+                    return
+                gone_from = self._go_dark()
+                self._timer = self._scheduler.after(delay, back)
+            if gone_from is not None:
+                self._announce_unplug(*gone_from)
+
+        def back() -> None:
+            with self._lock:
+                if not (self.powered and cycles == self._power_cycles):
+                    return
+            self._enumerate(mode)
+            with self._lock:
+                if self.powered and cycles == self._power_cycles:
+                    self._timer = self._scheduler.after(delay, drop)
+
+        with self._lock:
+            self._timer = self._scheduler.after(delay, drop)
 
     def serve_at(self, make: Callable[[ModemModel, Callable[[str], str | None]], _Served]) -> _Served | None:
         """Serve this enumeration's AT interpreter on another end too (``make(model, fault hook)``): it

@@ -50,7 +50,7 @@ class FaultInjector:
         """Does fault ``name`` happen at this opportunity? Logged when it does."""
         with self._lock:
             spec = self.specs.get(name)
-            if spec is None or self._left.get(name) == 0:
+            if spec is None or self._left.get(name) == 0 or spec.port and spec.port != where:
                 return False
             if self._random.random() >= spec.probability:
                 return False

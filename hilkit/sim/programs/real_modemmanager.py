@@ -89,8 +89,10 @@ class RealModemManager:
         self.transcripts: list[tuple[str, SocketAtPort]] = []
         self._procs: list[subprocess.Popen[str]] = []
         self._polkit: PolkitStandIn | None = None
-        self._events: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._events: queue.Queue[tuple[str, str, str] | None] = queue.Queue()  # (action, port, plug)
         self._started = threading.Event()
+        self._plug_lock = threading.Lock()
+        self._current: dict[str, str] = {}   # port -> the plug the host sees there now
         self.notes: list[str] = []           # what happened that did not stop the daemon
         self._parked = threading.Event()     # the worker took its last event
         self._released = threading.Event()   # close() ended the daemons: the worker (their parent) may end
@@ -111,15 +113,30 @@ class RealModemManager:
 
     def mmcli_command(self) -> list[str]:
         """The real mmcli on the private bus, once the daemon is on it."""
-        self._events.put(("start", ""))
+        self._events.put(("start", "", ""))
         if not self._started.wait(START_TIMEOUT) or self.error:
             raise HilkitError(f"the real ModemManager did not start: {self.error or 'still starting'} "
                               f"(log: {self.log_path})")
         return ["env", f"DBUS_SYSTEM_BUS_ADDRESS={self.address}", "mmcli"]
 
     def hotplug(self, action: str, port: str) -> None:
-        """A dongle came, went or changed mode on ``port``: MM drops its modem there and probes anew."""
-        self._events.put((action, port))
+        """A dongle came, went or changed mode on ``port``: MM drops its modem there and probes anew.
+
+        Each plug is a device of its own to the daemon (``/virtual/plugN/<port>``), named here, as the
+        host sees the plug, so :meth:`device` names the current plug's before the daemon hears of it."""
+        uid = "" if action == "remove" else f"plug{next(self._ids)}/{port}"
+        with self._plug_lock:
+            if uid:
+                self._current[port] = uid
+            else:
+                self._current.pop(port, None)
+        self._events.put((action, port, uid))
+
+    def device(self, port: str) -> str:
+        """How the daemon's ``generic.device`` for the modem now on ``port`` ends: its plug's own
+        name (an older plug's modem, still probing or failed, is not this one); under udev, the port."""
+        with self._plug_lock:
+            return port if self.udev else self._current.get(port, port)
 
     # -- the worker --------------------------------------------------------------------------
     def _work(self) -> None:
@@ -194,7 +211,7 @@ class RealModemManager:
                                   f"exit {self._procs[-1].poll()}; log {self.log_path})")
             pause.wait(0.05)
 
-    def _replug(self, action: str, port: str) -> None:
+    def _replug(self, action: str, port: str, uid: str) -> None:
         old = self.ports.pop(port, None)
         if old is not None:
             # In test mode the daemon keeps a modem whose port hung up; a rig's udev would remove it.
@@ -213,8 +230,7 @@ class RealModemManager:
         served = self._serve(port)
         if served is None:
             return
-        uid = f"plug{next(self._ids)}/{port}"   # generic.device /virtual/plugN/<port>: found by its port
-        self.ports[port], self._uids[port] = served, uid
+        self.ports[port], self._uids[port] = served, uid   # generic.device /virtual/plugN/<port>
         self.transcripts.append((port, served))
         self._call(f"{MM_NAME}.Test.SetProfile", "(ssas)", uid, "generic", [served.name])
 
