@@ -100,6 +100,22 @@ class Dongle:
             attach_text("USB event timeline", self.bus.timeline(since))
             raise
 
+    def health_check(self) -> str | None:
+        """The slot's start-of-run check (its relay or hub port, cabling, the stick's first mode):
+        power on, enumerate in the initial mode, power off. The problem in one line, or None."""
+        with step(f"health check of slot {self.slot.name}"):
+            try:
+                self.power_on()
+                self.power_off(timeout=self.budget("enumerate"))
+            except HilkitError as exc:
+                try:
+                    self.power.off()
+                except HilkitError:
+                    pass   # a relay that does not follow its pin: the problem already said
+                self.state = State.OFF
+                return f"{type(exc).__name__}: {exc}"
+        return None
+
     def power_off(self, timeout: float = 10.0) -> None:
         with step(f"power off {self.slot.name}"):
             self.power.off()

@@ -22,6 +22,7 @@ from hilkit.core.errors import category_of
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.lab.lab_backend import Capability, LabBackend
+from hilkit.lab.slot_health import SlotHealth
 from hilkit.modem.attach import require_attached
 from hilkit.report.results_files import append_jsonl
 
@@ -38,6 +39,7 @@ class SoakSummary:
     mismatches: list[str] = field(default_factory=list)
     relays_at_rest: bool | None = None
     seconds: float = 0.0
+    quarantined: list[str] = field(default_factory=list)   # slots left out: quarantined (hilkit slot status)
 
     @property
     def pass_rate(self) -> float:
@@ -59,6 +61,9 @@ class SoakSummary:
                        f"{self.classified_as_injected} ({self.classified_as_injected / self.injected:.0%})")
         for mismatch in self.mismatches[:10]:
             out.append(f"  MISMATCH {mismatch}")
+        if self.quarantined:
+            out.append(f"  quarantined slots, not soaked: {len(self.quarantined)} ({', '.join(self.quarantined)}; "
+                       "hilkit slot release NAME)")
         if self.relays_at_rest is not None:
             out.append(f"  relays at rest at the end: {'yes' if self.relays_at_rest else 'NO'}")
         return out
@@ -90,8 +95,10 @@ def one_cycle(dongle: Dongle) -> dict[str, Any]:
 
 def soak(rig: Rig, lab: LabBackend, cycles: int, out: Path, budget_scale: float = 1.0,
          on_record: Callable[[dict[str, Any]], None] | None = None,
-         stop: threading.Event | None = None) -> SoakSummary:
-    """Run (or resume) a soak of ``cycles`` cycles over every slot of ``rig`` in parallel threads."""
+         stop: threading.Event | None = None, health: SlotHealth | None = None) -> SoakSummary:
+    """Run (or resume) a soak of ``cycles`` cycles over every slot of ``rig`` in parallel threads;
+    a slot ``health`` says is quarantined is left out and counted."""
+    quarantined = [s.name for s in rig.slots if health is not None and health.read(rig.name, s.port).quarantined_since]
     out.mkdir(parents=True, exist_ok=True)
     state_path, records_path = out / "state.json", out / "cycles.jsonl"
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
@@ -131,7 +138,8 @@ def soak(rig: Rig, lab: LabBackend, cycles: int, out: Path, budget_scale: float 
                 on_record(record)
 
     start = time.monotonic()
-    threads = [threading.Thread(target=run_slot, args=(slot,), name=f"soak-{slot.name}") for slot in rig.slots]
+    threads = [threading.Thread(target=run_slot, args=(slot,), name=f"soak-{slot.name}") for slot in rig.slots
+               if slot.name not in quarantined]
     for thread in threads:
         thread.start()
     try:
@@ -142,8 +150,9 @@ def soak(rig: Rig, lab: LabBackend, cycles: int, out: Path, budget_scale: float 
         for thread in threads:
             thread.join()
         raise
-    summary = summarize(records_path, cycles)
+    summary = summarize(records_path, cycles) if records_path.is_file() else SoakSummary(cycles=cycles)
     summary.seconds = time.monotonic() - start
+    summary.quarantined = quarantined
     return summary
 
 

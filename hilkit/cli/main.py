@@ -20,6 +20,7 @@ from hilkit.cli.profiles_cmd import (
 )
 from hilkit.cli.rig_cmd import cmd_doctor, cmd_rig_check
 from hilkit.cli.run_cmd import cmd_report, cmd_run
+from hilkit.cli.slot_cmd import cmd_slot_release, cmd_slot_status
 from hilkit.cli.soak_cmd import cmd_soak
 from hilkit.config.paths import PROJECT_ROOT, shipped_profiles
 
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     soak_cmd.add_argument("--budget-scale", type=float, default=1.0,
                           help="multiply the profiles' time budgets (the virtual lab's dongles are fast)")
     soak_cmd.add_argument("--every", type=int, default=50, help="print every Nth passing cycle")
+    soak_cmd.add_argument("--lock-dir", help="the runs' slot lock directory: quarantined slots (its health state) "
+                                            "are left out and counted (default on a rig: the runs' own)")
     soak_cmd.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     soak_cmd.set_defaults(func=cmd_soak)
 
@@ -115,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     rig_check = rig.add_parser("check", help="validate a rig file and the profiles it names")
     rig_check.add_argument("path", nargs="?", help="rig file (default: lab/virtual.yaml)")
     rig_check.set_defaults(func=cmd_rig_check)
+
+    slot = sub.add_parser("slot", help="slot health: status, and releasing a quarantined slot").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    for name, func, text in (("status", cmd_slot_status, "every slot: in service or quarantined, and why"),
+                             ("release", cmd_slot_release, "bring a quarantined slot back into service")):
+        action = slot.add_parser(name, help=text)
+        if name == "release":
+            action.add_argument("name", help="the slot's name in the rig file")
+        action.add_argument("--rig", help="rig file or built-in rig (default: lab/virtual.yaml)")
+        action.add_argument("--lock-dir", help="the runs' slot lock directory (--hilkit-lock-dir; "
+                                               "the health state is beside it)")
+        action.set_defaults(func=func)
 
     doctor = sub.add_parser("doctor", help="check this machine for a rig: udev rules, ModemManager, container, "
                                            "permissions, GPIO, uhubctl, ports (exit 1 on any FAIL)")

@@ -13,6 +13,7 @@ locks, run_loop, timeouts, per_test_measurements, fault_injection, fixtures; key
 keys they share. This module only gathers the hooks and fixtures pytest looks for on the plugin.
 """
 from hilkit.pytest_plugin.fixtures import dongle, lab, modem, rig, slot, usb_bus
+from hilkit.pytest_plugin.health import pytest_terminal_summary
 from hilkit.pytest_plugin.options import pytest_addoption
 from hilkit.pytest_plugin.parametrize import pytest_generate_tests
 from hilkit.pytest_plugin.per_test_measurements import pytest_runtest_makereport, pytest_runtest_protocol
@@ -29,7 +30,7 @@ __all__ = [
     # hooks
     "pytest_addoption", "pytest_collection_modifyitems", "pytest_configure", "pytest_generate_tests",
     "pytest_report_header", "pytest_runtest_makereport", "pytest_runtest_protocol", "pytest_runtestloop",
-    "pytest_sessionfinish", "pytest_sessionstart",
+    "pytest_sessionfinish", "pytest_sessionstart", "pytest_terminal_summary",
     # fixtures
     "dongle", "lab", "modem", "rig", "slot", "usb_bus",
 ]

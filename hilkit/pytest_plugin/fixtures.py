@@ -14,6 +14,7 @@ from hilkit.lab.lab_backend import LabBackend
 from hilkit.lab.registry import open_lab
 from hilkit.modem.at import AtClient
 from hilkit.pytest_plugin.fault_injection import inject_marked_faults, inject_option_faults
+from hilkit.pytest_plugin.health import check_before_first_test
 from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, OPEN_DONGLES, RIG
 from hilkit.usb.bus import UsbBus
 
@@ -87,6 +88,7 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
     opened.append(handle)
     try:
         try:
+            check_before_first_test(request.config, lab.rig, slot, handle)
             handle.power_on()
             if mode != profile.initial_mode.name:
                 handle.switch_to(mode)

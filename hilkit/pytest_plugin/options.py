@@ -49,6 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hilkit-slot-wait", metavar="SECONDS", type=float, default=0.0,
                     help="wait up to this long for a slot another run holds (default 0: fail at once)")
     group.addoption("--hilkit-lock-dir", metavar="DIR", default=None, help=LOCK_DIR_HELP)
+    group.addoption("--hilkit-health", choices=("auto", "on", "off"), default="auto",
+                    help="check each slot (power cycle, enumerate) before its first test; a failing slot's "
+                         "tests are skipped, and it is quarantined after --hilkit-quarantine-after failed runs "
+                         "in a row (state beside the lock directory). auto: on where slots are locked (a rig "
+                         "on this host's hardware, or a named lock directory)")
+    group.addoption("--hilkit-quarantine-after", metavar="N", type=int, default=3,
+                    help="failed health checks in a row that quarantine a slot (default 3; "
+                         "`hilkit slot release NAME` brings it back)")
     parser.addini("hilkit_rig", RIG_HELP, default=None)
     parser.addini("hilkit_profile", PROFILE_HELP, type="linelist", default=[])
     parser.addini("hilkit_lock_dir", LOCK_DIR_HELP, default=None)

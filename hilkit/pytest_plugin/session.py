@@ -9,6 +9,7 @@ import pytest
 
 from hilkit.core.errors import SourceError
 from hilkit.lab.registry import load_rig
+from hilkit.pytest_plugin.health import start_health
 from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, MEASUREMENTS, OPEN_DONGLES, RIG, SETTINGS
 from hilkit.pytest_plugin.markers import register_markers
 from hilkit.pytest_plugin.options import read_settings
@@ -37,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"--hilkit-profile {name}: no slot of rig {rig.name} ({rig.path}) has "
                                         f"this profile (expected one of: {', '.join(sorted(known))})")
     config.stash[RIG] = rig
+    if rig is not None:
+        start_health(config, rig)
     check_parallel(config)
     alluredir = config.getoption("allure_report_dir", None)
     path = config.getoption("hilkit_measurements") or (
