@@ -126,7 +126,7 @@ def _try(dongle: Dongle, number: int, candidate: Candidate, before: DeviceInfo, 
         try:
             result = dongle.engine.switch(dongle.port, candidate.config, timeout, expect=_came_back_changed(before),
                                           expected=f"a device other than {before.id} in its mode",
-                                          settle=dongle.profile.budgets.settle)
+                                          settle=dongle.settle_window)
         except SwitchFailed as exc:
             seen = exc.seen if isinstance(exc.seen, DeviceInfo) else None
             if exc.result is not None:

@@ -49,6 +49,11 @@ class Dongle:
         self.state = State.OFF
         self._since = time.monotonic()
 
+    @property
+    def settle_window(self) -> float:
+        """The profile's settle window in the lab's time (a simulated stick re-enumerates faster)."""
+        return self.profile.budgets.settle * self.lab.time_scale
+
     def budget(self, phase: str) -> float:
         """The profile's time budget for a phase (enumerate, switch, attach), scaled."""
         return getattr(self.profile.budgets, phase) * self.budget_scale
@@ -75,7 +80,7 @@ class Dongle:
             try:
                 info = self.bus.wait_until(self.port, in_mode(mode), self.budget("enumerate"),
                                            f"mode {mode.name!r} ({mode.describe()})",
-                                           settled_after=self.profile.budgets.settle)
+                                           settled_after=self.settle_window)
             except SettledWrong as exc:   # it came up, and settled as something else: said now
                 seen = self.snapshot()
                 category = Category.ENUMERATION_TIMEOUT if seen is None else \
@@ -170,7 +175,7 @@ class Dongle:
                     self.port, config, timeout or self.budget("switch"), where=where,
                     expect=self._switched_to(mode, self.snapshot()) if mode else None,
                     expected=f"mode {mode.name!r} ({mode.describe()})" if mode else "",
-                    settle=self.profile.budgets.settle)
+                    settle=self.settle_window)
             except SwitchFailed as exc:
                 if isinstance(exc.result, SwitchResult):
                     attach_text("transfers sent", exc.result.transfer_log())

@@ -119,7 +119,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         config = SwitchConfig.from_mapping(raw)
         say(f"hilkit switch: port {port}, {config.as_config_text().strip().replace(chr(10), ', ')}")
         timeout = float(config.get("CheckSuccess") or (slot.profile.budgets.switch if slot else 20))
-        settle = slot.profile.budgets.settle if slot else Budgets().settle
+        settle = (slot.profile.budgets.settle if slot else Budgets().settle) * lab.time_scale
         result = NativeSwitchEngine(lab.bus).switch(port, config, timeout, settle=settle)
         if args.verbose:
             say(result.transfer_log().rstrip())

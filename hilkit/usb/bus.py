@@ -122,6 +122,10 @@ class UsbBus(ABC):
                 assert settled_after is not None
                 quiet = now - max(last_event, started)
                 if quiet >= settled_after:
+                    self.settle()   # events already emitted but not yet read (a monitor thread) count too
+                    with self._cond:
+                        if self._generation.get(port, 0) != generation:
+                            continue
                     raise SettledWrong(f"{expected} on port {port}", f"{info.summary()} ({'; '.join(problems)})",
                                        now - started, f"no USB event for {settled_after:g} s")
                 wake = min(deadline, now + settled_after - quiet)
