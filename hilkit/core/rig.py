@@ -58,6 +58,9 @@ class Slot:
 
 @dataclass(frozen=True)
 class Rig:
+    """A rig file, read and checked (:func:`hilkit.config.rigs.read_rig`): its slots with their
+    profiles loaded, the backend that opens it, and what the backend needs (pins, secrets, faults)."""
+
     name: str
     path: str
     backend: str

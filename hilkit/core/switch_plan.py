@@ -85,6 +85,8 @@ class SwitchConfiguration:
 
 @dataclass(frozen=True)
 class SetAltSetting:
+    """SET_INTERFACE on the switch's interface (usb_modeswitch's AltSetting key)."""
+
     interface: int
     alt: int
 

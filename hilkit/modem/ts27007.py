@@ -40,6 +40,9 @@ _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
 @dataclass(frozen=True)
 class Field:
+    """One comma-separated field of an answer, as the modem wrote it: quoted ("00D3") or bare
+    (00D3 or 211): whether it was quoted decides how a LAC or a name is read."""
+
     text: str
     quoted: bool
 
@@ -303,6 +306,8 @@ _MODEM_ERROR = re.compile(r"^MODEM ERROR:\s*\d+\s*$")
 
 @dataclass(frozen=True)
 class FinalResult:
+    """The line that ends a command (27.007 §5.x result codes and the vendors' own)."""
+
     text: str
     success: bool
     kind: str = ""          # "CME" / "CMS" for +CME/+CMS ERROR

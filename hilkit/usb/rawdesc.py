@@ -20,6 +20,8 @@ class DescriptorError(ValueError):
 
 @dataclass(frozen=True)
 class RawConfig:
+    """One configuration descriptor as read from the raw bytes (bConfigurationValue and its own)."""
+
     value: int
     attributes: int
     max_power_ma: int
