@@ -46,6 +46,16 @@ class Attached:
 
 
 @dataclass(frozen=True)
+class AttachedFile:
+    """Binary evidence: a capture file (``extension`` names its kind: ``pcapng``)."""
+
+    name: str
+    data: bytes
+    extension: str
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Measured:
     """A value against its limits (see :func:`hilkit.core.measurement.measure`)."""
 
@@ -81,7 +91,7 @@ class Subject:
     severity: str = ""
 
 
-Event = Union[StepStarted, StepEnded, Attached, Measured, Subject]  # noqa: UP007 - a runtime alias
+Event = Union[StepStarted, StepEnded, Attached, AttachedFile, Measured, Subject]  # noqa: UP007 - a runtime alias
 Subscriber = Callable[[Event], None]
 
 
@@ -132,3 +142,8 @@ def step(title: str) -> Iterator[None]:
 def attach_text(name: str, text: str) -> None:
     """Text evidence for the current step."""
     BUS.publish(Attached(name, text))
+
+
+def attach_file(name: str, data: bytes, extension: str, mime: str = "application/octet-stream") -> None:
+    """Binary evidence (a capture file) for the current step."""
+    BUS.publish(AttachedFile(name, data, extension, mime))

@@ -30,6 +30,7 @@ from gpiozero.pins import Factory
 from hilkit.core.errors import HilkitError
 from hilkit.core.faults import FaultSpec, Fired
 from hilkit.core.rig import Rig, Slot
+from hilkit.core.usb_capture import UrbEvent
 from hilkit.power import GpioRelay, PowerSwitch, UhubctlPort
 from hilkit.switch.switch_engine import SwitchEngine
 from hilkit.usb.bus import UsbBus
@@ -129,6 +130,11 @@ class LabBackend(ABC):
     def mmcli_command(self) -> list[str]:
         """How to run ModemManager's command-line client on this rig."""
         return ["mmcli"]
+
+    def usb_capture(self, slot: Slot, since: float) -> list[UrbEvent] | None:
+        """The slot's USB traffic since ``since`` (monotonic) as usbmon shows it, for a capture file;
+        None where this lab captures nothing (a rig's usbmon reader is not written yet)."""
+        return None
 
     def modem_device(self, slot: Slot) -> str:
         """How ModemManager's ``generic.device`` of the slot's modem ends: the USB port path on a

@@ -2,12 +2,13 @@
 leaves the rig safe (relays at rest, ports closed) however the test ends."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from hilkit.core.errors import HilkitError
-from hilkit.core.events import BUS, Subject
+from hilkit.core.events import BUS, Subject, attach_file
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.lab.lab_backend import LabBackend
@@ -15,7 +16,8 @@ from hilkit.lab.registry import open_lab
 from hilkit.modem.at import AtClient
 from hilkit.pytest_plugin.fault_injection import inject_marked_faults, inject_option_faults
 from hilkit.pytest_plugin.health import check_before_first_test
-from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, OPEN_DONGLES, RIG
+from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, OPEN_DONGLES, OUTCOME, RIG
+from hilkit.report.pcapng import pcapng
 from hilkit.usb.bus import UsbBus
 
 
@@ -86,6 +88,7 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
     handle = Dongle(slot, lab, request.config.getoption("hilkit_budget_scale"))
     opened = request.config.stash[OPEN_DONGLES]
     opened.append(handle)
+    since = time.monotonic()
     try:
         try:
             check_before_first_test(request.config, lab.rig, slot, handle)
@@ -100,6 +103,21 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
             handle.close()
         finally:
             opened.remove(handle)
+            attach_usb_capture(request, lab, slot, since)
+
+
+def attach_usb_capture(request: pytest.FixtureRequest, lab: LabBackend, slot: Slot, since: float) -> None:
+    """The test's USB traffic on the slot, as a pcapng of usbmon packets (--hilkit-usb-capture)."""
+    when = request.config.getoption("hilkit_usb_capture")
+    if when == "off" or (when == "failure" and request.node.stash.get(OUTCOME, "passed") == "passed"):
+        return
+    events = lab.usb_capture(slot, since)
+    if events is None:
+        return
+    data = pcapng(events, f"usbmon{slot.port.split('-')[0]}",
+                  f"hilkit slot {slot.name}, USB port {slot.port} ({slot.profile.key})")
+    attach_file(f"USB traffic, slot {slot.name} port {slot.port} ({len(events)} usbmon packets).pcapng", data,
+                "pcapng", "application/x-pcapng")
 
 
 @pytest.fixture

@@ -49,6 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hilkit-slot-wait", metavar="SECONDS", type=float, default=0.0,
                     help="wait up to this long for a slot another run holds (default 0: fail at once)")
     group.addoption("--hilkit-lock-dir", metavar="DIR", default=None, help=LOCK_DIR_HELP)
+    group.addoption("--hilkit-usb-capture", choices=("always", "failure", "off"), default="always",
+                    help="attach the slot's USB traffic to each test as a pcapng (usbmon format, for "
+                         "Wireshark/tshark): always (default), only for failed tests, or off; where the lab "
+                         "captures (the virtual lab)")
     group.addoption("--hilkit-health", choices=("auto", "on", "off"), default="auto",
                     help="check each slot (power cycle, enumerate) before its first test; a failing slot's "
                          "tests are skipped, and it is quarantined after --hilkit-quarantine-after failed runs "

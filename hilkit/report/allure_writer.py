@@ -11,7 +11,7 @@ from typing import Any
 
 import allure
 
-from hilkit.core.events import Attached, Event, Measured, StepEnded, StepStarted, Subject
+from hilkit.core.events import Attached, AttachedFile, Event, Measured, StepEnded, StepStarted, Subject
 
 
 class AllureWriter:
@@ -30,6 +30,8 @@ class AllureWriter:
                 stack.pop().__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
         elif isinstance(event, Attached):
             allure.attach(event.text, name=event.name, attachment_type=allure.attachment_type.TEXT)
+        elif isinstance(event, AttachedFile):
+            allure.attach(event.data, name=event.name, attachment_type=event.mime, extension=event.extension)
         elif isinstance(event, Measured):
             # shown with the result, but not part of its identity: a value that differs each night
             # must not make the test a new one to Allure (its history and trend would restart)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import itertools
 import threading
 
-from hilkit.core.rig import Rig
+from hilkit.core.rig import Rig, Slot
+from hilkit.core.usb_capture import UrbEvent
 from hilkit.sim.adapters.pyusb_backend import SimUsbBackend
+from hilkit.sim.adapters.usb_traffic import UsbTraffic
 from hilkit.sim.adapters.virtual_bus import SimUsbBus
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.simulated_lab import SimulatedLab
@@ -31,7 +33,17 @@ class VirtualLab(SimulatedLab):
         self.usb_backend = SimUsbBackend(hardware.dongles.values())
         self.bus = SimUsbBus(self.usb_backend, self._kernel_view, hardware.scheduler.run_due, self._gave_up,
                              self._settled)
-        hardware.transport = self.bus.notify
+        self.traffic = UsbTraffic(self.usb_backend)
+        hardware.transport = self._heard
+
+    def _heard(self, action: str, port: str, detail: str) -> None:
+        """A hotplug event: the host hears of it, and the traffic record notes what it read."""
+        if action == "add":
+            self.traffic.enumerated(port)
+        self.bus.notify(action, port, detail)
+
+    def usb_capture(self, slot: Slot, since: float) -> list[UrbEvent] | None:
+        return self.traffic.capture(self.hardware.dongles[slot.name], since)
 
     def _settled(self, port: str) -> bool | None:
         dongle = self.hardware.by_port.get(port)

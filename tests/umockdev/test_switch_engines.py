@@ -15,8 +15,8 @@ from hilkit.core.errors import SwitchFailed
 from hilkit.core.switch_plan import plan
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.dut import Dongle
+from hilkit.sim.adapters.descriptor_blob import descriptor_blob
 from hilkit.sim.adapters.pyusb_backend import DeviceHandle
-from hilkit.sim.umockdev.records import descriptor_blob
 from hilkit.sim.umockdev.umockdev_lab import UmockdevLab
 from hilkit.switch.external import ExternalSwitchEngine, parse_output
 from hilkit.usb.rawdesc import DescriptorError, parse

@@ -20,10 +20,11 @@ from typing import Any
 
 import usb.core
 
+from hilkit.sim.adapters.descriptor_blob import descriptor_blob
 from hilkit.sim.adapters.pty_port import AtPort, PtyPort
 from hilkit.sim.adapters.pyusb_backend import DeviceHandle, SimUsbBackend
 from hilkit.sim.model.virtual_dongle import VirtualDongle
-from hilkit.sim.umockdev.records import Record, descriptor_blob, hub_record
+from hilkit.sim.umockdev.records import Record, hub_record
 from hilkit.sim.umockdev.usbfs import UsbfsHandler
 from hilkit.usb.sysfs_bus import LinuxUsbBus
 
