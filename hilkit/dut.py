@@ -14,7 +14,8 @@ from enum import Enum
 
 from hilkit.core.device import DeviceInfo
 from hilkit.core.errors import Category, HilkitError, ReenumerationLoop, SettledWrong, SwitchFailed, WaitTimeout
-from hilkit.core.events import attach_text, step
+from hilkit.core.events import BUS, Identified, attach_text, step
+from hilkit.core.identity import mask_imei
 from hilkit.core.modes import identify, in_mode
 from hilkit.core.profile import ModeSpec
 from hilkit.core.rig import Slot
@@ -260,12 +261,17 @@ class Dongle:
         if spec is not None and current is not None and current != final:
             self.switch_to(final.name)
         with step(f"attach over {spec.method if spec else '?'}"):
+            result = None
             try:
                 result = self.attach_checker().run(timeout or self.budget("attach"))
             finally:
+                imei = result.identity.imei if result is not None and result.identity is not None else ""
                 for name, text in self.lab.attach_evidence(self.slot).items():
-                    attach_text(name, text)
+                    attach_text(name, mask_imei(text, imei))
             attach_text("attach result", result.summary())
+            if result.identity is not None:
+                attach_text("modem identity", result.identity.line())
+                BUS.publish(Identified(self.slot.name, result.identity.labels(), result.identity.line()))
             for name, text in result.evidence.items():
                 attach_text(name, text)
         self.state = State.ATTACHED if result.sim == "ready" and result.registration in ("home", "roaming") \

@@ -101,3 +101,22 @@ def test_measurements_are_shown_but_not_part_of_a_results_identity(run):
     assert measured and all(p.get("excluded") is True for p in measured), measured[:3]
     slots = [p for t in tests for p in t.get("parameters", []) if p["name"] == "slot"]
     assert slots and not any(p.get("excluded") for p in slots)
+
+
+def test_every_result_names_its_modems_firmware_and_no_result_holds_an_imei(run):
+    """Which modem and firmware: labels on every result of a slot (learned at its attach test),
+    and in environment.properties; the IMEI is personal data: only its TAC appears anywhere."""
+    _, results = run
+    tests = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    for test in tests:
+        labels = {label["name"]: label["value"] for label in test["labels"]}
+        assert labels.get("firmware") and labels.get("modem_model") and labels.get("imei_tac") == "86000000", \
+            (test["name"], labels)
+    environment = (results / "environment.properties").read_text()
+    for slot in ("e3131", "e3372", "e3531"):
+        assert f"slot.{slot}.firmware=11.000.00.00.000" in environment
+    imeis = {"860000000031310", "860000000000001", "860000000035310"}   # the profiles' virtual IMEIs
+    for path in results.iterdir():
+        if path.suffix in (".json", ".txt", ".properties", ".xml", ".jsonl"):
+            text = path.read_text(errors="replace")
+            assert not any(imei in text for imei in imeis), path.name

@@ -74,6 +74,15 @@ class Measured:
 
 
 @dataclass(frozen=True)
+class Identified:
+    """The modem on ``slot`` said which it is (manufacturer, model, firmware, IMEI TAC): labels."""
+
+    slot: str
+    labels: dict[str, str]
+    line: str
+
+
+@dataclass(frozen=True)
 class Subject:
     """The dongle a test drives: where it sits and what it is (a report groups results by it)."""
 
@@ -91,7 +100,7 @@ class Subject:
     severity: str = ""
 
 
-Event = Union[StepStarted, StepEnded, Attached, AttachedFile, Measured, Subject]  # noqa: UP007 - a runtime alias
+Event = Union[StepStarted, StepEnded, Attached, AttachedFile, Measured, Subject, Identified]  # noqa: UP007 - a runtime alias
 Subscriber = Callable[[Event], None]
 
 

@@ -117,8 +117,11 @@ class AtClient:
         self._log("--", text)
 
     def transcript_text(self) -> str:
+        """The transcript, masked again as it is shown: a secret learned after it was logged
+        (an IMEI the modem answered) is hidden in the earlier lines too."""
         start = self.transcript[0].time if self.transcript else 0.0
-        return "\n".join(f"+{e.time - start:8.3f} s {e.direction} {e.text}" for e in self.transcript) + "\n"
+        return "\n".join(f"+{e.time - start:8.3f} s {e.direction} {self.mask(e.text)}"
+                         for e in self.transcript) + "\n"
 
     # -- reading ---------------------------------------------------------------------------
     def _read_loop(self) -> None:

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from hilkit.core.errors import Category, HilkitError, ModemError, WaitTimeout
+from hilkit.core.identity import FirmwareIdentity, at_answer, imei_tac
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.at import AtClient, AtCommandError
@@ -44,6 +45,7 @@ class AttachResult:
     packet_attached: bool = False
     time_to_attach: float = 0.0
     evidence: dict[str, str] = field(default_factory=dict)
+    identity: FirmwareIdentity | None = None   # which modem and firmware answered
 
     def summary(self) -> str:
         signal = f"{self.signal_dbm:.0f} dBm ({self.signal_percent}%)" if self.signal_dbm is not None else "no signal"
@@ -72,6 +74,17 @@ class AttachChecker(ABC):
 
 
 class AtAttachChecker(AttachChecker):
+    def _identity(self) -> FirmwareIdentity:
+        """27.007's identification commands (a modem that does not know one leaves it blank)."""
+        answers = {}
+        for command in ("CGMI", "CGMM", "CGMR", "CGSN"):
+            response = self.client.command(f"AT+{command}", check=False)
+            answers[command] = at_answer(response.lines, f"+{command}:") if response.ok else ""
+        if imei_tac(answers["CGSN"]):   # personal data: the transcript keeps only what the TAC says
+            self.client.add_secret(answers["CGSN"])
+        return FirmwareIdentity(answers["CGMI"], answers["CGMM"], answers["CGMR"], imei_tac(answers["CGSN"]),
+                                "AT+CGMI/CGMM/CGMR/CGSN", imei=answers["CGSN"])
+
     def __init__(self, client: AtClient, spec: AttachSpec, secrets: Secrets | None = None) -> None:
         self.client = client
         self.spec = spec
@@ -104,6 +117,7 @@ class AtAttachChecker(AttachChecker):
         start = time.monotonic()
         result = AttachResult()
         self.client.command("AT+CMEE=1", check=False)
+        result.identity = self._identity()
         result.sim = self._sim()
         if result.sim != "ready":
             result.time_to_attach = time.monotonic() - start

@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 import requests
 
 from hilkit.core.errors import Category, WaitTimeout
+from hilkit.core.identity import FirmwareIdentity, imei_tac, mask_imei
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.attach import AttachChecker, AttachResult
@@ -300,12 +301,19 @@ class HiLinkAttachChecker(AttachChecker):
         elapsed = time.monotonic() - start
         plmn = self._optional(CURRENT_PLMN) if registered else {}
         signal = self._optional(SIGNAL) if registered else {}
+        information = self._optional(INFORMATION) if registered else {}
         if registered:
-            self._optional(INFORMATION)
             self._optional(NET_MODE)   # the mode and bands the stick is set to, for the report
         result = attach_from_answers(status, plmn, signal)
+        if information:
+            result.identity = FirmwareIdentity("Huawei", information.get("DeviceName", ""),
+                                               information.get("SoftwareVersion", ""),
+                                               imei_tac(information.get("Imei", "")), "HiLink device/information",
+                                               imei=information.get("Imei", ""))
         if sim:
             result.sim = sim
         result.time_to_attach = elapsed
-        result.evidence = {path: text for path, text in self.client.answers.items() if path != SES_TOK_INFO}
+        imei = information.get("Imei", "")
+        result.evidence = {path: mask_imei(text, imei) for path, text in self.client.answers.items()
+                           if path != SES_TOK_INFO}
         return result

@@ -6,6 +6,7 @@ import threading
 import time
 
 from hilkit.core.errors import Category, ModemError, WaitTimeout
+from hilkit.core.identity import FirmwareIdentity, imei_tac, mask_imei
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.attach import AttachChecker, AttachResult
@@ -75,6 +76,12 @@ def attach_result(modem: dict) -> AttachResult:
         result.signal_dbm = percent_to_dbm(result.signal_percent)
     result.packet_attached = (text_value(modem, "3gpp.packet-service-state") == "attached"
                               or state == "connected")
+    known = {k: text_value(modem, k) for k in ("generic.manufacturer", "generic.model", "generic.revision",
+                                                 "generic.equipment-identifier")}
+    known = {k: ("" if v == UNKNOWN else v) for k, v in known.items()}
+    result.identity = FirmwareIdentity(known["generic.manufacturer"], known["generic.model"],
+                                       known["generic.revision"], imei_tac(known["generic.equipment-identifier"]),
+                                       "ModemManager", imei=known["generic.equipment-identifier"])
     return result
 
 
@@ -140,7 +147,9 @@ class ModemManagerAttachChecker(AttachChecker):
             result = attach_result(modem)
             result.sim = sim
             result.time_to_attach = time.monotonic() - start
-            result.evidence = {**self.mm.evidence(), **notes, "mmcli timeline": "\n".join(timeline)}
+            imei = text_value(modem, "generic.equipment-identifier")
+            result.evidence = {name: mask_imei(text, imei) for name, text in
+                               {**self.mm.evidence(), **notes, "mmcli timeline": "\n".join(timeline)}.items()}
             return result
 
         while True:

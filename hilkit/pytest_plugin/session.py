@@ -14,8 +14,14 @@ from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, MEASUREMENTS, OPEN_DONGLE
 from hilkit.pytest_plugin.markers import register_markers
 from hilkit.pytest_plugin.options import read_settings
 from hilkit.pytest_plugin.parallel import check_parallel
-from hilkit.pytest_plugin.subscribers import subscribe_allure, subscribe_progress
-from hilkit.report.results_files import environment, write_categories, write_environment, write_executor
+from hilkit.pytest_plugin.subscribers import IDENTITIES, subscribe_allure, subscribe_identities, subscribe_progress
+from hilkit.report.results_files import (
+    environment,
+    label_slot_results,
+    write_categories,
+    write_environment,
+    write_executor,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     subscribe_allure(session.config)
+    subscribe_identities(session.config)
     subscribe_progress(session.config)
 
 
@@ -74,7 +81,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     results.mkdir(parents=True, exist_ok=True)
     write_categories(results)
     opened = session.config.stash.get(LAB_ENVIRONMENT, {})
-    write_environment(results, {**environment(rig.name, rig.path, rig.backend), **opened})
+    identities = session.config.stash.get(IDENTITIES, {})
+    modems = {f"slot.{slot}.{name}": value for slot, labels in sorted(identities.items())
+              for name, value in labels.items()}
+    write_environment(results, {**environment(rig.name, rig.path, rig.backend), **opened, **modems})
+    label_slot_results(results, identities)
     write_executor(results)
 
 

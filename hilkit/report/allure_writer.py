@@ -11,7 +11,16 @@ from typing import Any
 
 import allure
 
-from hilkit.core.events import Attached, AttachedFile, Event, Measured, StepEnded, StepStarted, Subject
+from hilkit.core.events import (
+    Attached,
+    AttachedFile,
+    Event,
+    Identified,
+    Measured,
+    StepEnded,
+    StepStarted,
+    Subject,
+)
 
 
 class AllureWriter:
@@ -30,6 +39,9 @@ class AllureWriter:
                 stack.pop().__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
         elif isinstance(event, Attached):
             allure.attach(event.text, name=event.name, attachment_type=allure.attachment_type.TEXT)
+        elif isinstance(event, Identified):
+            for name, value in event.labels.items():
+                allure.dynamic.label(name, value)
         elif isinstance(event, AttachedFile):
             allure.attach(event.data, name=event.name, attachment_type=event.mime, extension=event.extension)
         elif isinstance(event, Measured):

@@ -115,3 +115,27 @@ def append_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def label_slot_results(results: Path, identities: dict[str, dict[str, str]]) -> int:
+    """Add each slot's modem identity labels to every result of that slot that lacks them (a
+    slot's enumeration tests run before its attach test learns the firmware); the count changed.
+    Each file is rewritten whole (a reader sees the old one or the new one)."""
+    changed = 0
+    for path in results.glob("*-result.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        labels = data.setdefault("labels", [])
+        slot = next((item.get("value") for item in labels if item.get("name") == "slot"), None)
+        wanted = identities.get(slot or "", {})
+        have = {item.get("name") for item in labels}
+        missing = [{"name": k, "value": v} for k, v in wanted.items() if k not in have]
+        if missing:
+            labels.extend(missing)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, path)
+            changed += 1
+    return changed
