@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     rig_check.add_argument("path", nargs="?", help="rig file (default: lab/virtual.yaml)")
     rig_check.set_defaults(func=cmd_rig_check)
 
+    matrix = sub.add_parser("matrix", help="compatibility matrix over many nights: HTML and JSON")
+    matrix.add_argument("nights", help="folder of nights: one sub-folder per run with its allure-results/")
+    matrix.add_argument("--out", default=".", help="where matrix.html and matrix.json go (default: here)")
+    matrix.add_argument("--last", type=int, default=14, help="nights in each cell's strip (default: %(default)s)")
+    matrix.set_defaults(func=cmd_matrix)
+
     slot = sub.add_parser("slot", help="slot health: status, and releasing a quarantined slot").add_subparsers(
         dest="action", required=True, metavar="ACTION")
     for name, func, text in (("status", cmd_slot_status, "every slot: in service or quarantined, and why"),
@@ -138,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor.set_defaults(func=cmd_doctor)
     return parser
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hilkit.report.matrix import write_matrix
+    try:
+        page, data = write_matrix(Path(args.nights), Path(args.out), args.last)
+    except (OSError, ValueError) as exc:
+        print(f"hilkit matrix: {exc}", file=sys.stderr)
+        return 2
+    print(f"matrix: {page.resolve()} (data: {data.resolve()})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
