@@ -113,6 +113,7 @@ def test_every_result_names_its_modems_firmware_and_no_result_holds_an_imei(run)
         assert labels.get("firmware") and labels.get("modem_model") and labels.get("imei_tac") == "86000000", \
             (test["name"], labels)
     environment = (results / "environment.properties").read_text()
+    assert "\nkernel=" in environment and "\nusb_modeswitch_data=" in environment and "\nmodemmanager=" in environment
     for slot in ("e3131", "e3372", "e3531"):
         assert f"slot.{slot}.firmware=11.000.00.00.000" in environment
     imeis = {"860000000031310", "860000000000001", "860000000035310"}   # the profiles' virtual IMEIs

@@ -73,7 +73,20 @@ def environment(rig_name: str, rig_path: str, backend: str) -> dict[str, str]:
         "kernel": platform.release(), "python": platform.python_version(), "hilkit": __version__,
         "pyusb": getattr(usb, "__version__", "unknown"), "libusb": libusb,
         "usb_modeswitch": _first_line(["usb_modeswitch", "--version"]),
+        "usb_modeswitch_data": _package_version("usb-modeswitch-data"),
     }
+
+
+def _package_version(name: str) -> str:
+    """A Debian package's version (dpkg-query), or "not installed" / "unknown" (not a Debian host)."""
+    if not shutil.which("dpkg-query"):
+        return "unknown (no dpkg-query)"
+    try:
+        done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", name], capture_output=True, text=True,
+                              timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "not installed"
 
 
 def write_environment(results: Path, values: dict[str, str]) -> None:
