@@ -101,3 +101,17 @@ def test_a_soak_leaves_quarantined_slots_out_and_counts_them(tmp_path):
         lab.close()
     assert summary.quarantined == ["e3372"] and summary.records == 2
     assert any(line.startswith("  quarantined slots, not soaked: 1 (e3372") for line in summary.lines())
+
+
+def test_rig_off_switches_every_slot_off_and_leaves_a_held_slot_alone(tmp_path, capsys):
+    from hilkit.lab.slotlock import SlotLock, lock_path
+    held = SlotLock(lock_path(tmp_path, "virtual", "1-1.3"), "slot e3372 (port 1-1.3)")
+    held.acquire(0)
+    try:
+        code = main(["rig", "off", "--rig", str(builtin_rig("virtual")), "--lock-dir", str(tmp_path)])
+    finally:
+        held.release()
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert out[0] == "e3131: off (gpio pin 17 (active high))" and out[2] == "e3531: off (gpio pin 22 (active low))"
+    assert out[1].startswith("e3372: left alone: slot e3372 (port 1-1.3) busy: held by PID ")

@@ -18,7 +18,7 @@ from hilkit.cli.profiles_cmd import (
     cmd_profiles_import,
     cmd_profiles_list,
 )
-from hilkit.cli.rig_cmd import cmd_doctor, cmd_rig_check
+from hilkit.cli.rig_cmd import cmd_doctor, cmd_rig_check, cmd_rig_off
 from hilkit.cli.run_cmd import cmd_report, cmd_run
 from hilkit.cli.slot_cmd import cmd_slot_release, cmd_slot_status
 from hilkit.cli.soak_cmd import cmd_soak
@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     rig_check = rig.add_parser("check", help="validate a rig file and the profiles it names")
     rig_check.add_argument("path", nargs="?", help="rig file (default: lab/virtual.yaml)")
     rig_check.set_defaults(func=cmd_rig_check)
+    rig_off = rig.add_parser("off", help="switch every slot's power off (after a run killed before its teardown)")
+    rig_off.add_argument("--rig", help="rig file or built-in rig (default: lab/virtual.yaml)")
+    rig_off.add_argument("--lock-dir", help="the runs' slot lock directory (default: $HILKIT_LOCK_DIR, else the "
+                                            "runs' default): a slot another run holds is left alone")
+    rig_off.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                         help="wait this long for a run that still holds a slot (default 0)")
+    rig_off.set_defaults(func=cmd_rig_off)
 
     matrix = sub.add_parser("matrix", help="compatibility matrix over many nights: HTML and JSON")
     matrix.add_argument("nights", help="folder of nights: one sub-folder per run with its allure-results/")
