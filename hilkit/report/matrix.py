@@ -86,6 +86,8 @@ def _slot_models(results: Path) -> dict[str, str]:
 
 def build(nights_folder: Path, last: int = 14) -> dict[str, Any]:
     """The matrix as data (what matrix.json holds)."""
+    if not nights_folder.is_dir():
+        raise ValueError(f"{nights_folder}: no such folder (expected one sub-folder per night)")
     nights = [read_night(p) for p in sorted(nights_folder.iterdir()) if p.is_dir() and any(_results_dir(p).glob(
         "*-result.json"))]
     if not nights:
