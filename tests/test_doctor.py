@@ -33,6 +33,7 @@ from hilkit.doctor import (
     check_permissions,
     check_pin_factory,
     check_ports,
+    check_subnets,
     check_uhubctl,
     parse_udev_rules,
     parse_uhubctl_hubs,
@@ -651,10 +652,10 @@ def test_cli_fails_on_a_container_root_with_problems(tmp_path, linux_rig, capsys
     assert [line.split()[:2] for line in lines] == [
         ["FAIL", "container"], ["WARN", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
         ["OK", "gpio-chip"], ["OK", "pin-factory"], ["WARN", "port"], ["WARN", "port"], ["WARN", "port"],
-        ["OK", "usb_modeswitch"]]
+        ["WARN", "subnet"], ["OK", "usb_modeswitch"]]
     assert "the host's udev rules decide whether usb_modeswitch switches the dongles" in lines[1]
     assert lines[-1].endswith("version 2.6.1")
-    assert "hilkit doctor: 2 FAIL, 5 WARN, 3 OK" in err
+    assert "hilkit doctor: 2 FAIL, 6 WARN, 3 OK" in err
 
 
 def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys):
@@ -666,7 +667,10 @@ def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys)
         files.update(sysfs_device(port, usb_id, 1, 5 + n))
         files[f"/dev/bus/usb/001/{5 + n:03d}"] = 0o666
     files.update(sysfs_device("1-1", "0424:2514", 1, 2))
+    files["/usr/sbin/ip"] = ("#!/bin/sh\necho '[{\"ifname\": \"eth0\", \"addr_info\": [{\"family\": \"inet\", "
+                             "\"local\": \"10.0.3.7\", \"prefixlen\": 24}]}]'\n")
     make_root(tmp_path, files)
+    (tmp_path / "usr/sbin/ip").chmod(0o755)
     code = cli.main(["doctor", "--rig", str(linux_rig), "--root", str(tmp_path), "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["ok"] is True
@@ -749,3 +753,40 @@ def test_doctor_names_what_a_umockdev_rig_needs(monkeypatch, capsys):
     assert cli.main(["doctor", "--rig", str(ROOT / "lab" / "umockdev.yaml")]) == 1
     out = capsys.readouterr().out
     assert "FAIL rig" in out and "umockdev-wrapper is not installed (apt install umockdev)" in out
+
+
+# --- a HiLink stick's network against the host's -------------------------------------------------
+
+def _ip(addresses: list[tuple[str, str, int]]) -> dict:
+    import json as json_module
+    links = [{"ifname": name, "addr_info": [{"family": "inet", "local": local, "prefixlen": prefix}]}
+             for name, local, prefix in addresses]
+    return {("ip", "-j", "-4", "addr", "show"): CommandResult(0, json_module.dumps(links), "")}
+
+
+def test_a_lab_lan_on_the_hilink_sticks_subnet_fails(tmp_path):
+    make_root(tmp_path, {})
+    rig_e3372 = rig(E3372)
+    f = only(check_subnets(rig_e3372, host(tmp_path, programs={"ip": "/usr/sbin/ip"},
+                                           answers=_ip([("lo", "127.0.0.1", 8), ("eth0", "192.168.8.23", 24)]))))
+    assert f.status == FAIL
+    assert f.message == "eth0 192.168.8.23/24 overlaps the network 192.168.8.0/24 behind slot e3372's HiLink stick"
+    assert "Settings > DHCP" in f.fix
+
+
+def test_the_sticks_own_interface_is_not_a_collision(tmp_path):
+    port = rig(E3372).slots[0].port
+    device = tmp_path / "sys" / "devices" / "usb1" / f"{port}:1.0"
+    device.mkdir(parents=True)
+    (tmp_path / "sys" / "class" / "net" / "usb0").mkdir(parents=True)
+    (tmp_path / "sys" / "class" / "net" / "usb0" / "device").symlink_to(device)
+    f = only(check_subnets(rig(E3372), host(tmp_path, programs={"ip": "/usr/sbin/ip"},
+                                            answers=_ip([("eth0", "10.0.0.5", 24), ("usb0", "192.168.8.100", 24)]))))
+    assert f.status == OK and f.message.startswith("no network of this host overlaps 192.168.8.0/24")
+
+
+def test_no_hilink_slot_no_subnet_check_and_no_ip_is_a_warning(tmp_path):
+    make_root(tmp_path, {})
+    assert check_subnets(rig(E3131), host(tmp_path)) == []
+    f = only(check_subnets(rig(E3372), host(tmp_path)))
+    assert f.status == WARN and f.message.startswith("ip (iproute2) not found")

@@ -15,6 +15,7 @@ from hilkit.doctor.check_gpio import check_gpio_chip, check_pin_factory
 from hilkit.doctor.check_modemmanager import check_modemmanager
 from hilkit.doctor.check_modeswitch import check_modeswitch_binary, check_modeswitch_rule
 from hilkit.doctor.check_permissions import check_permissions
+from hilkit.doctor.check_subnets import check_subnets
 from hilkit.doctor.check_usb_ports import check_ports, check_uhubctl
 from hilkit.doctor.findings import FAIL, OK, Finding
 from hilkit.doctor.host import Host
@@ -23,7 +24,7 @@ from hilkit.lab.registry import lab_class
 
 CHECKS: tuple[Callable[[Rig, Host], list[Finding]], ...] = (
     check_container, check_modeswitch_rule, check_modemmanager, check_permissions, check_gpio_chip,
-    check_pin_factory, check_uhubctl, check_ports, check_modeswitch_binary)
+    check_pin_factory, check_uhubctl, check_ports, check_subnets, check_modeswitch_binary)
 
 
 def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:
