@@ -6,6 +6,8 @@ hilkit works from any folder.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 #: the checkout hilkit runs from (an editable install points here; in a wheel: site-packages)
@@ -47,3 +49,9 @@ def default_rig(rootdir: Path | None = None) -> Path | None:
     if rootdir is not None and (rootdir / "lab" / "virtual.yaml").is_file():
         return rootdir / "lab" / "virtual.yaml"
     return builtin_rig("virtual")
+
+
+def user_cache(environ: Mapping[str, str] | None = None) -> Path:
+    """hilkit's folder in the user's cache: ``$XDG_CACHE_HOME/hilkit``, else ``~/.cache/hilkit``."""
+    env = os.environ if environ is None else environ
+    return (Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache") / "hilkit"

@@ -24,9 +24,6 @@ class Problems:
         self.error = error
         self._found: list[tuple[PathKey, SourceError]] = []
 
-    def __bool__(self) -> bool:
-        return bool(self._found)
-
     def add(self, where: PathKey, problem: str, again: bool = False) -> None:
         """A mistake at ``where``; dropped when one was already found there (or in a part holding
         it, or inside it) unless ``again``: one complaint per place, not a check repeating another."""

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hilkit.config.problems import Problems
-from hilkit.config.schema import validate
-from hilkit.config.yamlsource import Located, load_located
+from hilkit.config.schema import load_checked
+from hilkit.config.yamlsource import Located
 from hilkit.core.errors import ProfileError
 from hilkit.core.ids import UsbId
 from hilkit.core.profile import (
@@ -38,15 +38,8 @@ def load_profile(path: str | Path, key: str | None = None) -> Profile:
 
     Every mistake of the file is found in one pass: the first (in line order) is raised, holding
     the others (:meth:`~hilkit.core.errors.SourceError.lines`)."""
-    doc = load_located(path, ProfileError)
-    problems = Problems(doc, ProfileError)
-    validate(doc, "profile", ProfileError, problems)
-    profile = None
-    with problems.shaped(()):
-        profile = _build(doc, key or Path(path).stem, problems)
-    problems.raise_any()
-    assert profile is not None  # no mistake was found, so the build ran to its end
-    return profile
+    return load_checked(path, "profile", ProfileError,
+                        lambda doc, problems: _build(doc, key or Path(path).stem, problems))
 
 
 def _build(doc: Located, key: str, problems: Problems) -> Profile:

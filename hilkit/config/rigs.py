@@ -11,9 +11,9 @@ from hilkit.config.labgrid_rig import labgrid_slot, labgrid_spec
 from hilkit.config.paths import shipped_profiles
 from hilkit.config.problems import Problems
 from hilkit.config.profiles import ProfileLibrary
-from hilkit.config.schema import validate
+from hilkit.config.schema import load_checked
 from hilkit.config.secrets import load_secrets
-from hilkit.config.yamlsource import Located, dotted, load_located
+from hilkit.config.yamlsource import Located, dotted
 from hilkit.core.errors import ProfileError, RigError
 from hilkit.core.faults import FAULTS
 from hilkit.core.rig import PowerSpec, Rig, Slot
@@ -30,15 +30,7 @@ def read_rig(path: str | Path, profiles_root: str | Path | Sequence[str | Path] 
 
     What the rig asks of its backend (that it exists, that it injects faults) is checked where
     backends are known: :func:`hilkit.lab.registry.load_rig`."""
-    doc = load_located(path, RigError)
-    problems = Problems(doc, RigError)
-    validate(doc, "rig", RigError, problems)
-    rig = None
-    with problems.shaped(()):
-        rig = _read(doc, profiles_root, problems)
-    problems.raise_any()
-    assert rig is not None  # no mistake was found, so reading ran to its end
-    return rig
+    return load_checked(path, "rig", RigError, lambda doc, problems: _read(doc, profiles_root, problems))
 
 
 def profile_folders(rig_dir: Path, given: Any) -> list[Path]:

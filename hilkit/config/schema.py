@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import fastjsonschema
 
+from hilkit.config.paths import user_cache
 from hilkit.config.problems import Problems
-from hilkit.config.yamlsource import Located
+from hilkit.config.yamlsource import Located, load_located
 from hilkit.core.errors import SourceError
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain a file that failed: start-up stays short
@@ -79,7 +80,7 @@ def _fast(name: str) -> Callable[[Any], Any]:
     schema = load_schema(name)
     key = hashlib.sha256(json.dumps([schema, fastjsonschema.VERSION, sys.implementation.cache_tag],
                                     sort_keys=True).encode()).hexdigest()[:16]
-    cached = _cache_dir() / f"schema-{name}-{key}.marshal"
+    cached = user_cache() / f"schema-{name}-{key}.marshal"
     try:
         entry, code = marshal.loads(cached.read_bytes())  # noqa: S302 - our own cache file, keyed by its schema
     except (OSError, ValueError, EOFError, TypeError):
@@ -93,10 +94,6 @@ def _fast(name: str) -> Callable[[Any], Any]:
     return namespace[entry]
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hilkit"
-
-
 def _store(path: Path, data: bytes) -> None:
     """Write the cache file whole (a concurrent reader sees the old file or the new one), or not
     at all: an unwritable cache only costs the compile next time."""
@@ -107,6 +104,25 @@ def _store(path: Path, data: bytes) -> None:
         os.replace(tmp.name, path)
     except OSError:
         pass
+
+
+_T = TypeVar("_T")
+
+
+def load_checked(path: str | Path, schema_name: str, error: type[SourceError],
+                 build: Callable[[Located, Problems], _T]) -> _T:
+    """Read ``path``, check it against its schema, then ``build`` it, the build's own checks adding
+    to the same problems: every mistake of the file is found in one pass, and the first (in line
+    order) is raised, holding the others (:meth:`~hilkit.core.errors.SourceError.lines`)."""
+    doc = load_located(path, error)
+    problems = Problems(doc, error)
+    validate(doc, schema_name, error, problems)
+    built: _T | None = None
+    with problems.shaped(()):
+        built = build(doc, problems)
+    problems.raise_any()
+    assert built is not None  # no mistake was found, so the build ran to its end
+    return built
 
 
 def validate(doc: Located, schema_name: str, error: type[SourceError], problems: Problems | None = None) -> None:
@@ -144,8 +160,7 @@ def _explained(err: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
         allowed = sorted(_schema(err).get("properties", {}))
         extra = [k for k in err.instance if k not in allowed]
         if len(extra) > 1 and _schema(err).get("additionalProperties") is False:
-            return [(tuple(err.absolute_path) + (key,), f"unknown key {key!r} (expected one of: {', '.join(allowed)})")
-                    for key in extra]
+            return [(tuple(err.absolute_path) + (key,), _unknown_key(key, allowed)) for key in extra]
     return [(_where(err), explain(err))]
 
 
@@ -221,6 +236,10 @@ def _describe(schema: Mapping[str, Any]) -> str:
     return _expected_type(schema)
 
 
+def _unknown_key(key: Any, allowed: list[str]) -> str:
+    return f"unknown key {key!r} (expected one of: {', '.join(allowed)})"
+
+
 def explain(err: ValidationError) -> str:
     """A short human sentence for one schema error, with what was expected."""
     v, schema = err.validator, _schema(err)
@@ -232,7 +251,7 @@ def explain(err: ValidationError) -> str:
     if v == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed]
-        return f"unknown key {extra[0]!r} (expected one of: {', '.join(allowed)})"
+        return _unknown_key(extra[0], allowed)
     if v == "type" and schema.get("type") == "object":
         return f"expected a mapping of keys, {_got(inst)}"
     if v == "type" and schema.get("type") == "array":

@@ -20,7 +20,6 @@ takes them from its configuration, not from the results' ``categories.json``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from hilkit.config.paths import PROJECT_ROOT
+from hilkit.config.paths import PROJECT_ROOT, user_cache
 from hilkit.core.errors import HilkitError
 from hilkit.report.results_files import CATEGORIES
 
@@ -48,9 +47,7 @@ _ALLURE_ENTRIES = ("index.html", "summary.json", "test-results.json", "quality-g
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where an installed hilkit keeps its Allure: ``$XDG_CACHE_HOME/hilkit/allure-<version>``."""
-    env = os.environ if environ is None else environ
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "hilkit" / f"allure-{ALLURE_VERSION}"
+    return user_cache(environ) / f"allure-{ALLURE_VERSION}"
 
 
 def _pinned_cli(node_modules: Path) -> Path | None:
