@@ -46,14 +46,14 @@ def cmd_rig_off(args: argparse.Namespace) -> int:
 
     from hilkit.lab.lab_backend import Capability
     from hilkit.lab.registry import lab_class, open_lab
-    from hilkit.lab.slotlock import SlotBusy, SlotLock, default_lock_dir, lock_path
+    from hilkit.lab.slotlock import SlotBusy, SlotLock, lock_dir, lock_path
 
     rig = _rig_argument(args.rig, " (--rig)", bad_file=2)
     if isinstance(rig, int):
         return rig
-    named = args.lock_dir or os.environ.get("HILKIT_LOCK_DIR")
-    locking = bool(named) or Capability.HOST_HARDWARE in lab_class(rig).capabilities
-    directory = Path(named) if named else default_lock_dir()
+    locking = bool(args.lock_dir or os.environ.get("HILKIT_LOCK_DIR")) or \
+        Capability.HOST_HARDWARE in lab_class(rig).capabilities
+    directory = lock_dir(args.lock_dir)
     try:
         lab = open_lab(rig)
     except HilkitError as exc:

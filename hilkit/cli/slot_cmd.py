@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from hilkit.cli.rig_arg import rig_argument
 from hilkit.lab.slot_health import SlotHealth, health_dir
-from hilkit.lab.slotlock import default_lock_dir
+from hilkit.lab.slotlock import lock_dir
 
 
 def _store(args: argparse.Namespace) -> SlotHealth:
-    return SlotHealth(health_dir(Path(args.lock_dir) if args.lock_dir else default_lock_dir()))
+    return SlotHealth(health_dir(lock_dir(args.lock_dir)))
 
 
 def cmd_slot_status(args: argparse.Namespace) -> int:

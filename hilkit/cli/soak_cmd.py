@@ -51,8 +51,8 @@ def cmd_soak(args: argparse.Namespace) -> int:
         health = None
         if args.lock_dir or lab.can(Capability.HOST_HARDWARE):   # where runs keep slot health
             from hilkit.lab.slot_health import SlotHealth, health_dir
-            from hilkit.lab.slotlock import default_lock_dir
-            health = SlotHealth(health_dir(Path(args.lock_dir) if args.lock_dir else default_lock_dir()))
+            from hilkit.lab.slotlock import lock_dir
+            health = SlotHealth(health_dir(lock_dir(args.lock_dir)))
         summary = soak(rig, lab, args.cycles, Path(args.out), args.budget_scale, on_record=progress, health=health)
     except KeyboardInterrupt:
         print(f"hilkit soak: interrupted; resume with the same command (state in {args.out})", file=sys.stderr)

@@ -50,6 +50,13 @@ def default_lock_dir() -> Path:
     return Path("/tmp") / f"hilkit-locks-{os.getuid()}"  # noqa: S108 - per user, checked on open
 
 
+def lock_dir(named: str | Path | None = None) -> Path:
+    """The lock directory: the one named (option, ``HILKIT_LOCK_DIR``, ini), else the host's default.
+    A command outside pytest names it with ``--lock-dir`` or the same environment variable."""
+    named = named or os.environ.get("HILKIT_LOCK_DIR")
+    return Path(named) if named else default_lock_dir()
+
+
 def lock_path(directory: Path, rig: str, port: str) -> Path:
     """``<directory>/<rig>-<port>.lock``, with anything but ``[A-Za-z0-9._-]`` made ``_``."""
     return Path(directory) / (re.sub(r"[^A-Za-z0-9._-]", "_", f"{rig}-{port}") + ".lock")

@@ -10,18 +10,16 @@ its other tests are skipped with the reason instead of failing as device failure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from hilkit.core.errors import SlotUnhealthy
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
-from hilkit.lab.lab_backend import Capability
-from hilkit.lab.registry import lab_class
 from hilkit.lab.slot_health import SlotHealth, health_dir
-from hilkit.lab.slotlock import default_lock_dir
+from hilkit.lab.slotlock import lock_dir
 from hilkit.pytest_plugin.keys import SETTINGS
+from hilkit.pytest_plugin.locks import slots_are_locked
 
 
 @dataclass
@@ -37,12 +35,10 @@ HEALTH = pytest.StashKey[HealthRun]()
 def start_health(config: pytest.Config, rig: Rig) -> None:
     """Health checks on, as --hilkit-health says (auto: where the slots are locked)."""
     choice = config.getoption("hilkit_health")
-    settings = config.stash[SETTINGS]
-    on_host = Capability.HOST_HARDWARE in lab_class(rig).capabilities
-    if choice == "off" or (choice == "auto" and not (on_host or settings.lock_dir)):
+    if choice == "off" or (choice == "auto" and not slots_are_locked(config, rig)):
         return
-    lock_dir = Path(settings.lock_dir) if settings.lock_dir else default_lock_dir()
-    config.stash[HEALTH] = HealthRun(SlotHealth(health_dir(lock_dir), config.getoption("hilkit_quarantine_after")))
+    directory = health_dir(lock_dir(config.stash[SETTINGS].lock_dir))
+    config.stash[HEALTH] = HealthRun(SlotHealth(directory, config.getoption("hilkit_quarantine_after")))
 
 
 def check_before_first_test(config: pytest.Config, rig: Rig, slot: Slot, dongle: Dongle) -> None:

@@ -2,15 +2,19 @@
 so two runs on one host never drive the same dongle."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hilkit.core.rig import Rig, Slot
 from hilkit.lab.lab_backend import Capability
 from hilkit.lab.registry import lab_class
-from hilkit.lab.slotlock import SlotBusy, SlotLock, SlotLocks, default_lock_dir, lock_path
+from hilkit.lab.slotlock import SlotBusy, SlotLock, SlotLocks, lock_dir, lock_path
 from hilkit.pytest_plugin.keys import LOCKS, SETTINGS
+
+
+def slots_are_locked(config: pytest.Config, rig: Rig) -> bool:
+    """Where a run locks its slots (and keeps their health): on this host's hardware, or wherever a
+    lock directory is named (a virtual rig's dongles otherwise live only in the run)."""
+    return bool(config.stash[SETTINGS].lock_dir) or Capability.HOST_HARDWARE in lab_class(rig).capabilities
 
 
 def hold_slots(config: pytest.Config, rig: Rig, slots: list[Slot]) -> None:
@@ -18,9 +22,9 @@ def hold_slots(config: pytest.Config, rig: Rig, slots: list[Slot]) -> None:
     or stop the run with one line naming the holder. Nothing to lock on a virtual rig unless a
     lock directory is named."""
     settings = config.stash[SETTINGS]
-    if not slots or not (settings.lock_dir or Capability.HOST_HARDWARE in lab_class(rig).capabilities):
+    if not slots or not slots_are_locked(config, rig):
         return
-    directory = Path(settings.lock_dir) if settings.lock_dir else default_lock_dir()
+    directory = lock_dir(settings.lock_dir)
     locks = SlotLocks(SlotLock(lock_path(directory, rig.name, s.port), f"slot {s.name} (port {s.port})")
                       for s in slots)
     try:
