@@ -152,7 +152,7 @@ def _came_back_changed(before: DeviceInfo) -> Callable[[DeviceInfo | None], list
     def check(info: DeviceInfo | None) -> list[str]:
         if info is None:
             return ["nothing on the port"]
-        if info.id == before.id and [i.classes for i in info.interfaces] == [i.classes for i in before.interfaces]:
+        if info.same_function(before):
             return ["the device is as it was"]
         return []
     return check

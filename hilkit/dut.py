@@ -203,8 +203,8 @@ class Dongle:
         def check(info: DeviceInfo | None) -> list[str]:
             problems = in_target(info)
             if not problems and info is not None and before is not None and source is not None and source is not mode \
-                    and (info.address, info.configuration, [i.classes for i in info.interfaces]) == \
-                    (before.address, before.configuration, [i.classes for i in before.interfaces]):
+                    and info.same_function(before) and (info.address, info.configuration) == \
+                    (before.address, before.configuration):
                 return ["the device from before the switch is still there (not re-enumerated yet)"]
             return problems
         return check
@@ -271,7 +271,7 @@ class Dongle:
             attach_text("attach result", result.summary())
             if result.identity is not None:
                 attach_text("modem identity", result.identity.line())
-                BUS.publish(Identified(self.slot.name, result.identity.labels(), result.identity.line()))
+                BUS.publish(Identified(self.slot.name, result.identity.labels()))
             for name, text in result.evidence.items():
                 attach_text(name, text)
         self.state = State.ATTACHED if result.sim == "ready" and result.registration in ("home", "roaming") \

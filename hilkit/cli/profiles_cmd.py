@@ -86,6 +86,9 @@ def cmd_profiles_list(args: argparse.Namespace) -> int:
         return 2
     library = ProfileLibrary(folders)
     shipped = shipped_profiles().resolve()
+
+    def named(folder: Path) -> str:
+        return "shipped" if folder.resolve() == shipped else str(folder)
     wanted = (args.pattern or "").lower()
     shown = broken = 0
     for key, origin, shadowed in library.listing():
@@ -99,13 +102,11 @@ def cmd_profiles_list(args: argparse.Namespace) -> int:
         if wanted and wanted not in text.lower():
             continue
         shown += 1
-        source = "shipped" if origin.resolve() == shipped else str(origin)
-        shadows = f"; shadows {', '.join('shipped' if f.resolve() == shipped else str(f) for f in shadowed)}" \
-            if shadowed else ""
-        print(f"{text}  [{source}{shadows}]")
+        shadows = f"; shadows {', '.join(map(named, shadowed))}" if shadowed else ""
+        print(f"{text}  [{named(origin)}{shadows}]")
     total = len(library.keys())
     print(f"{shown} of {total} profiles" + (f" matching {args.pattern!r}" if wanted else "")
-          + f" from {', '.join('shipped' if f.resolve() == shipped else str(f) for f in folders)}"
+          + f" from {', '.join(map(named, folders))}"
           + (f"; {broken} broken (hilkit profiles check says why)" if broken else ""), file=sys.stderr)
     return 0 if shown else 1
 

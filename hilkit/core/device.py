@@ -70,6 +70,11 @@ class DeviceInfo:
     def nets(self) -> list[str]:
         return [i.net for i in self.interfaces if i.net]
 
+    def same_function(self, other: DeviceInfo) -> bool:
+        """Whether ``other`` shows the same ids and interface classes: the same mode, not switched
+        (it may have re-enumerated: its address and kernel names may differ)."""
+        return self.id == other.id and [i.classes for i in self.interfaces] == [i.classes for i in other.interfaces]
+
     def summary(self) -> str:
         itfs = ", ".join(f"{i.number}:{i.classes}" for i in self.interfaces if i.alt == 0)
         return f"{self.id} class {self.device_class:02x} config {self.configuration} [{itfs}] on {self.port}"

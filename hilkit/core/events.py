@@ -79,7 +79,6 @@ class Identified:
 
     slot: str
     labels: dict[str, str]
-    line: str
 
 
 @dataclass(frozen=True)

@@ -43,21 +43,19 @@ def check_subnets(rig: Rig, host: Host) -> list[Finding]:
         links = json.loads(done.stdout or "[]")
     except ValueError:
         return [Finding(WARN, check, f"`ip -j -4 addr show` gave no JSON ({done.text[:80]}): subnets not checked")]
+    networks = {slot.name: stick_network(slot) for slot in slots}
+    hosts = [link for link in links if not _dongles_interface(host, link.get("ifname", "?"), slots)]
     clashes = []
     for slot in slots:
-        network = stick_network(slot)
-        for link in links:
-            name = link.get("ifname", "?")
-            if _dongles_interface(host, name, slots):
-                continue
+        for link in hosts:
             for addr in link.get("addr_info", []):
                 mine = ipaddress.ip_network(f"{addr.get('local')}/{addr.get('prefixlen', 32)}", strict=False)
-                if mine.overlaps(network):
-                    clashes.append(f"{name} {addr.get('local')}/{addr.get('prefixlen')} overlaps the network "
-                                   f"{network} behind slot {slot.name}'s HiLink stick")
+                if mine.overlaps(networks[slot.name]):
+                    clashes.append(f"{link.get('ifname', '?')} {addr.get('local')}/{addr.get('prefixlen')} overlaps "
+                                   f"the network {networks[slot.name]} behind slot {slot.name}'s HiLink stick")
     if clashes:
         return [Finding(FAIL, check, "; ".join(clashes),
                         "move the stick to another subnet (its web UI: Settings > DHCP, e.g. 192.168.9.1) and "
                         "set attach.url in a lab profile, or renumber the host's network")]
-    networks = ", ".join(sorted({str(stick_network(s)) for s in slots}))
-    return [Finding(OK, check, f"no network of this host overlaps {networks} (HiLink slots {slot_names(slots)})")]
+    shown = ", ".join(sorted({str(n) for n in networks.values()}))
+    return [Finding(OK, check, f"no network of this host overlaps {shown} (HiLink slots {slot_names(slots)})")]

@@ -32,13 +32,10 @@ def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:
     hardware (a simulated one) gets one OK line."""
     cls = lab_class(rig)
     missing = cls.missing_here()
+    if missing:   # what the backend itself needs comes before any check of the hardware
+        return [Finding(FAIL, "rig", f"{rig.path}: backend {rig.backend} cannot run here: {line}") for line in missing]
     if Capability.HOST_HARDWARE not in cls.capabilities:
-        if missing:
-            return [Finding(FAIL, "rig", f"{rig.path}: backend {rig.backend} cannot run here: {line}")
-                    for line in missing]
         return [Finding(OK, "rig", f"{rig.path}: backend {rig.backend}: the virtual lab needs nothing else from "
                                    "this machine; hardware checks skipped")]
-    if missing:
-        return [Finding(FAIL, "rig", f"{rig.path}: backend {rig.backend} cannot run here: {line}") for line in missing]
     host = host or Host()
     return [finding for check in CHECKS for finding in check(rig, host)]

@@ -23,4 +23,5 @@ OPEN_DONGLES = pytest.StashKey[list[Dongle]]()
 OUTCOME = pytest.StashKey[str]()
 PROGRESS = pytest.StashKey[ProgressLines]()  # the progress subscriber, when lines are shown
 LAB_ENVIRONMENT = pytest.StashKey[dict[str, str]]()  # what the opened lab adds to environment.properties
+IDENTITIES = pytest.StashKey[dict[str, dict[str, str]]]()   # slot -> the labels its modem gave
 RUNNER_INDEX = pytest.StashKey[int]()  # in a --hilkit-parallel slot runner: its slot's index in the rig

@@ -10,11 +10,11 @@ import pytest
 from hilkit.core.errors import SourceError
 from hilkit.lab.registry import load_rig
 from hilkit.pytest_plugin.health import start_health
-from hilkit.pytest_plugin.keys import LAB_ENVIRONMENT, MEASUREMENTS, OPEN_DONGLES, RIG, SETTINGS
+from hilkit.pytest_plugin.keys import IDENTITIES, LAB_ENVIRONMENT, MEASUREMENTS, OPEN_DONGLES, RIG, SETTINGS
 from hilkit.pytest_plugin.markers import register_markers
 from hilkit.pytest_plugin.options import read_settings
 from hilkit.pytest_plugin.parallel import check_parallel
-from hilkit.pytest_plugin.subscribers import IDENTITIES, subscribe_allure, subscribe_identities, subscribe_progress
+from hilkit.pytest_plugin.subscribers import subscribe_allure, subscribe_identities, subscribe_progress
 from hilkit.report.results_files import (
     environment,
     label_slot_results,

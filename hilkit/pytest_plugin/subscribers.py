@@ -7,7 +7,7 @@ import os
 import pytest
 
 from hilkit.core.events import BUS, Event, Identified
-from hilkit.pytest_plugin.keys import PROGRESS
+from hilkit.pytest_plugin.keys import IDENTITIES, PROGRESS
 from hilkit.report.allure_writer import AllureWriter
 from hilkit.report.progress import ProgressLines
 
@@ -27,9 +27,6 @@ def subscribe_allure(config: pytest.Config) -> None:
     """Steps, evidence, measurements and labels into allure-pytest's results, when it writes any."""
     if config.pluginmanager.hasplugin("allure_pytest") or config.getoption("allure_report_dir", None):
         config.add_cleanup(BUS.subscribe(AllureWriter()))
-
-
-IDENTITIES = pytest.StashKey[dict[str, dict[str, str]]]()   # slot -> the labels its modem gave
 
 
 def subscribe_identities(config: pytest.Config) -> None:

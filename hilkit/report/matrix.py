@@ -41,8 +41,9 @@ def _results_dir(night: Path) -> Path:
 
 def read_night(folder: Path) -> Night:
     results = _results_dir(folder)
-    report = next((p for p in (folder / "allure-report" / "index.html",) if p.is_file()), None)
-    night = Night(folder.name, results, report)
+    index = folder / "allure-report" / "index.html"
+    night = Night(folder.name, results, index if index.is_file() else None)
+    models: dict[str, str] = {}   # slot -> its dongle's model, for the measurement lines
     for path in sorted(results.glob("*-result.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -52,6 +53,8 @@ def read_night(folder: Path) -> Night:
         if not labels.get("model"):
             continue   # a test no dongle took part in (skipped before its fixture): no row of its own
         model = f"{labels.get('vendor', '?')} {labels['model']}"
+        if labels.get("slot"):
+            models[labels["slot"]] = model
         test = data.get("name", "?").split("[")[0]
         night.cells[(model, test)] = {"status": data.get("status", "unknown"),
                                       "message": (data.get("statusDetails") or {}).get("message", "")[:300]}
@@ -59,7 +62,6 @@ def read_night(folder: Path) -> Night:
             night.firmware[model] = labels["firmware"]
     lines = results / "hilkit-measurements.jsonl"
     if lines.is_file():
-        models = _slot_models(results)
         for line in lines.read_text(encoding="utf-8").splitlines():
             try:
                 record = json.loads(line)
@@ -70,18 +72,6 @@ def read_night(folder: Path) -> Night:
                 if any(str(record.get("name", "")).startswith(n) for n in names):
                     night.times.setdefault((model, trend), []).append(float(record["value"]))
     return night
-
-
-def _slot_models(results: Path) -> dict[str, str]:
-    models = {}
-    for path in results.glob("*-result.json"):
-        try:
-            labels = {i.get("name"): i.get("value", "") for i in json.loads(path.read_text()).get("labels", [])}
-        except (OSError, ValueError):
-            continue
-        if labels.get("slot"):
-            models[labels["slot"]] = f"{labels.get('vendor', '?')} {labels.get('model', '?')}"
-    return models
 
 
 def build(nights_folder: Path, last: int = 14) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hilkit.core.device import DeviceInfo
-from hilkit.core.profile import Profile
+from hilkit.core.device import DeviceInfo, InterfaceInfo
+from hilkit.core.profile import InterfaceSpec, Profile
 from hilkit.core.switch_plan import method_name, uses_storage_command
 from hilkit.core.switchconfig import SwitchConfig
 
@@ -44,14 +44,15 @@ class Candidate:
                             if k not in ("DefaultVendor", "DefaultProduct")))
 
 
-def _layout(classes: Iterable[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
-    return tuple(sorted(classes))
+def _layout(interfaces: Iterable[InterfaceInfo | InterfaceSpec]) -> tuple[tuple[int, int, int], ...]:
+    """The classes of a configuration's interfaces (first alternate settings), in order."""
+    return tuple(sorted((i.cls, i.subclass, i.protocol) for i in interfaces if i.alt == 0))
 
 
 def candidates_for(device: DeviceInfo, profiles: Iterable[Profile]) -> list[Candidate]:
     """Every distinct switch worth trying on ``device`` (in its current mode), best bets first."""
     own = {"DefaultVendor": device.id.vendor, "DefaultProduct": device.id.product}
-    layout = _layout((i.cls, i.subclass, i.protocol) for i in device.interfaces if i.alt == 0)
+    layout = _layout(device.interfaces)
     storage = any(i.cls == 0x08 for i in device.interfaces) or device.device_class == 0x08
     ranked: list[tuple[int, Candidate]] = []
     for profile in profiles:
@@ -60,8 +61,7 @@ def candidates_for(device: DeviceInfo, profiles: Iterable[Profile]) -> list[Cand
         same_vendor = any(uid.vendor == device.id.vendor for uid in initial.ids)
         # a profile written from a capture knows its interfaces; the database's know ids only, and
         # every stick it lists starts as a CD-ROM: its storage commands fit any mass-storage interface
-        same_layout = _layout((i.cls, i.subclass, i.protocol) for i in initial.interfaces if i.alt == 0) == layout \
-            if initial.known == "all" else storage
+        same_layout = _layout(initial.interfaces) == layout if initial.known == "all" else storage
         for switch in profile.switches:
             if switch.source != initial.name:
                 continue

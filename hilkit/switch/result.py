@@ -87,7 +87,7 @@ def failure_category(config: SwitchConfig, before: DeviceInfo, seen: DeviceInfo 
     """What a failed switch was: its category, and what it is said with (a transfer's error)."""
     if seen is None:
         return Category.NO_REENUMERATION, "the device left and did not come back"
-    if seen.id == before.id and [i.classes for i in seen.interfaces] == [i.classes for i in before.interfaces]:
+    if seen.same_function(before):
         errors = [t for t in transfers or [] if t.result.startswith("error") and "No such device" not in t.result]
         if errors:
             return Category.TRANSFER_ERROR, (f"{errors[0].kind} {errors[0].direction} ep 0x{errors[0].endpoint:02x}: "

@@ -41,6 +41,11 @@ class BusEvent:
         return f"+{self.time - start:8.3f} s  {self.action:<6} {self.port:<10} {self.detail}"
 
 
+def _seen(info: DeviceInfo | None, problems: list[str]) -> str:
+    """What a wait saw on the port, for its message: the device (or nothing), and what was wrong."""
+    return f"{'nothing on the port' if info is None else info.summary()} ({'; '.join(problems)})"
+
+
 class UsbBus(ABC):
     """Snapshot of the bus plus waits that wake on hotplug events (see module docstring)."""
 
@@ -115,9 +120,8 @@ class UsbBus(ABC):
             wake = deadline
             known = self.known_settled(port) if settled_after is not None else False
             if known:  # a simulator with nothing scheduled: what is there now stays (or nothing comes)
-                seen = "nothing on the port" if info is None else info.summary()
-                raise SettledWrong(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})",
-                                   now - started, "the lab has nothing more on its way")
+                raise SettledWrong(f"{expected} on port {port}", _seen(info, problems), now - started,
+                                   "the lab has nothing more on its way")
             if known is None and info is not None and generation != first:
                 assert settled_after is not None
                 quiet = now - max(last_event, started)
@@ -126,12 +130,11 @@ class UsbBus(ABC):
                     with self._cond:
                         if self._generation.get(port, 0) != generation:
                             continue
-                    raise SettledWrong(f"{expected} on port {port}", f"{info.summary()} ({'; '.join(problems)})",
-                                       now - started, f"no USB event for {settled_after:g} s")
+                    raise SettledWrong(f"{expected} on port {port}", _seen(info, problems), now - started,
+                                       f"no USB event for {settled_after:g} s")
                 wake = min(deadline, now + settled_after - quiet)
             if now >= deadline:
-                seen = "nothing on the port" if info is None else info.summary()
-                raise WaitTimeout(f"{expected} on port {port}", f"{seen} ({'; '.join(problems)})", timeout)
+                raise WaitTimeout(f"{expected} on port {port}", _seen(info, problems), timeout)
             with self._cond:  # woken by any port's event: sleep on until one of this port's
                 self._cond.wait_for(lambda: self._generation.get(port, 0) != generation, wake - now)  # noqa: B023
 
@@ -147,12 +150,11 @@ class UsbBus(ABC):
             info = self.device_at(port)
             problems = check(info)
             if problems:
-                seen = "nothing on the port" if info is None else info.summary()
                 timeline = "; ".join(e.line(started).strip() for e in self.events if e.port == port
                                      and e.time >= started)
                 raise ReenumerationLoop(f"{expected} on port {port} did not stay for its stability window of "
-                                        f"{window:g} s: after {time.monotonic() - started:.2f} s, {seen} "
-                                        f"({'; '.join(problems)}); events: {timeline or 'none'}")
+                                        f"{window:g} s: after {time.monotonic() - started:.2f} s, "
+                                        f"{_seen(info, problems)}; events: {timeline or 'none'}")
             now = time.monotonic()
             if self.known_settled(port) or now >= deadline:
                 return
