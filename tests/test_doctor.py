@@ -35,6 +35,7 @@ from hilkit.doctor import (
     check_ports,
     check_subnets,
     check_uhubctl,
+    check_usbmon,
     parse_udev_rules,
     parse_uhubctl_hubs,
     permission_fix,
@@ -652,10 +653,10 @@ def test_cli_fails_on_a_container_root_with_problems(tmp_path, linux_rig, capsys
     assert [line.split()[:2] for line in lines] == [
         ["FAIL", "container"], ["WARN", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
         ["OK", "gpio-chip"], ["OK", "pin-factory"], ["WARN", "port"], ["WARN", "port"], ["WARN", "port"],
-        ["WARN", "subnet"], ["OK", "usb_modeswitch"]]
+        ["WARN", "subnet"], ["WARN", "usb-capture"], ["OK", "usb_modeswitch"]]
     assert "the host's udev rules decide whether usb_modeswitch switches the dongles" in lines[1]
     assert lines[-1].endswith("version 2.6.1")
-    assert "hilkit doctor: 2 FAIL, 6 WARN, 3 OK" in err
+    assert "hilkit doctor: 2 FAIL, 7 WARN, 3 OK" in err
 
 
 def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys):
@@ -667,6 +668,7 @@ def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys)
         files.update(sysfs_device(port, usb_id, 1, 5 + n))
         files[f"/dev/bus/usb/001/{5 + n:03d}"] = 0o666
     files.update(sysfs_device("1-1", "0424:2514", 1, 2))
+    files.update({"/sys/module/usbmon/refcnt": "0", "/dev/usbmon1": 0o644})
     files["/usr/sbin/ip"] = ("#!/bin/sh\necho '[{\"ifname\": \"eth0\", \"addr_info\": [{\"family\": \"inet\", "
                              "\"local\": \"10.0.3.7\", \"prefixlen\": 24}]}]'\n")
     make_root(tmp_path, files)
@@ -790,3 +792,25 @@ def test_no_hilink_slot_no_subnet_check_and_no_ip_is_a_warning(tmp_path):
     assert check_subnets(rig(E3131), host(tmp_path)) == []
     f = only(check_subnets(rig(E3372), host(tmp_path)))
     assert f.status == WARN and f.message.startswith("ip (iproute2) not found")
+
+
+# --- usbmon (the rig's USB capture) ---------------------------------------------------------------
+
+
+def test_usbmon_not_loaded_missing_unreadable_and_ok(tmp_path):
+    f = only(check_usbmon(rig(E3131, E3372), host(make_root(tmp_path / "bare", {}))))
+    assert f.status == WARN and "usbmon module is not loaded" in f.message and "modprobe usbmon" in f.fix
+    loaded = make_root(tmp_path / "loaded", {"/sys/module/usbmon/refcnt": "0"})
+    f = only(check_usbmon(rig(E3131, slot("far", "3-2", "huawei/e3131")), host(loaded)))
+    assert f.status == WARN and f.message.startswith("/dev/usbmon1, /dev/usbmon3 missing")
+    in_container = make_root(tmp_path / "container", {"/sys/module/usbmon/refcnt": "0", "/.dockerenv": ""})
+    f = only(check_usbmon(rig(E3131), host(in_container)))
+    assert f.fix == "pass the nodes into the container (--device /dev/usbmon1)"
+    root_only = make_root(tmp_path / "root-only", {"/sys/module/usbmon/refcnt": "0", "/dev/usbmon1": 0o600})
+    f = only(check_usbmon(rig(E3131, E3372), host(root_only)))
+    assert f.status == WARN and f.message.startswith("/dev/usbmon1 not readable by this user")
+    assert 'SUBSYSTEM=="usbmon"' in f.fix
+    readable = make_root(tmp_path / "readable", {"/sys/module/usbmon/refcnt": "0", "/dev/usbmon1": 0o644})
+    f = only(check_usbmon(rig(E3131, E3372), host(readable)))
+    assert f.status == OK and f.message.startswith("usbmon readable on bus 1:")
+    assert check_usbmon(rig(), host(readable)) == []

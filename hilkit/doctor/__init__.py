@@ -12,6 +12,7 @@ from hilkit.doctor.check_modeswitch import check_modeswitch_binary, check_modesw
 from hilkit.doctor.check_permissions import DeniedNode, check_permissions, permission_fix
 from hilkit.doctor.check_subnets import check_subnets
 from hilkit.doctor.check_usb_ports import check_ports, check_uhubctl
+from hilkit.doctor.check_usbmon import check_usbmon
 from hilkit.doctor.findings import FAIL, OK, WARN, Finding, summary
 from hilkit.doctor.host import CommandResult, Host
 from hilkit.doctor.run import CHECKS, run_doctor
@@ -22,6 +23,6 @@ __all__ = [
     "CHECKS", "FAIL", "OK", "WARN", "CommandResult", "DeniedNode", "Finding", "Host", "HubStatus", "UdevRule",
     "check_container", "check_gpio_chip", "check_modemmanager", "check_modeswitch_binary",
     "check_modeswitch_rule", "check_permissions", "check_pin_factory", "check_ports", "check_subnets",
-    "check_uhubctl",
+    "check_uhubctl", "check_usbmon",
     "parse_udev_rules", "parse_uhubctl_hubs", "permission_fix", "run_doctor", "summary",
 ]

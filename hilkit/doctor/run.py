@@ -17,6 +17,7 @@ from hilkit.doctor.check_modeswitch import check_modeswitch_binary, check_modesw
 from hilkit.doctor.check_permissions import check_permissions
 from hilkit.doctor.check_subnets import check_subnets
 from hilkit.doctor.check_usb_ports import check_ports, check_uhubctl
+from hilkit.doctor.check_usbmon import check_usbmon
 from hilkit.doctor.findings import FAIL, OK, Finding
 from hilkit.doctor.host import Host
 from hilkit.lab.lab_backend import Capability
@@ -24,7 +25,7 @@ from hilkit.lab.registry import lab_class
 
 CHECKS: tuple[Callable[[Rig, Host], list[Finding]], ...] = (
     check_container, check_modeswitch_rule, check_modemmanager, check_permissions, check_gpio_chip,
-    check_pin_factory, check_uhubctl, check_ports, check_subnets, check_modeswitch_binary)
+    check_pin_factory, check_uhubctl, check_ports, check_subnets, check_usbmon, check_modeswitch_binary)
 
 
 def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:

@@ -131,9 +131,14 @@ class LabBackend(ABC):
         """How to run ModemManager's command-line client on this rig."""
         return ["mmcli"]
 
+    def watch_usb(self, slot: Slot) -> str | None:
+        """Start keeping the slot's USB traffic (before its test powers it), if this lab does not
+        always keep it; the reason it cannot be captured here, or None."""
+        return None
+
     def usb_capture(self, slot: Slot, since: float) -> list[UrbEvent] | None:
         """The slot's USB traffic since ``since`` (monotonic) as usbmon shows it, for a capture file;
-        None where this lab captures nothing (a rig's usbmon reader is not written yet)."""
+        None where this lab captures nothing."""
         return None
 
     def modem_device(self, slot: Slot) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from gpiozero.pins import Factory
 
 from hilkit.core.errors import RigError
-from hilkit.core.rig import Rig
+from hilkit.core.rig import Rig, Slot
+from hilkit.core.usb_capture import UrbEvent
 from hilkit.lab.lab_backend import Capability, LabBackend
 from hilkit.usb.sysfs_bus import LinuxUsbBus
+from hilkit.usb.usbmon import UsbmonError, UsbmonReader
 
 #: rig file name -> (module, class) of the gpiozero pin factory
 PIN_FACTORIES = {
@@ -43,9 +45,32 @@ class LinuxLab(LabBackend):
         super().__init__(rig)
         self.pin_factory = pin_factory(rig)
         self.bus = LinuxUsbBus()
+        self.usbmon: dict[int, UsbmonReader | str] = {}   # bus -> its reader, or why there is none
+
+    def watch_usb(self, slot: Slot) -> str | None:
+        """One usbmon reader per bus, started the first time a slot on it is watched."""
+        bus = int(slot.port.split("-")[0])
+        if bus not in self.usbmon:
+            reader = UsbmonReader(bus)
+            try:
+                reader.start()
+                self.usbmon[bus] = reader
+            except UsbmonError as exc:
+                self.usbmon[bus] = str(exc)
+        watching = self.usbmon[bus]
+        if isinstance(watching, str):
+            return watching
+        return watching.error
+
+    def usb_capture(self, slot: Slot, since: float) -> list[UrbEvent] | None:
+        reader = self.usbmon.get(int(slot.port.split("-")[0]))
+        return reader.capture(slot.port, since) if isinstance(reader, UsbmonReader) else None
 
     def close(self) -> None:
         try:
+            for reader in self.usbmon.values():
+                if isinstance(reader, UsbmonReader):
+                    reader.close()
             super().close()
         finally:
             if self.pin_factory is not None:

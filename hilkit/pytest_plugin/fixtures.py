@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from hilkit.core.errors import HilkitError
-from hilkit.core.events import BUS, Subject, attach_file
+from hilkit.core.events import BUS, Subject, attach_file, attach_text
 from hilkit.core.rig import Rig, Slot
 from hilkit.dut import Dongle
 from hilkit.lab.lab_backend import LabBackend
@@ -88,6 +88,7 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
     handle = Dongle(slot, lab, request.config.getoption("hilkit_budget_scale"))
     opened = request.config.stash[OPEN_DONGLES]
     opened.append(handle)
+    capture_problem = None if request.config.getoption("hilkit_usb_capture") == "off" else lab.watch_usb(slot)
     since = time.monotonic()
     try:
         try:
@@ -103,16 +104,20 @@ def dongle(slot: Slot, lab: LabBackend, request: pytest.FixtureRequest) -> Itera
             handle.close()
         finally:
             opened.remove(handle)
-            attach_usb_capture(request, lab, slot, since)
+            attach_usb_capture(request, lab, slot, since, capture_problem)
 
 
-def attach_usb_capture(request: pytest.FixtureRequest, lab: LabBackend, slot: Slot, since: float) -> None:
-    """The test's USB traffic on the slot, as a pcapng of usbmon packets (--hilkit-usb-capture)."""
+def attach_usb_capture(request: pytest.FixtureRequest, lab: LabBackend, slot: Slot, since: float,
+                       problem: str | None) -> None:
+    """The test's USB traffic on the slot, as a pcapng of usbmon packets (--hilkit-usb-capture), or
+    why there is none where one was asked for."""
     when = request.config.getoption("hilkit_usb_capture")
     if when == "off" or (when == "failure" and request.node.stash.get(OUTCOME, "passed") == "passed"):
         return
     events = lab.usb_capture(slot, since)
     if events is None:
+        if problem:
+            attach_text(f"USB traffic, slot {slot.name}: not captured", problem)
         return
     data = pcapng(events, f"usbmon{slot.port.split('-')[0]}",
                   f"hilkit slot {slot.name}, USB port {slot.port} ({slot.profile.key})")
