@@ -30,6 +30,12 @@ class Category(Enum):
     SIM_ERROR = "SIM error"
     NOT_REGISTERED = "not registered"
     WEAK_SIGNAL = "weak signal"
+    NO_DATA_SESSION = "no data session"      # attached, but the bearer / dial / NDIS call did not come up
+    NO_ADDRESS = "no address (DHCP)"
+    DNS_FAILURE = "DNS failure"
+    CAPTIVE_PORTAL = "captive portal"
+    LINK_DROPPED = "link dropped"
+    SLOW_DATA = "throughput below the floor"
     OUT_OF_LIMITS = "out of limits"          # a measurement outside its limits (other than signal)
 
     def __str__(self) -> str:
