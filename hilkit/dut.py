@@ -1,7 +1,8 @@
 """A slot's dongle under test: power it, wait for it, switch it, talk to it; report every phase.
 
 A small state machine, as labgrid's strategies are: off -> enumerated (its initial mode) ->
-switched (its working mode) -> attached; :meth:`Dongle.transition` drives it to a state from
+switched (its working mode) -> attached -> online (a data session with traffic through it);
+:meth:`Dongle.transition` drives it to a state from
 wherever it is, and each phase method moves it one step. It uses only a
 :class:`~hilkit.lab.lab_backend.LabBackend` (bus, power, switch engine, where the modem answers),
 and publishes its steps and evidence as events (:mod:`hilkit.core.events`).
@@ -23,6 +24,15 @@ from hilkit.core.switchconfig import SwitchConfig
 from hilkit.lab.lab_backend import LabBackend
 from hilkit.modem.at import AtClient
 from hilkit.modem.attach import AtAttachChecker, AttachChecker, AttachResult
+from hilkit.modem.connectors import (
+    BearerConnector,
+    DataConnector,
+    DataPathUnavailable,
+    HiLinkConnector,
+    NdisConnector,
+    PppDialer,
+)
+from hilkit.online import DataPath, OnlineResult
 from hilkit.switch.result import SwitchResult
 from hilkit.usb.lsusb_format import format_lsusb
 
@@ -34,6 +44,7 @@ class State(Enum):
     ENUMERATED = 1   # powered, on its port in its initial mode
     SWITCHED = 2     # in its working mode (the profile's final one, or the one a test asked for)
     ATTACHED = 3     # registered (and packet attached when the profile asks) in that mode
+    ONLINE = 4       # a data session up, an address on the dongle's interface, traffic through it
 
 
 class Dongle:
@@ -49,6 +60,7 @@ class Dongle:
         self.enumeration_time: float | None = None
         self.state = State.OFF
         self._since = time.monotonic()
+        self.data_path: DataPath | None = None
 
     @property
     def settle_window(self) -> float:
@@ -146,8 +158,10 @@ class Dongle:
         if current is None or current.name != wanted:
             self.switch_to(wanted)
         self.state = max(self.state, State.SWITCHED, key=lambda s: s.value)
-        if target is State.ATTACHED and self.state is not State.ATTACHED:
+        if target.value >= State.ATTACHED.value and self.state.value < State.ATTACHED.value:
             self.attach()
+        if target is State.ONLINE and self.state is not State.ONLINE:
+            self.go_online()
 
     # -- switching -------------------------------------------------------------------------
     def switch_to(self, target: str) -> list[SwitchResult]:
@@ -278,10 +292,56 @@ class Dongle:
             else State.SWITCHED
         return result
 
+    # -- online ----------------------------------------------------------------------------
+    def data_connector(self) -> DataConnector:
+        """What brings the data session up, by the profile's data method, through this rig's seam."""
+        method = self.profile.data_method
+        spec = self.profile.attach
+        if spec is None:
+            raise HilkitError(f"{self.profile.path}: attach: missing (a data session needs an attach method)")
+        secrets = self.lab.rig.secrets
+        if method == "hilink":
+            from hilkit.modem.hilink_api import HiLinkClient
+            return HiLinkConnector(HiLinkClient(self.lab.hilink_url(self.slot), user=spec.login_user,
+                                                password=secrets.get(spec.login_password_env)))
+        if method == "bearer":
+            from hilkit.modem.mmcli_client import ModemManager
+            mm = ModemManager(self.lab.mmcli_command())
+            return BearerConnector(mm, mm.find(self.lab.modem_device(self.slot)), spec, secrets)
+        client = self.modems[0] if self.modems else self.open_at(spec.port_role)
+        return NdisConnector(client, spec, secrets) if method == "ndis" else PppDialer(client, spec)
+
+    def go_online(self) -> OnlineResult:
+        """Attached -> online: the data session, an address, DNS, HTTP, round trip and throughput
+        through the dongle's interface (:mod:`hilkit.online`). Skips (``DataPathUnavailable``) where
+        this host cannot carry the session; the rest fails in its own category."""
+        if self.state.value < State.ATTACHED.value:
+            self.transition(State.ATTACHED)
+        why = self.lab.data_path(self.slot)
+        if why:
+            raise DataPathUnavailable(why)
+        self.data_path = DataPath(self.slot, self.data_connector(), lambda: self.lab.net_interface(self.slot),
+                                  self.budget("connect"), self.lab.rig.throughput_url)
+        try:
+            result = self.data_path.bring_up()
+        except HilkitError:
+            for name, text in self.lab.data_path_evidence(self.slot).items():
+                attach_text(name, text)
+            raise
+        self.state = State.ONLINE
+        return result
+
     # -- teardown --------------------------------------------------------------------------
     def close(self) -> None:
-        """Close every port and leave the slot unpowered, whatever state the test left."""
+        """Close every port and leave the slot unpowered, whatever state the test left (a data
+        session taken down first, the addresses it added removed)."""
         try:
+            if self.data_path is not None:
+                path, self.data_path = self.data_path, None
+                try:
+                    path.close()
+                finally:
+                    self.lab.end_data_path(self.slot)
             for client in self.modems:
                 try:
                     client.close()

@@ -40,8 +40,12 @@ def test_every_result_has_steps_and_attachments(run):
     tests = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
     containers = [json.loads(p.read_text()) for p in results.glob("*-container.json")]
     collected = int(done.stdout.split(" passed")[0].split()[-1])
-    assert len(tests) == collected >= 15
-    for test in tests:
+    skipped = [t for t in tests if t["status"] == "skipped"]
+    # only the data path may skip here, and only for a reason it states (no PPP in this kernel)
+    assert all(t["name"].startswith("test_online[") and "/dev/ppp" in t["statusDetails"]["message"]
+               for t in skipped), [t["statusDetails"].get("message") for t in skipped]
+    assert len(tests) - len(skipped) == collected >= 15
+    for test in (t for t in tests if t["status"] != "skipped"):
         steps, attachments = _walk(test.get("steps", []))
         for container in containers:
             if test["uuid"] in container.get("children", []):

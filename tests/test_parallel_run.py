@@ -285,13 +285,17 @@ def test_the_suites_pass_on_eight_slots_in_parallel(run8) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = int(done.stdout.splitlines()[-1].split(" passed")[0].split()[-1])
     tests = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
-    assert len(tests) == passed >= 8 * 5
-    assert {t["status"] for t in tests} == {"passed"}
+    skipped = [t for t in tests if t["status"] == "skipped"]
+    assert len(tests) - len(skipped) == passed >= 8 * 5
+    assert {t["status"] for t in tests} <= {"passed", "skipped"}
+    # only the data path skips, and only where this host cannot carry PPP (it says so)
+    assert all(t["name"].startswith("test_online[") and "/dev/ppp" in t["statusDetails"]["message"]
+               for t in skipped), [t["statusDetails"]["message"] for t in skipped]
     slots = {label["value"] for t in tests for label in t["labels"] if label["name"] == "slot"}
     assert len(slots) == 8
     measured = {json.loads(line)["slot"] for line in (results / "hilkit-measurements.jsonl").read_text().splitlines()}
     assert measured == slots
-    assert ET.parse(out / "junit.xml").getroot().find("testsuite").get("tests") == str(passed)
+    assert ET.parse(out / "junit.xml").getroot().find("testsuite").get("tests") == str(passed + len(skipped))
 
 
 def test_the_controller_held_every_slot_and_gave_them_back(run8) -> None:

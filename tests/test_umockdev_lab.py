@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from support.suite_outcome import suites_passed
 
 from hilkit.config.paths import PROJECT_ROOT
 
@@ -71,8 +72,11 @@ def test_linux_backend_tests_and_suites_pass_under_umockdev(child_run):
            for c in cases if any(child.tag in ("failure", "error") for child in c)]
     assert not bad, "\n".join(bad) + "\n" + done.stdout[-2000:]
     suites = [c for c in cases if c.get("classname", "").startswith("suites.")]
-    assert len(suites) >= 18 and all(not any(ch.tag == "skipped" for ch in c) for c in suites), \
-        done.stdout[-3000:] + done.stderr[-3000:]
+    skipped = [c for c in suites if any(ch.tag == "skipped" for ch in c)]
+    # only the data path may skip, where this host cannot carry PPP (it says so)
+    assert all(c.get("name", "").startswith("test_online[") and "/dev/ppp" in (c[0].get("message") or "")
+               for c in skipped), [c[0].get("message") for c in skipped]
+    assert len(suites) - len(skipped) >= 19, done.stdout[-3000:] + done.stderr[-3000:]
     assert len(cases) - len(suites) >= 30
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -97,7 +101,7 @@ def test_the_suites_pass_under_umockdev_with_a_runner_per_slot(tmp_path):
                            "--hilkit-parallel"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert re.search(r"^18 passed", done.stdout.splitlines()[-1]), done.stdout[-2000:]
+    assert suites_passed(done.stdout.splitlines()[-1]), done.stdout[-2000:]
     slots = {label["value"] for p in tmp_path.glob("*-result.json")
              for label in json.loads(p.read_text())["labels"] if label["name"] == "slot"}
     assert slots == {"e3131", "e3372", "e3531"}

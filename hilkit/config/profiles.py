@@ -20,6 +20,7 @@ from hilkit.core.ids import UsbId
 from hilkit.core.profile import (
     AttachSpec,
     Budgets,
+    DataSpec,
     EndpointSpec,
     InterfaceSpec,
     ModeSpec,
@@ -71,6 +72,13 @@ def _build(doc: Located, key: str, problems: Problems) -> Profile:
     attach = None
     with problems.shaped(("attach",)):
         attach = _attach(doc, data.get("attach"), modes, problems)
+    data_spec = DataSpec()
+    with problems.shaped(("data",)):
+        raw_data = dict(data.get("data", {}))
+        if "address_budget" in raw_data:
+            raw_data["address_budget"] = _seconds(doc, ("data", "address_budget"), raw_data["address_budget"],
+                                                  problems)
+        data_spec = DataSpec(**raw_data)
     budgets = Budgets()
     with problems.shaped(("budgets",)):
         budgets = Budgets(**{k: _seconds(doc, ("budgets", k), v, problems)
@@ -87,7 +95,7 @@ def _build(doc: Located, key: str, problems: Problems) -> Profile:
     virtual = replace(virtual, firmware_switches=tuple(hidden))
     return Profile(
         key=key, path=doc.path, vendor=data["vendor"], model=data["model"], modes=modes,
-        switches=tuple(switches), refuse=tuple(refuse), attach=attach, budgets=budgets, virtual=virtual,
+        switches=tuple(switches), refuse=tuple(refuse), attach=attach, data=data_spec, budgets=budgets, virtual=virtual,
         firmware=data.get("firmware", ""), description=data.get("description", ""),
         source=data.get("source", ""), match=dict(data.get("match", {})),
     )

@@ -69,6 +69,7 @@ def _read(doc: Located, profiles_root: Any, problems: Problems) -> Rig:
                profile_dirs=tuple(map(str, folders)), secrets=secrets, faults=tuple(data.get("faults", [])),
                fault_seed=data.get("fault_seed", 0), labgrid=labgrid_spec(doc),
                switch_engine=data.get("switch_engine", "native"),
+               throughput_url=data.get("data_path", {}).get("throughput_url", ""),
                lines={key: line for key in ("backend", "faults") if key in data and (line := doc.line_of((key,)))})
 
 

@@ -25,7 +25,16 @@ FAULTS: dict[str, tuple[str, Category]] = {
     "registration_denied": ("the network denies registration", Category.NOT_REGISTERED),
     "reenumeration_loop": ("after its switch the device keeps dropping off the bus and coming back",
                            Category.REENUMERATION_LOOP),
+    # the data path (the virtual lab's carrier network behind the dongle's interface)
+    "no_dhcp": ("the network behind the dongle answers no DHCP request", Category.NO_ADDRESS),
+    "dns_failure": ("the carrier's DNS server refuses every query", Category.DNS_FAILURE),
+    "captive_portal": ("every HTTP request is redirected to a portal page", Category.CAPTIVE_PORTAL),
+    "slow_data": ("downloads crawl far below the profile's throughput floor", Category.SLOW_DATA),
+    "link_drop": ("the dongle's link goes down in the middle of a download", Category.LINK_DROPPED),
 }
+
+#: the faults the carrier network plays, not the dongle's firmware
+DATA_PATH_FAULTS = ("no_dhcp", "dns_failure", "captive_portal", "slow_data", "link_drop")
 
 
 @dataclass

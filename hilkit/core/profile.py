@@ -101,6 +101,27 @@ class AttachSpec:
     login_password_env: str = ""   # hilink: environment variable holding the web UI's password
 
 
+#: how a data session comes up, by attach method (``at``: NDIS where the working mode has a
+#: network function, else PPP dial-up)
+DATA_METHODS = ("bearer", "hilink", "ndis", "ppp")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """The data session after attach, and its limits: the checks of the ``online`` state.
+
+    The default check URL is the one Android phones use to tell a working network from a captive
+    portal (an empty 204 answer); DNS asks for its host name."""
+
+    method: str = ""                   # "" = from attach.method (see Profile.data_method)
+    check_url: str = "http://connectivitycheck.gstatic.com/generate_204"
+    check_status: int = 204
+    max_rtt_ms: float = 1000.0
+    min_throughput_kbps: float = 0.0  # 0: measured and shown, no floor
+    #: the address must be there this long after the session is up (DHCP or the bearer's settings)
+    address_budget: float = 30.0
+
+
 @dataclass(frozen=True)
 class Budgets:
     """Seconds each phase may take on a real rig."""
@@ -108,6 +129,7 @@ class Budgets:
     enumerate: float = 15.0
     switch: float = 20.0          # the ceiling: a switch that settles elsewhere fails sooner
     attach: float = 90.0
+    connect: float = 60.0         # from attached to a data session up (bearer, dial, NDIS, PPP CONNECT)
     #: no USB event on the port for this long and the device that came back has settled
     settle: float = 1.5
     #: after power-on or a switch, the device must stay in its mode this long (a loop fails)
@@ -154,6 +176,7 @@ class Profile:
     switches: tuple[SwitchSpec, ...] = ()
     refuse: tuple[RefuseSpec, ...] = ()
     attach: AttachSpec | None = None
+    data: DataSpec = field(default_factory=DataSpec)
     budgets: Budgets = field(default_factory=Budgets)
     virtual: VirtualSpec = field(default_factory=VirtualSpec)
     firmware: str = ""
@@ -168,6 +191,19 @@ class Profile:
     @property
     def initial_mode(self) -> ModeSpec:
         return next(m for m in self.modes.values() if m.initial)
+
+    @property
+    def data_method(self) -> str:
+        """How this dongle's data session comes up: the profile's ``data.method``, else what its
+        attach method implies (AT: NDIS when the working mode has a network function, else PPP)."""
+        if self.data.method:
+            return self.data.method
+        method = self.attach.method if self.attach else ""
+        if method == "modemmanager":
+            return "bearer"
+        if method == "hilink":
+            return "hilink"
+        return "ndis" if self.final_mode.interfaces_with_role("net") else "ppp"
 
     def mode(self, name: str) -> ModeSpec:
         try:

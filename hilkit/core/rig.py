@@ -74,6 +74,9 @@ class Rig:
     fault_seed: int = 0
     switch_engine: str = "native"   # or "usb_modeswitch": the installed binary does the switches
     labgrid: LabgridSpec | None = None
+    #: a download through each dongle's data session, for the throughput figure ("" = not measured);
+    #: the lab's own server, not the modem's business, so it lives in the rig file
+    throughput_url: str = ""
     #: top-level key -> its line in the rig file, for errors found after reading (the backend's)
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 

@@ -141,6 +141,28 @@ class LabBackend(ABC):
         None where this lab captures nothing."""
         return None
 
+    def data_path(self, slot: Slot) -> str | None:
+        """Make the slot's data path ready where the lab provides it (the virtual lab's carrier
+        network); why there can be none here (the data-path tests skip with it), or None."""
+        return None
+
+    def end_data_path(self, slot: Slot) -> None:  # noqa: B027 - most labs make nothing to take down
+        """The slot's test is over: take down what :meth:`data_path` made for it."""
+
+    def data_path_evidence(self, slot: Slot) -> dict[str, str]:
+        """What the lab saw of the slot's data path (the virtual carrier's DHCP/DNS and web logs)."""
+        return {}
+
+    def net_interface(self, slot: Slot) -> str:
+        """The host's network interface of the slot's dongle: the one its network function's driver
+        made (cdc_ether, cdc_ncm, huawei_cdc_ncm ...)."""
+        info = self.bus.device_at(slot.port)
+        names = [itf.net for itf in (info.interfaces if info else ()) if itf.net]
+        if not names:
+            seen = info.summary() if info else "nothing on the port"
+            raise HilkitError(f"{slot.describe()}: no network interface on port {slot.port} (seen: {seen})")
+        return names[0]
+
     def modem_device(self, slot: Slot) -> str:
         """How ModemManager's ``generic.device`` of the slot's modem ends: the USB port path on a
         rig (udev removes a replugged stick's old modem); a simulated lab names the current plug."""

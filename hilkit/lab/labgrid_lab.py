@@ -172,6 +172,19 @@ class LabgridLab(LabBackend):
     def attach_evidence(self, slot: Slot) -> dict[str, str]:
         return self.local.attach_evidence(slot)
 
+    # the data path runs where this process sees the dongle's interface, as the attach endpoints do
+    def data_path(self, slot: Slot) -> str | None:
+        return self.local.data_path(slot)
+
+    def net_interface(self, slot: Slot) -> str:
+        return self.local.net_interface(slot)
+
+    def end_data_path(self, slot: Slot) -> None:
+        self.local.end_data_path(slot)
+
+    def data_path_evidence(self, slot: Slot) -> dict[str, str]:
+        return self.local.data_path_evidence(slot)
+
     def environment(self) -> dict[str, str]:
         return self.local.environment()
 

@@ -19,6 +19,7 @@ SIGNAL = "/api/device/signal"
 INFORMATION = "/api/device/information"
 DIAL = "/api/dialup/dial"
 DIAL_CONNECT = '<?xml version="1.0" encoding="UTF-8"?><request><Action>1</Action></request>'
+DIAL_DISCONNECT = '<?xml version="1.0" encoding="UTF-8"?><request><Action>0</Action></request>'
 STATE_LOGIN = "/api/user/state-login"
 LOGIN = "/api/user/login"
 PIN_STATUS = "/api/pin/status"

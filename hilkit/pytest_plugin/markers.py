@@ -12,7 +12,7 @@ def register_markers(config: pytest.Config) -> None:
                                        "(e.g. 'huawei/e3531')")
     config.addinivalue_line("markers", "mode(name): the dongle fixture brings the dongle into this profile mode")
     config.addinivalue_line("markers", "hilkit_phase(name, severity='critical'): the phase a test checks "
-                                       "(power, enumeration, switch, attach): the Allure feature")
+                                       "(power, enumeration, switch, attach, data): the Allure feature")
     config.addinivalue_line("markers", "hilkit_fault(name, probability=1.0, count=None): inject this fault "
                                        "in the virtual lab for this test (see hilkit.sim.model.fault_dice.FAULTS)")
     config.addinivalue_line("markers", "hilkit_requires(*features): run only on slots whose profile has these "

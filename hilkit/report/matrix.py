@@ -22,7 +22,9 @@ from typing import Any
 VERDICT_COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "broken": "#ef6c00", "skipped": "#9e9e9e"}
 #: trend plot -> the measurement names that feed it (the suites' own)
 TRENDS = {"enumeration": ("enumeration time",), "switch": ("re-enumeration time",),
-          "attach": ("time to attach",)}
+          "attach": ("time to attach",), "throughput": ("throughput",), "round trip": ("round trip",)}
+#: each plot's unit (what the suites measure it in)
+UNITS = {"throughput": "kbit/s", "round trip": "ms"}
 
 
 @dataclass
@@ -131,7 +133,7 @@ def _strip(history: list[tuple[str, str]]) -> str:
     return f'<svg width="{9 * len(history)}" height="12" class="strip">{boxes}</svg>'
 
 
-def _plot(title: str, nights: list[str], values: list[float | None]) -> str:
+def _plot(title: str, nights: list[str], values: list[float | None], unit: str = "s") -> str:
     width, height, pad = 320, 120, 28
     known = [v for v in values if v is not None]
     if not known:
@@ -144,8 +146,8 @@ def _plot(title: str, nights: list[str], values: list[float | None]) -> str:
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points)
     labels = "".join(f'<text x="{pad + i * step:.1f}" y="{height - 8}" font-size="9" text-anchor="middle">'
                      f"{html.escape(n[-5:])}</text>" for i, n in enumerate(nights))
-    return (f'<figure><figcaption><span>{html.escape(title)}</span> (s, mean per night; max {max(known):.3f})'
-            f'</figcaption>'
+    return (f'<figure><figcaption><span>{html.escape(title)}</span> ({html.escape(unit)}, mean per night; '
+            f'max {max(known):.3f})</figcaption>'
             f'<svg width="{width}" height="{height}" class="trend"><polyline fill="none" stroke="#1565c0" '
             f'stroke-width="2" points="{line}"/>{dots}{labels}</svg></figure>')
 
@@ -174,7 +176,8 @@ def render_html(data: dict[str, Any]) -> str:
                     f'{html.escape(row["firmware"])}</div>{flag}</th>{"".join(cells)}</tr>')
     plots = []
     for model, trends in data["trends"].items():
-        figures = "".join(_plot(f"{model}: {trend} time", data["nights"], values) for trend, values in trends.items())
+        figures = "".join(_plot(f"{model}: {trend}" + ("" if trend in UNITS else " time"), data["nights"], values,
+                                UNITS.get(trend, "s")) for trend, values in trends.items())
         if figures:
             plots.append(f'<section class="model"><h3>{html.escape(model)}</h3>{figures}</section>')
     style = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"

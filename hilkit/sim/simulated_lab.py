@@ -11,6 +11,7 @@ from hilkit.core.rig import Rig, Slot
 from hilkit.lab.lab_backend import Capability, LabBackend
 from hilkit.lab.labgrid_map import power_resource
 from hilkit.sim.adapters.relay_pins import RelayPin
+from hilkit.sim.data_paths import DataPaths
 from hilkit.sim.labgrid_hardware import ExporterHost, Outlet, SerialBridge, VirtualPdu, closer, play_power, play_serial
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.model.scheduler import Scheduler
@@ -35,6 +36,7 @@ class SimulatedLab(LabBackend):
         self.pin_factory = hardware.pin_factory
         self.exporter_host: ExporterHost | None = None
         self.state_at_close: dict[str, bool] | None = None   # what the framework left (teardown tests)
+        self.data_paths = DataPaths(hardware, rig.slots, rig.throughput_url)
 
     # -- the hardware, as tests and the labgrid fakes look at it ----------------------------------
     @property
@@ -89,6 +91,19 @@ class SimulatedLab(LabBackend):
             raise HilkitError(f"{slot.describe()}: no HiLink web API: the stick is not in a HiLink mode")
         return stick.url
 
+    # -- the data path: a carrier network behind each dongle's interface ------------------------------
+    def data_path(self, slot: Slot) -> str | None:
+        return self.data_paths.prepare(slot)
+
+    def net_interface(self, slot: Slot) -> str:
+        return self.data_paths.interface(slot)
+
+    def end_data_path(self, slot: Slot) -> None:
+        self.data_paths.release(slot)
+
+    def data_path_evidence(self, slot: Slot) -> dict[str, str]:
+        return self.data_paths.evidence(slot)
+
     # -- labgrid places pointing at 127.0.0.1 ------------------------------------------------------
     def play_labgrid(self, places: LabgridSlots) -> None:
         """Answer where the acquired places point: a PDU outlet and serial ports per slot, and the
@@ -117,6 +132,9 @@ class SimulatedLab(LabBackend):
     def close(self) -> None:
         self.state_at_close = self.relays_energized()   # before the lab's own cleanup forces all off
         try:
-            self.hardware.close()
+            self.data_paths.close()
         finally:
-            super().close()
+            try:
+                self.hardware.close()
+            finally:
+                super().close()

@@ -42,6 +42,8 @@ class ModemModel(SessionCommands):
         self.data_mode = False
         self.cops_format = 0
         self.auth: dict[int, int] = {}
+        self.ndis = False
+        self.data_link: Callable[[bool], None] | None = None
         if self.sim_ready:
             self._start_registration()
 

@@ -48,6 +48,11 @@ class SessionCommands:
     stat: Callable[[], int]
     _need_sim: Callable[[], None]
     _error: Callable[[int, str], FinalCode]
+    emit: Callable[[str], None]
+    schedule: Callable[[float, Callable[[], None]], int]
+    #: the dongle's network function is connected (NDIS call up) or not: the lab's link follows it
+    data_link: Callable[[bool], None] | None
+    ndis: bool
 
     # -- identity and SIM -----------------------------------------------------------------
     @property
@@ -157,3 +162,31 @@ class SessionCommands:
         """DTR drop or the port closed in data mode: the call ends (its context stays active, as PPP's LCP
         would leave it until +CGACT=0)."""
         self.data_mode = False
+
+    # -- Huawei NDIS: the network function's call (AT^NDISDUP; HUAWEI ME909/MU609 AT interface spec) --
+    def _cmd_NDISDUP(self, query: bool, arg: str | None) -> list[str]:
+        """``^NDISDUP=<cid>,<connect>[,<apn>[,<user>[,<password>[,<auth>]]]]``: OK at once; the call's
+        state comes later as ``^NDISSTAT: <stat>,<err>,<wx_stat>,<pdp_type>``."""
+        if arg is None or query:
+            return ["^NDISDUP: (1-16),(0-1)"] if query else []
+        parts = [p.strip().strip('"') for p in arg.split(",")]
+        if len(parts) < 2 or not parts[0].isdigit() or parts[1] not in ("0", "1"):
+            raise FinalCode("ERROR")
+        up = parts[1] == "1"
+        if up:
+            self._need_sim()
+            if self.stat() not in (1, 5):
+                raise self._error(30, "no network service")
+        self.schedule(0.05 if up else 0.0, lambda: self._ndis_changed(up))
+        return []
+
+    def _ndis_changed(self, up: bool) -> None:
+        if self.ndis == up:
+            return
+        self.ndis = up
+        self.emit(f'^NDISSTAT: {int(up)},,,"IPV4"')
+        if self.data_link is not None:
+            self.data_link(up)
+
+    def _cmd_NDISSTATQRY(self, query: bool, arg: str | None) -> list[str]:
+        return [f'^NDISSTATQRY: {int(self.ndis)},,,"IPV4"']

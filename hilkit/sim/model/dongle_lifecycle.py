@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING, TypeVar
@@ -75,6 +76,8 @@ class DongleLifecycle:
         self.detached: set[int] = set()
         self.modem: ModemModel | None = None
         self.hilink: VirtualHiLinkStick | None = None  # the web API of a HiLink-mode stick
+        #: told when the network function's session goes up or down (the lab's carrier link follows)
+        self.data_link: Callable[[bool], None] | None = None
         self.binding = Binding()
         self._csw: dict[int, bytes] = {}
         self._stalled: set[int] = set()
@@ -143,14 +146,24 @@ class DongleLifecycle:
         has_at = any(i.role in ("at", "ppp") for i in mode.interfaces)
         spec = self._virtual_spec(mode)
         self.modem = ModemModel(spec, self._broadcast, self._scheduler.after) if has_at else None
+        if self.modem is not None:
+            self.modem.data_link = self._data_link_changed
         self.binding = self._kernel.bind(self.port, mode, self.modem, interfere=self._at_fault)
         attach = self.profile.attach
         if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
             self.hilink = VirtualHiLinkStick(spec)
+            self.hilink.data_link = self._data_link_changed
         self._ttys_vanished = bool(self.binding.ports) and self.faults.fires("tty_vanish", self.port)
         if self._ttys_vanished:
             for pty in self.binding.ports:
                 self._scheduler.after(0, pty.close)
+
+    def _data_link_changed(self, up: bool) -> None:
+        """The firmware's session went up or down: tell whoever the lab made listen (it may start
+        listening after this enumeration, when the lab builds its data path on first use)."""
+        listener = self.data_link
+        if listener is not None:
+            listener(up)
 
     def _unplug(self) -> None:
         with self._lock:
@@ -174,6 +187,7 @@ class DongleLifecycle:
         self._kernel.unbind(binding)
         if hilink is not None:
             hilink.close()
+        self._data_link_changed(False)   # its network function went with it
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
 
     def _virtual_spec(self, mode: ModeSpec) -> VirtualSpec:

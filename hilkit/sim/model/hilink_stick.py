@@ -14,6 +14,7 @@ import socketserver
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -147,6 +148,8 @@ class VirtualHiLinkStick:
         self.sim = self.net.sim                # ready / pin / puk / absent: a right PIN makes it ready
         self.pin_tries = 3
         self._dial_at: float | None = None
+        #: the stick's network function carries traffic (dialled) or not: the lab's link follows it
+        self.data_link: Callable[[bool], None] | None = None
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.stick = self
         self.port: int = self._server.server_address[1]
@@ -322,6 +325,8 @@ class VirtualHiLinkStick:
             return error_xml(100006)
         with self._lock:
             self._dial_at = time.monotonic() if action == "1" else None
+        if self.data_link is not None:
+            self.data_link(action == "1")
         return f"{XML_HEAD}<response>OK</response>\n"
 
     def _status(self) -> str:

@@ -6,7 +6,9 @@ Run as ``python -m hilkit.sim.programs.fake_mmcli --state STATEFILE <mmcli args>
 - ``-m <index | D-Bus path | device path | any> [-J]``: one modem (JSON with every value a string
   and ``"--"`` for unknown ones, or the human table);
 - ``-m X -e``: enable (a modem must be enabled before it registers);
-- ``-i <index | SIM path> --pin=NNNN``: unlock a SIM-PIN locked modem.
+- ``-i <index | SIM path> --pin=NNNN``: unlock a SIM-PIN locked modem;
+- ``-m X --simple-connect=apn=...[,ip-type=..,user=..,password=..]`` / ``--simple-disconnect``, and
+  ``-b <index | bearer path> -J``: a data bearer (:mod:`~hilkit.sim.programs.mm_bearer`).
 
 Errors go to stderr as mmcli writes them (``error: couldn't find modem``), with exit status 1.
 
@@ -39,6 +41,9 @@ def _parser() -> _Parser:
     parser.add_argument("-L", "--list-modems", action="store_true")
     parser.add_argument("-m", "--modem")
     parser.add_argument("-i", "--sim")
+    parser.add_argument("-b", "--bearer")
+    parser.add_argument("--simple-connect")
+    parser.add_argument("--simple-disconnect", action="store_true")
     parser.add_argument("-e", "--enable", action="store_true")
     parser.add_argument("--pin")
     parser.add_argument("-J", "--output-json", action="store_true")
@@ -64,8 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise MmcliError("error: the fake mmcli only sends a PIN to a SIM (-i SIM --pin=PIN)")
             state.send_pin(args.sim, args.pin)
             print("successfully sent PIN code to the SIM")
+        elif args.bearer is not None:
+            print(json.dumps(state.bearer_json(args.bearer), separators=(",", ":")))
         elif args.modem is not None:
-            if args.enable:
+            if args.simple_connect is not None:
+                state.simple_connect(args.modem, args.simple_connect)
+                print("successfully connected the modem")
+            elif args.simple_disconnect:
+                state.simple_disconnect(args.modem)
+                print("successfully disconnected all bearers in the modem")
+            elif args.enable:
                 state.enable(args.modem)
                 print("successfully enabled the modem")
             elif args.output_json:

@@ -43,7 +43,8 @@ def render_modem(m: dict[str, Any], now: float) -> dict[str, Any]:
         wanted = str(net.get("registration", "home"))
         registered_at = float(m["enabled_at"]) + float(net.get("register_after", 0.2))
         if wanted in ("home", "roaming") and now >= registered_at:
-            state, registration, packet = "registered", wanted, "attached"
+            connected = any(b["connected"] for b in m.get("bearers", []))
+            state, registration, packet = "connected" if connected else "registered", wanted, "attached"
             access = [tech]
             operator_code, operator_name = str(net.get("mcc_mnc", U)), str(net.get("operator", U))
         elif wanted in ("home", "roaming", "searching"):
@@ -68,7 +69,7 @@ def render_modem(m: dict[str, Any], now: float) -> dict[str, Any]:
         "dbus-path": f"{MODEM_PREFIX}{m['index']}",
         "generic": {
             "access-technologies": access,
-            "bearers": [],
+            "bearers": [f"/org/freedesktop/ModemManager1/Bearer/{b['index']}" for b in m.get("bearers", [])],
             "carrier-configuration": U,
             "carrier-configuration-revision": U,
             "current-bands": [],

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hilkit.sim.programs.fake_mmcli_output import MODEM_PREFIX, PIN_TRIES, SIM_PREFIX, format_human, render_modem
+from hilkit.sim.programs.mm_bearer import BEARER_PREFIX, new_bearer, parse_settings, render_bearer, set_link
 
 if TYPE_CHECKING:
     from hilkit.core.profile import NetworkModel
@@ -102,11 +103,12 @@ class MMState:
     # -- the virtual lab's side ---------------------------------------------------------------
     def add_modem(self, port_path: str, imei: str, manufacturer: str, model: str, revision: str,
                   drivers: Sequence[str], ports: Sequence[str], network: NetworkModel | Mapping[str, Any],
-                  plugged_at: float | None = None) -> int:
+                  plugged_at: float | None = None, data_path: Mapping[str, Any] | None = None) -> int:
         """A modem appears on ``port_path`` (listed from ``plugged_at``, wall-clock); its index.
 
         ``ports`` as mmcli shows them: ``"ttyUSB0 (at)"``, ``"wwan0 (net)"``. A modem already on
-        that port is replaced (a re-plug). Indexes grow and are never reused.
+        that port is replaced (a re-plug). Indexes grow and are never reused. ``data_path``: what a
+        bearer connects to (``interface``, ``ipv4`` settings, the ``link_command`` that raises it).
         """
         device = device_path(port_path)
         with self._locked() as data:
@@ -118,8 +120,18 @@ class MMState:
                 "imei": imei, "manufacturer": manufacturer, "model": model, "revision": revision,
                 "drivers": list(drivers), "ports": list(ports), "network": _network(network),
                 "plugged_at": time.time() if plugged_at is None else plugged_at,
-                "enabled_at": None, "unlocked": False, "pin_tries": PIN_TRIES})
+                "enabled_at": None, "unlocked": False, "pin_tries": PIN_TRIES, "bearers": [],
+                "data_path": dict(data_path or data.get("data_paths", {}).get(port_path, {}))})
         return index
+
+    def set_data_path(self, port_path: str, data_path: Mapping[str, Any]) -> None:
+        """What a bearer of the modem on ``port_path`` connects to from now on (see :meth:`add_modem`);
+        a modem plugged later on that port keeps it."""
+        with self._locked() as data:
+            data.setdefault("data_paths", {})[port_path] = dict(data_path)
+            for modem in data["modems"]:
+                if modem["port_path"] == port_path:
+                    modem["data_path"] = dict(data_path)
 
     def remove_modem(self, port_path: str) -> bool:
         """The modem on ``port_path`` goes away; False when there was none."""
@@ -185,6 +197,42 @@ class MMState:
         if wrong:
             raise MmcliError(f"error: couldn't send PIN code to the SIM: '{_ERROR}MobileEquipment."
                              "IncorrectPassword: Incorrect password'")
+
+    def simple_connect(self, selector: str, settings: str, now: float | None = None) -> str:
+        """``mmcli -m M --simple-connect=...``: a connected bearer on a registered modem; its path."""
+        now = time.time() if now is None else now
+        try:
+            wanted = parse_settings(settings)
+        except ValueError as exc:
+            raise MmcliError(f"error: couldn't parse input string: {exc}") from None
+        with self._locked() as data:
+            modem = self._select([m for m in data["modems"] if m["plugged_at"] <= now], selector)
+            state = render_modem(modem, now)["generic"]["state"]
+            if state not in ("registered", "connected"):
+                raise MmcliError(f"error: couldn't connect the modem: '{_ERROR}Core.WrongState: "
+                                 f"modem is {state}: not registered'")
+            data.setdefault("next_bearer", 0)
+            bearer = new_bearer(data["next_bearer"], modem, wanted)
+            data["next_bearer"] += 1
+            modem["bearers"] = [b for b in modem.get("bearers", []) if b["connected"]] + [bearer]
+        set_link(modem, True)
+        return f"{BEARER_PREFIX}{bearer['index']}"
+
+    def simple_disconnect(self, selector: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._locked() as data:
+            modem = self._select([m for m in data["modems"] if m["plugged_at"] <= now], selector)
+            for bearer in modem.get("bearers", []):
+                bearer["connected"] = False
+        set_link(modem, False)
+
+    def bearer_json(self, selector: str) -> dict[str, Any]:
+        """``mmcli -b PATH|INDEX -J``."""
+        for modem in self._read()["modems"]:
+            for bearer in modem.get("bearers", []):
+                if selector in (str(bearer["index"]), f"{BEARER_PREFIX}{bearer['index']}"):
+                    return {"bearer": render_bearer(bearer)}
+        raise MmcliError("error: couldn't find bearer")
 
     def human(self, selector: str, now: float | None = None) -> str:
         """``mmcli -m SELECTOR`` as the table mmcli prints."""

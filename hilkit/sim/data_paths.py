@@ -1,0 +1,93 @@
+"""The data path of each simulated slot: a carrier network (:mod:`hilkit.sim.carrier`) behind the
+virtual dongle's network interface, made when a test goes online and taken down when the dongle's
+test ends. Its link follows the dongle's session (the HiLink stick's dial, the AT model's NDIS call,
+the fake ModemManager's bearer); the data-path faults the rig or a marker names are the carrier's."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from hilkit.core.faults import DATA_PATH_FAULTS
+from hilkit.core.rig import Slot
+from hilkit.net import interface
+from hilkit.sim.carrier import CHECK_NAME, CarrierNetwork, carrier_available, sweep_stale
+from hilkit.sim.carrier.carrier_network import FAR_END
+from hilkit.sim.virtual_hardware import VirtualHardware
+
+
+def carrier_subnet(slot: Slot, index: int) -> str:
+    """HiLink: the stick's own LAN (its web API's /24, 192.168.8.0/24 by default); else an operator's
+    private range, one per slot."""
+    attach = slot.profile.attach
+    if attach is not None and attach.method == "hilink":
+        host = urlsplit(attach.url or "http://192.168.8.1").hostname or "192.168.8.1"
+        return ".".join(host.split(".")[:3]) + ".0/24"
+    return f"10.64.{index}.0/24"
+
+
+class DataPaths:
+    """The carrier networks of a simulated lab's slots, one at a time per slot."""
+
+    swept = False
+
+    def __init__(self, hardware: VirtualHardware, rig_slots: tuple[Slot, ...], throughput_url: str) -> None:
+        self.hardware = hardware
+        self.index = {slot.name: i for i, slot in enumerate(rig_slots)}
+        self.throughput_url = throughput_url
+        self.carriers: dict[str, CarrierNetwork] = {}
+
+    def prepare(self, slot: Slot) -> str | None:
+        """A fresh carrier network for the slot's next session; why there can be none here, or None."""
+        method = slot.profile.data_method
+        if method == "ppp":
+            return None   # the dial-up reaches CONNECT on the AT port; the dialer says what follows
+        why = carrier_available()
+        if why:
+            return why
+        if not DataPaths.swept:   # what killed runs left (their guardian killed too), once per process
+            DataPaths.swept = True
+            sweep_stale()
+        self.release(slot)
+        faults = [name for name in DATA_PATH_FAULTS if self.hardware.dice.fires(name, slot.port)]
+        hosts = [urlsplit(url).hostname for url in (slot.profile.data.check_url, self.throughput_url) if url]
+        carrier = CarrierNetwork(slot.name, subnet=carrier_subnet(slot, self.index.get(slot.name, 0)),
+                                 faults=faults, link_up=False,
+                                 names=tuple(dict.fromkeys([h for h in hosts if h] + [CHECK_NAME])))
+        self.carriers[slot.name] = carrier
+        dongle = self.hardware.dongles[slot.name]
+        dongle.data_link = carrier.set_link
+        if method == "bearer" and self.hardware.real_mm is None:   # the real daemon sets up its own
+            address = str(carrier.subnet.network_address + 2)
+            self.hardware.modem_manager.set_data_path(slot.port, {
+                "interface": carrier.ifname,
+                "link_command": [interface.ip_command(), "-n", carrier.namespace, "link", "set", FAR_END],
+                "ipv4": {"method": "static", "address": address, "prefix": carrier.subnet.prefixlen,
+                         "gateway": carrier.gateway, "dns": [carrier.dns_server], "mtu": 1500}})
+        return None
+
+    def interface(self, slot: Slot) -> str:
+        carrier = self.carriers.get(slot.name)
+        if carrier is None:
+            raise KeyError(f"{slot.describe()}: no carrier network (data_path() first)")
+        return carrier.ifname
+
+    def evidence(self, slot: Slot) -> dict[str, str]:
+        carrier = self.carriers.get(slot.name)
+        return {} if carrier is None else {"carrier network": carrier.describe(), **carrier.evidence()}
+
+    def release(self, slot: Slot) -> None:
+        carrier = self.carriers.pop(slot.name, None)
+        if carrier is None:
+            return
+        self.hardware.dongles[slot.name].data_link = None
+        carrier.close()
+
+    def close(self) -> None:
+        problems = []
+        for name in list(self.carriers):
+            carrier = self.carriers.pop(name)
+            try:
+                carrier.close()
+            except Exception as exc:  # noqa: BLE001 - every carrier is closed whatever one says
+                problems.append(str(exc))
+        if problems:
+            raise RuntimeError("; ".join(problems))
