@@ -86,6 +86,8 @@ class DataPath:
                 gateway, self.dns = lease.router or "", lease.dns_servers
             self.added.append(interface.configure(name, address, prefix, gateway))
             result.address, result.prefix = address, prefix
+            with step(f"{name}: {address}/{prefix}, gateway {gateway or 'none'}, DNS {', '.join(self.dns) or 'none'}"):
+                pass   # the values, where the report's reader looks: in the steps
             result.time_to_address = time.monotonic() - start
         measure("time to address", result.time_to_address, "s", high=self.spec.address_budget,
                 category=Category.NO_ADDRESS)
@@ -100,11 +102,14 @@ class DataPath:
             answers = probes.resolve(host, self.dns[0], name, timeout=5.0)
             result.dns_answer = ", ".join(answers)
             attach_text("DNS answer", f"{host} A {result.dns_answer} (server {self.dns[0]}, via {name})")
+            with step(f"{host} A {result.dns_answer}"):
+                pass
         with step(f"HTTP GET {self.spec.check_url} through {name}"):
             answer = probes.http_get(self.spec.check_url, name, timeout=10.0, connect_to=answers[0])
             result.http_status = answer.status
             attach_text("HTTP answer", answer.describe())
-            answer.expect(self.spec.check_status)
+            with step(f"HTTP {answer.status} {answer.reason} (expected {self.spec.check_status})"):
+                answer.expect(self.spec.check_status)
         with step(f"round trip to {host} ({answers[0]}) through {name}"):
             result.rtt_ms = probes.round_trip(answers[0], name, count=5, port=target.port or 80) * 1000.0
         measure("round trip", result.rtt_ms, "ms", high=self.spec.max_rtt_ms)
