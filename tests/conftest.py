@@ -6,9 +6,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hilkit.config.paths import PROJECT_ROOT
+from hilkit.core.profile import NetworkModel, VirtualSpec
 from hilkit.core.rig import Rig
 from hilkit.dut import Dongle
 from hilkit.lab.registry import load_rig
+from hilkit.modem.at import AtClient
+from hilkit.sim.adapters.pty_port import AtPort
+from hilkit.sim.model.at_model import ModemModel
+from hilkit.sim.model.scheduler import Scheduler
 from hilkit.sim.virtual_lab import VirtualLab
 
 
@@ -88,3 +93,32 @@ def pytest_ignore_collect(collection_path, config):
         from hilkit.sim.umockdev import unavailable
         return bool(unavailable()) or None
     return None
+
+
+@pytest.fixture
+def scheduler():
+    s = Scheduler()
+    yield s
+    s.stop()
+    assert not s.errors
+
+
+@pytest.fixture
+def modem_port(scheduler):
+    """modem_port(**network) -> (AtClient, ModemModel) on a fresh pty."""
+    opened = []
+
+    def make(secrets=None, **network):
+        spec = VirtualSpec(network=NetworkModel(**{"register_after": 0.05, **network}))
+        ports = []
+        model = ModemModel(spec, lambda text: ports[0].unsolicited(text), scheduler.after)
+        port = AtPort("test", model)
+        ports.append(port)
+        client = AtClient(port.path, secrets=secrets)
+        opened.append((client, port))
+        return client, model
+
+    yield make
+    for client, port in opened:
+        client.close()
+        port.close()

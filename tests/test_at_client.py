@@ -7,42 +7,11 @@ from dataclasses import replace
 import pytest
 
 from hilkit.core.errors import Category, ModemError, WaitTimeout
-from hilkit.core.profile import AttachSpec, NetworkModel, VirtualSpec
+from hilkit.core.profile import AttachSpec
 from hilkit.modem.at import AtClient, AtCommandError
 from hilkit.modem.attach import AtAttachChecker, attach_problems
 from hilkit.modem.ts27007 import Csq, parse_registration
-from hilkit.sim.adapters.pty_port import AtPort, PtyPort
-from hilkit.sim.model.at_model import ModemModel
-from hilkit.sim.model.scheduler import Scheduler
-
-
-@pytest.fixture
-def scheduler():
-    s = Scheduler()
-    yield s
-    s.stop()
-    assert not s.errors
-
-
-@pytest.fixture
-def modem_port(scheduler):
-    """modem_port(**network) -> (AtClient, ModemModel) on a fresh pty."""
-    opened = []
-
-    def make(secrets=None, **network):
-        spec = VirtualSpec(network=NetworkModel(**{"register_after": 0.05, **network}))
-        ports = []
-        model = ModemModel(spec, lambda text: ports[0].unsolicited(text), scheduler.after)
-        port = AtPort("test", model)
-        ports.append(port)
-        client = AtClient(port.path, secrets=secrets)
-        opened.append((client, port))
-        return client, model
-
-    yield make
-    for client, port in opened:
-        client.close()
-        port.close()
+from hilkit.sim.adapters.pty_port import PtyPort
 
 
 def test_ok_with_information_lines(modem_port):

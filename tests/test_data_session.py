@@ -15,9 +15,8 @@ import pytest
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
 from hilkit.core.errors import Category, WaitTimeout
-from hilkit.core.profile import AttachSpec, NetworkModel, VirtualSpec
+from hilkit.core.profile import AttachSpec, NetworkModel
 from hilkit.core.secrecy import Secrets
-from hilkit.modem.at import AtClient
 from hilkit.modem.connectors import (
     BearerConnector,
     DataPathUnavailable,
@@ -28,44 +27,21 @@ from hilkit.modem.connectors import (
 )
 from hilkit.modem.hilink_api import HiLinkClient
 from hilkit.modem.mmcli_client import ModemManager
-from hilkit.sim.adapters.pty_port import AtPort
-from hilkit.sim.model.at_model import ModemModel
 from hilkit.sim.model.hilink_stick import VirtualHiLinkStick
-from hilkit.sim.model.scheduler import Scheduler
 from hilkit.sim.programs.mm_state import MMState
 
 HILINK = load_profile(PROJECT_ROOT / "device_profiles" / "huawei" / "e3372-hilink.yaml")
 
 
 @pytest.fixture
-def scheduler():
-    s = Scheduler()
-    yield s
-    s.stop()
-    assert not s.errors
-
-
-@pytest.fixture
-def at_modem(scheduler):
-    """(AtClient, ModemModel, link changes) on a fresh pty, registered at once."""
-    opened = []
-
-    def make(secrets=None, **network):
-        spec = VirtualSpec(network=NetworkModel(**{"register_after": 0.0, **network}))
-        ports: list[AtPort] = []
-        model = ModemModel(spec, lambda text: ports[0].unsolicited(text), scheduler.after)
+def at_modem(modem_port):
+    """(AtClient, ModemModel, the link changes the model reported) on a fresh pty, registered at once."""
+    def make(**network):
+        client, model = modem_port(**{"register_after": 0.0, **network})
         links: list[bool] = []
         model.data_link = links.append
-        port = AtPort("test", model)
-        ports.append(port)
-        client = AtClient(port.path, secrets=secrets)
-        opened.append((client, port))
         return client, model, links
-
-    yield make
-    for client, port in opened:
-        client.close()
-        port.close()
+    return make
 
 
 def test_hilink_dial_waits_for_901_and_hangs_up_again():

@@ -54,7 +54,8 @@ def test_the_writer_is_read_back_by_tshark(tmp_path):
         if shutil.which("capinfos") else True
 
 
-def test_a_switch_tests_traffic_opens_in_tshark_with_the_cbw_as_mass_storage(tmp_path):
+def switched_e3131() -> tuple[list, list, object]:
+    """The virtual E3131 powered and switched: (usbmon events captured, transfers the device saw, slot)."""
     rig = load_rig(builtin_rig("virtual"))
     lab = VirtualLab(rig)
     slot = rig.slot("e3131")
@@ -65,10 +66,14 @@ def test_a_switch_tests_traffic_opens_in_tshark_with_the_cbw_as_mass_storage(tmp
         dongle.switch_to("modem")
     finally:
         dongle.close()
-    device = lab.dongle("e3131")
-    seen = [t for t in device.transfers if t.time >= since and t.kind != "reset"]
+    seen = [t for t in lab.dongle("e3131").transfers if t.time >= since and t.kind != "reset"]
     events = lab.usb_capture(slot, since)
     lab.close()
+    return events, seen, slot
+
+
+def test_a_switch_tests_traffic_opens_in_tshark_with_the_cbw_as_mass_storage(tmp_path):
+    events, seen, slot = switched_e3131()
     enumerations = 2   # storage, then modem: the kernel reads two descriptors each
     assert len(events) == 2 * (len(seen) + 2 * enumerations)
     path = tmp_path / "switch.pcapng"

@@ -15,13 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from test_usb_capture import switched_e3131
 
 from hilkit.config.paths import builtin_rig
 from hilkit.core.errors import HilkitError
-from hilkit.dut import Dongle
 from hilkit.lab.registry import load_rig
 from hilkit.report.pcapng import pcapng
-from hilkit.sim.virtual_lab import VirtualLab
 from hilkit.usb.usbmon import HEADER, PortsBySysfs, UsbmonError, UsbmonReader, parse_event, why_unreadable
 
 needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None,
@@ -31,18 +30,7 @@ FIELDS = ["usb.urb_id", "usb.urb_type", "usb.transfer_type", "usb.endpoint_addre
 
 
 def switch_capture(tmp_path: Path) -> Path:
-    rig = load_rig(builtin_rig("virtual"))
-    lab = VirtualLab(rig)
-    slot = rig.slot("e3131")
-    dongle = Dongle(slot, lab)
-    since = time.monotonic()
-    try:
-        dongle.power_on()
-        dongle.switch_to("modem")
-    finally:
-        dongle.close()
-    events = lab.usb_capture(slot, since)
-    lab.close()
+    events, _, _ = switched_e3131()
     path = tmp_path / "switch.pcapng"
     path.write_bytes(pcapng(events, "usbmon1", "slot e3131"))
     return path
