@@ -98,8 +98,10 @@ def test_an_interrupt_between_lines_still_ends_as_interrupted(pytester: pytest.P
     still ends as interrupted, and the entry names the line before it."""
     pytester.makepyfile(test_lineless=INTERRUPT_ON_A_LINELESS_INSTRUCTION)
     result = pytester.runpytest_subprocess("-p", plugin, "-p", "no:randomly", "test_lineless.py")
-    if plugin == "no:hilkit":   # the pytest behaviour the plugin mends; if it ever prints, the mend is moot
-        assert result.ret == 1 and "TypeError: unsupported operand" in result.stdout.str() + result.stderr.str()
+    if plugin == "no:hilkit":   # the pytest behaviour the plugin mends
+        if result.ret != 1:
+            pytest.skip(f"pytest {pytest.__version__} prints this interrupt by itself: the mend is no longer needed")
+        assert "TypeError: unsupported operand" in result.stdout.str() + result.stderr.str()
         return
     assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()[-3000:] + result.stderr.str()[-3000:]
     result.stdout.fnmatch_lines(["*KeyboardInterrupt*", "*test_lineless.py:*: KeyboardInterrupt: signal 15"])
