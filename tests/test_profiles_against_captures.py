@@ -18,6 +18,7 @@ SHIPPED = [k for k in LIBRARY.keys() if not k.startswith("usb-modeswitch-data/")
 CAPTURED = {
     ("huawei/e3531", "modem"): "huawei-e3531/lsusb-v.txt",
     ("huawei/e3372-hilink", "hilink"): "huawei-e3372/14dc-hilink.usb-devices.txt",
+    ("huawei/e3372-stick", "modem"): "huawei-e3372-stick/1506-ncm.usb-devices.txt",
 }
 #: (profile, mode) -> why there is no capture (searched: forum threads, GitHub code and issues,
 #: kernel patches' usb-devices blocks, linux-hardware probes)
