@@ -18,12 +18,9 @@ from hilkit.core.errors import Category, HilkitError, WaitTimeout
 from hilkit.core.profile import AttachSpec
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.at import AtClient
-from hilkit.modem.hilink_answers import DIAL, DIAL_CONNECT, DIAL_DISCONNECT, STATUS, fields
+from hilkit.modem.hilink_answers import DIAL, DIAL_CONNECT, DIAL_DISCONNECT, STATUS, describe_status, fields
 from hilkit.modem.hilink_api import HiLinkClient
 from hilkit.modem.mmcli_client import ModemManager
-
-#: HiLink's /api/monitoring/status ConnectionStatus values (Huawei's web UI names them so)
-HILINK_CONNECTION = {"900": "connecting", "901": "connected", "902": "disconnected", "903": "disconnecting"}
 
 
 class DataPathUnavailable(HilkitError):
@@ -70,10 +67,8 @@ class HiLinkConnector(DataConnector):
         while status.get("ConnectionStatus") != "901":
             remaining = timeout - (time.monotonic() - start)
             if remaining <= 0:
-                seen = status.get("ConnectionStatus", "none")
-                raise WaitTimeout("ConnectionStatus 901 (connected) after the dial",
-                                  f"ConnectionStatus {seen} ({HILINK_CONNECTION.get(seen, 'unknown')})", timeout,
-                                  category=Category.NO_DATA_SESSION)
+                raise WaitTimeout("ConnectionStatus 901 (connected) after the dial", describe_status(status),
+                                  timeout, category=Category.NO_DATA_SESSION)
             self._wake.wait(min(self.poll_interval, remaining))
             status = self._status()
         shown = "\n".join(f"{k}: {v}" for k, v in status.items())
@@ -108,7 +103,8 @@ class BearerConnector(DataConnector):
         if password:
             self.mm.add_secret(password)   # masked in the transcript, the evidence and errors
             settings.append(f"password={password}")
-        self.mm.run(["-m", self.modem, f"--simple-connect={','.join(settings)}"])
+        # the connect budget, not the client's per-call one: a real bearer can take tens of seconds
+        self.mm.run(["-m", self.modem, f"--simple-connect={','.join(settings)}"], timeout=timeout)
         self.connected = True
         bearers = self.mm.modem(self.modem).get("generic", {}).get("bearers", [])
         for path in bearers:
@@ -214,18 +210,15 @@ class PppDialer(DataConnector):
         self.client = client
         self.spec = spec
         self.ppp_device = ppp_device
-        self.dialled = False
 
     def connect(self, timeout: float) -> DataSession:
         start = time.monotonic()
         self.client.command(f'AT+CGDCONT=1,"IP","{self.spec.apn or "internet"}"')
         answer = self.client.command(f"ATD{self.spec.number or '*99#'}", timeout=timeout, check=False)
-        self.dialled = answer.final.startswith("CONNECT")
-        if not self.dialled:
+        if not answer.final.startswith("CONNECT"):
             raise NoDataSession(f"ATD{self.spec.number or '*99#'} answered {answer.final} (expected CONNECT)")
         raise ppp_unavailable(f"CONNECT after {time.monotonic() - start:.2f} s", self.ppp_device)
 
     def disconnect(self) -> None:
         """Nothing to send: the port is in data mode, and closing it (DTR drops) ends the call, as
         the dongle's teardown does."""
-        self.dialled = False

@@ -68,8 +68,10 @@ class ModemManager:
             return dict(self._answers)
 
     # -- running ------------------------------------------------------------------------------
-    def run(self, args: Sequence[str]) -> str:
-        """Run ``mmcli ARGS``; its stdout. Raises :class:`ModemError` if it cannot or it fails."""
+    def run(self, args: Sequence[str], timeout: float | None = None) -> str:
+        """Run ``mmcli ARGS``; its stdout. Raises :class:`ModemError` if it cannot or it fails, or
+        gives no answer within ``timeout`` s (the client's own when None)."""
+        timeout = self.timeout if timeout is None else timeout
         argv = self.command + list(args)
         shown = self._shown(argv)
         log.debug("run %s", shown)
@@ -79,13 +81,13 @@ class ModemManager:
         returncode: int | None = None
         try:
             done = subprocess.run(argv, capture_output=True, text=True, encoding="utf-8",
-                                  errors="replace", timeout=self.timeout, check=False)
+                                  errors="replace", timeout=timeout, check=False)
         except FileNotFoundError:
             failure = f"{self.command[0]!r} not found (is ModemManager's mmcli installed?)"
         except PermissionError:
             failure = f"{self.command[0]!r} is not executable"
         except subprocess.TimeoutExpired as exc:
-            failure = f"no answer within {self.timeout:.1f} s"
+            failure = f"no answer within {timeout:.1f} s"
             stdout, stderr = (part.decode("utf-8", "replace") if isinstance(part, bytes) else (part or "")
                               for part in (exc.stdout, exc.stderr))
         except OSError as exc:
