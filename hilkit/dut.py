@@ -18,7 +18,7 @@ from hilkit.core.errors import Category, HilkitError, ReenumerationLoop, Settled
 from hilkit.core.events import BUS, Identified, attach_text, step
 from hilkit.core.identity import mask_imei
 from hilkit.core.modes import identify, in_mode
-from hilkit.core.profile import ModeSpec
+from hilkit.core.profile import AttachSpec, ModeSpec
 from hilkit.core.rig import Slot
 from hilkit.core.switchconfig import SwitchConfig
 from hilkit.lab.lab_backend import LabBackend
@@ -32,6 +32,9 @@ from hilkit.modem.connectors import (
     NdisConnector,
     PppDialer,
 )
+from hilkit.modem.hilink_api import HiLinkAttachChecker, HiLinkClient
+from hilkit.modem.mm_attach import ModemManagerAttachChecker
+from hilkit.modem.mmcli_client import ModemManager
 from hilkit.online import DataPath, OnlineResult
 from hilkit.switch.result import SwitchResult
 from hilkit.usb.lsusb_format import format_lsusb
@@ -249,23 +252,28 @@ class Dongle:
         return client
 
     # -- network attach --------------------------------------------------------------------
-    def attach_checker(self) -> AttachChecker:
-        """The checker the profile's ``attach.method`` names, talking through this rig's seam."""
+    def _attach_spec(self, wanted_by: str) -> AttachSpec:
         spec = self.profile.attach
         if spec is None:
-            raise HilkitError(f"{self.profile.path}: attach: missing (the profile says nothing about attach)")
+            raise HilkitError(f"{self.profile.path}: attach: missing (the profile says nothing about attach, "
+                              f"which {wanted_by} needs)")
+        return spec
+
+    def _hilink_client(self, spec: AttachSpec) -> HiLinkClient:
+        """The stick's web API where this rig reaches it, logged in as the profile says."""
+        return HiLinkClient(self.lab.hilink_url(self.slot), user=spec.login_user,
+                            password=self.lab.rig.secrets.get(spec.login_password_env))
+
+    def attach_checker(self) -> AttachChecker:
+        """The checker the profile's ``attach.method`` names, talking through this rig's seam."""
+        spec = self._attach_spec("the attach check")
+        secrets = self.lab.rig.secrets
         if spec.method == "at":
-            return AtAttachChecker(self.open_at(spec.port_role), spec, self.lab.rig.secrets)
+            return AtAttachChecker(self.open_at(spec.port_role), spec, secrets)
         if spec.method == "hilink":
-            from hilkit.modem.hilink_api import HiLinkAttachChecker, HiLinkClient
-            secrets = self.lab.rig.secrets
-            client = HiLinkClient(self.lab.hilink_url(self.slot), user=spec.login_user,
-                                  password=secrets.get(spec.login_password_env))
-            return HiLinkAttachChecker(client, spec, secrets=secrets)
-        from hilkit.modem.mm_attach import ModemManagerAttachChecker
-        from hilkit.modem.mmcli_client import ModemManager
+            return HiLinkAttachChecker(self._hilink_client(spec), spec, secrets=secrets)
         return ModemManagerAttachChecker(ModemManager(self.lab.mmcli_command()), self.lab.modem_device(self.slot), spec,
-                                         secrets=self.lab.rig.secrets)
+                                         secrets=secrets)
 
     def attach(self, timeout: float | None = None) -> AttachResult:
         """Bring the dongle onto the network (switching to its working mode first if needed)."""
@@ -296,16 +304,11 @@ class Dongle:
     def data_connector(self) -> DataConnector:
         """What brings the data session up, by the profile's data method, through this rig's seam."""
         method = self.profile.data_method
-        spec = self.profile.attach
-        if spec is None:
-            raise HilkitError(f"{self.profile.path}: attach: missing (a data session needs an attach method)")
+        spec = self._attach_spec("a data session")
         secrets = self.lab.rig.secrets
         if method == "hilink":
-            from hilkit.modem.hilink_api import HiLinkClient
-            return HiLinkConnector(HiLinkClient(self.lab.hilink_url(self.slot), user=spec.login_user,
-                                                password=secrets.get(spec.login_password_env)))
+            return HiLinkConnector(self._hilink_client(spec))
         if method == "bearer":
-            from hilkit.modem.mmcli_client import ModemManager
             mm = ModemManager(self.lab.mmcli_command())
             return BearerConnector(mm, mm.find(self.lab.modem_device(self.slot)), spec, secrets)
         client = self.modems[0] if self.modems else self.open_at(spec.port_role)
@@ -320,7 +323,12 @@ class Dongle:
         why = self.lab.data_path(self.slot)
         if why:
             raise DataPathUnavailable(why)
-        self.data_path = DataPath(self.slot, self.data_connector(), lambda: self.lab.net_interface(self.slot),
+        try:
+            connector = self.data_connector()
+        except BaseException:
+            self.lab.end_data_path(self.slot)   # what the lab made for it goes now, not at the lab's close
+            raise
+        self.data_path = DataPath(self.slot, connector, lambda: self.lab.net_interface(self.slot),
                                   self.budget("connect"), self.lab.rig.throughput_url)
         try:
             result = self.data_path.bring_up()
