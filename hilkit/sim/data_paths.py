@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from hilkit.core.errors import HilkitError
 from hilkit.core.faults import DATA_PATH_FAULTS
 from hilkit.core.rig import Slot
-from hilkit.net import interface
 from hilkit.sim.carrier import CHECK_NAME, CarrierNetwork, carrier_available, sweep_stale
-from hilkit.sim.carrier.carrier_network import FAR_END
 from hilkit.sim.virtual_hardware import VirtualHardware
 
 
@@ -59,7 +58,7 @@ class DataPaths:
             address = str(carrier.subnet.network_address + 2)
             self.hardware.modem_manager.set_data_path(slot.port, {
                 "interface": carrier.ifname,
-                "link_command": [interface.ip_command(), "-n", carrier.namespace, "link", "set", FAR_END],
+                "link_command": carrier.link_command(),
                 "ipv4": {"method": "static", "address": address, "prefix": carrier.subnet.prefixlen,
                          "gateway": carrier.gateway, "dns": [carrier.dns_server], "mtu": 1500}})
         return None
@@ -67,7 +66,7 @@ class DataPaths:
     def interface(self, slot: Slot) -> str:
         carrier = self.carriers.get(slot.name)
         if carrier is None:
-            raise KeyError(f"{slot.describe()}: no carrier network (data_path() first)")
+            raise HilkitError(f"{slot.describe()}: no carrier network (data_path() first)")
         return carrier.ifname
 
     def evidence(self, slot: Slot) -> dict[str, str]:

@@ -222,9 +222,14 @@ class CarrierNetwork:
         """The dongle's link as the host sees it (the host end's carrier)."""
         return interface.has_carrier(self.ifname)
 
+    def link_command(self) -> list[str]:
+        """The command that takes the dongle's link up or down when ``up``/``down`` is added (for a
+        simulated program in another process, as the fake mmcli's bearer)."""
+        return [interface.ip_command(), "-n", self.namespace, "link", "set", FAR_END]
+
     def set_link(self, up: bool) -> None:
         """Take the dongle's link up or down (the far end; the host end's carrier follows)."""
-        self._in_ns("link", "set", FAR_END, "up" if up else "down")
+        interface.run_ip(*self.link_command()[1:], "up" if up else "down")
 
     def evidence(self) -> dict[str, str]:
         """The carrier's own logs, for a report: dnsmasq's (DHCP and DNS) and the web server's."""
