@@ -137,8 +137,9 @@ def test_ports_are_looked_up_in_sysfs_once_per_device_number(tmp_path):
     plug("1-1.2", 1, 5)
     plug("1-1.3", 1, 6)
     (tmp_path / "1-1.2:1.0").mkdir()            # an interface directory: not a device
-    (tmp_path / "usb1").mkdir()                 # the root hub: no port path
+    plug("usb1", 1, 1)                           # the root hub: no port path, no slot on it
     ports = PortsBySysfs(tmp_path)
+    assert ports.port_of(1, 1) == "" and ports.port_of(1, 0) == ""   # address 0: not addressed yet
     assert ports.port_of(1, 5) == "1-1.2" and ports.port_of(1, 6) == "1-1.3"
     plug("1-1.2", 1, 9)                          # the dongle re-enumerated on the same port
     assert ports.port_of(1, 9) == "1-1.2"

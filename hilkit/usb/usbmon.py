@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from hilkit.core.errors import HilkitError
@@ -32,6 +33,7 @@ HEADER = struct.Struct("<QBBBBHbbqiiII8s")
 TRANSFERS = {number: name for name, number in TRANSFER_TYPES.items()}
 SYSFS_DEVICES = Path("/sys/bus/usb/devices")
 _PORT = re.compile(r"^\d+-\d+(\.\d+)*$")
+_ROOT_HUB = re.compile(r"^usb\d+$")
 
 
 class UsbmonError(HilkitError):
@@ -60,13 +62,17 @@ def parse_event(header: bytes, data: bytes) -> UrbEvent:
 
 class PortsBySysfs:
     """Which port path a device number on a bus belongs to now, read from sysfs (``busnum``,
-    ``devnum`` of each ``B-P.P`` device); looked up once per device number, when it first appears."""
+    ``devnum`` of each ``B-P.P`` device), kept once found. A number sysfs does not show (yet, or
+    any more) is looked for again at its next event; root hubs (``usbN``) and address 0 (a device
+    not yet addressed) are known as on no port, so their traffic costs no scan."""
 
     def __init__(self, root: Path = SYSFS_DEVICES) -> None:
         self.root = root
         self.known: dict[tuple[int, int], str] = {}
 
     def port_of(self, bus: int, device: int) -> str | None:
+        if device == 0:
+            return ""
         if (bus, device) not in self.known:
             self.known.update(self._scan())
         return self.known.get((bus, device))
@@ -74,7 +80,7 @@ class PortsBySysfs:
     def _scan(self) -> dict[tuple[int, int], str]:
         found = {}
         try:
-            entries = [e for e in os.scandir(self.root) if _PORT.match(e.name)]
+            entries = [e for e in os.scandir(self.root) if _PORT.match(e.name) or _ROOT_HUB.match(e.name)]
         except OSError:
             return {}
         for entry in entries:
@@ -83,7 +89,7 @@ class PortsBySysfs:
                 device = int((Path(entry.path) / "devnum").read_text())
             except (OSError, ValueError):
                 continue   # unplugged while being read
-            found[(bus, device)] = entry.name
+            found[(bus, device)] = entry.name if _PORT.match(entry.name) else ""
         return found
 
 
@@ -143,8 +149,7 @@ class UsbmonReader:
                     raise UsbmonError(f"{self.path}: the data of an event ended early")
                 event = parse_event(header, data)
                 if len(event.data) > self.snap:
-                    event = UrbEvent(event.time, event.urb, event.kind, event.transfer, event.endpoint, event.device,
-                                     event.bus, event.data[:self.snap], event.length, event.setup, event.status)
+                    event = replace(event, data=event.data[:self.snap])
                 self.events.append((time.monotonic(), self.ports(event.bus, event.device), event))
         except (OSError, UsbmonError) as exc:
             self.error = f"{self.path}: {exc}"   # the capture ends; the test goes on without it
