@@ -51,6 +51,11 @@ class Slot:
         return f"slot {self.name} (port {self.port}, {self.profile.title})"
 
     @property
+    def bus(self) -> int:
+        """The USB bus its port path is on (``1`` for ``1-1.3``)."""
+        return int(self.port.split("-")[0])
+
+    @property
     def resolved_by_lab(self) -> bool:
         """Its port and power come from where the lab finds it (a labgrid place), once opened."""
         return self.power.driver == "labgrid"

@@ -14,7 +14,7 @@ UDEV_RULE = 'SUBSYSTEM=="usbmon", GROUP="plugdev", MODE="0640"'
 
 def check_usbmon(rig: Rig, host: Host) -> list[Finding]:
     check = "usb-capture"
-    buses = sorted({int(slot.port.split("-")[0]) for slot in rig.slots})
+    buses = sorted({slot.bus for slot in rig.slots})
     if not buses:
         return []
     nodes = {bus: f"/dev/usbmon{bus}" for bus in buses}

@@ -49,7 +49,7 @@ class LinuxLab(LabBackend):
 
     def watch_usb(self, slot: Slot) -> str | None:
         """One usbmon reader per bus, started the first time a slot on it is watched."""
-        bus = int(slot.port.split("-")[0])
+        bus = slot.bus
         if bus not in self.usbmon:
             reader = UsbmonReader(bus)
             try:
@@ -63,7 +63,7 @@ class LinuxLab(LabBackend):
         return watching.error
 
     def usb_capture(self, slot: Slot, since: float) -> list[UrbEvent] | None:
-        reader = self.usbmon.get(int(slot.port.split("-")[0]))
+        reader = self.usbmon.get(slot.bus)
         return reader.capture(slot.port, since) if isinstance(reader, UsbmonReader) else None
 
     def close(self) -> None:

@@ -119,7 +119,7 @@ def attach_usb_capture(request: pytest.FixtureRequest, lab: LabBackend, slot: Sl
         if problem:
             attach_text(f"USB traffic, slot {slot.name}: not captured", problem)
         return
-    data = pcapng(events, f"usbmon{slot.port.split('-')[0]}",
+    data = pcapng(events, f"usbmon{slot.bus}",
                   f"hilkit slot {slot.name}, USB port {slot.port} ({slot.profile.key})")
     attach_file(f"USB traffic, slot {slot.name} port {slot.port} ({len(events)} usbmon packets).pcapng", data,
                 "pcapng", "application/x-pcapng")

@@ -53,7 +53,7 @@ class VirtualHardware:
         self.modem_manager = MMState(Path(self._state_dir) / "modemmanager.json")
         self.dongles: dict[str, VirtualDongle] = {
             slot.name: VirtualDongle(slot.profile, slot.port, self.scheduler, self.kernel, self._hotplug,
-                                     addresses(int(slot.port.split("-")[0])), self.dice)
+                                     addresses(slot.bus), self.dice)
             for slot in rig.slots}
         self.by_port = {d.port: d for d in self.dongles.values()}
         self._daemon = FakeModemManager(self.modem_manager, lambda port: self.by_port[port].modem_probe())
