@@ -5,6 +5,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from hilkit.sim.programs.mm_bearer import BEARER_PREFIX
+
 MODEM_PREFIX = "/org/freedesktop/ModemManager1/Modem/"
 SIM_PREFIX = "/org/freedesktop/ModemManager1/SIM/"
 PIN_TRIES = 3
@@ -69,7 +71,7 @@ def render_modem(m: dict[str, Any], now: float) -> dict[str, Any]:
         "dbus-path": f"{MODEM_PREFIX}{m['index']}",
         "generic": {
             "access-technologies": access,
-            "bearers": [f"/org/freedesktop/ModemManager1/Bearer/{b['index']}" for b in m.get("bearers", [])],
+            "bearers": [f"{BEARER_PREFIX}{b['index']}" for b in m.get("bearers", [])],
             "carrier-configuration": U,
             "carrier-configuration-revision": U,
             "current-bands": [],

@@ -28,15 +28,15 @@ def parse_settings(text: str) -> dict[str, str]:
     return settings
 
 
-def set_link(modem: dict[str, Any], up: bool) -> None:
+def set_link(path: dict[str, Any], up: bool) -> None:
     """Bring the data path's link up or down, as the modem's driver would (the lab's command)."""
-    command = modem.get("data_path", {}).get("link_command")
+    command = path.get("link_command")
     if command:
         subprocess.run([*command, "up" if up else "down"], check=False, capture_output=True, timeout=30)
 
 
-def new_bearer(index: int, modem: dict[str, Any], settings: dict[str, str]) -> dict[str, Any]:
-    path = modem.get("data_path", {})
+def new_bearer(index: int, path: dict[str, Any], settings: dict[str, str]) -> dict[str, Any]:
+    """A connected bearer on the data path ``path`` (its ``interface`` and ``ipv4`` settings)."""
     return {"index": index, "apn": settings.get("apn", ""), "ip-type": settings.get("ip-type", "ipv4"),
             "user": settings.get("user", ""), "connected": True, "interface": path.get("interface", ""),
             "ipv4": dict(path.get("ipv4", {}))}

@@ -120,18 +120,16 @@ class MMState:
                 "imei": imei, "manufacturer": manufacturer, "model": model, "revision": revision,
                 "drivers": list(drivers), "ports": list(ports), "network": _network(network),
                 "plugged_at": time.time() if plugged_at is None else plugged_at,
-                "enabled_at": None, "unlocked": False, "pin_tries": PIN_TRIES, "bearers": [],
-                "data_path": dict(data_path or data.get("data_paths", {}).get(port_path, {}))})
+                "enabled_at": None, "unlocked": False, "pin_tries": PIN_TRIES, "bearers": []})
+            if data_path is not None:
+                data.setdefault("data_paths", {})[port_path] = dict(data_path)
         return index
 
     def set_data_path(self, port_path: str, data_path: Mapping[str, Any]) -> None:
-        """What a bearer of the modem on ``port_path`` connects to from now on (see :meth:`add_modem`);
-        a modem plugged later on that port keeps it."""
+        """What a bearer of the modem on ``port_path`` connects to from now on (see :meth:`add_modem`):
+        the port's, so a modem plugged later on that port has it too."""
         with self._locked() as data:
             data.setdefault("data_paths", {})[port_path] = dict(data_path)
-            for modem in data["modems"]:
-                if modem["port_path"] == port_path:
-                    modem["data_path"] = dict(data_path)
 
     def remove_modem(self, port_path: str) -> bool:
         """The modem on ``port_path`` goes away; False when there was none."""
@@ -204,18 +202,19 @@ class MMState:
         try:
             wanted = parse_settings(settings)
         except ValueError as exc:
-            raise MmcliError(f"error: couldn't parse input string: {exc}") from None
+            raise MmcliError(f"error: {exc}") from None
         with self._locked() as data:
             modem = self._select([m for m in data["modems"] if m["plugged_at"] <= now], selector)
             state = render_modem(modem, now)["generic"]["state"]
             if state not in ("registered", "connected"):
                 raise MmcliError(f"error: couldn't connect the modem: '{_ERROR}Core.WrongState: "
                                  f"modem is {state}: not registered'")
+            path = data.get("data_paths", {}).get(modem["port_path"], {})
             data.setdefault("next_bearer", 0)
-            bearer = new_bearer(data["next_bearer"], modem, wanted)
+            bearer = new_bearer(data["next_bearer"], path, wanted)
             data["next_bearer"] += 1
             modem["bearers"] = [b for b in modem.get("bearers", []) if b["connected"]] + [bearer]
-        set_link(modem, True)
+        set_link(path, True)
         return f"{BEARER_PREFIX}{bearer['index']}"
 
     def simple_disconnect(self, selector: str, now: float | None = None) -> None:
@@ -224,7 +223,8 @@ class MMState:
             modem = self._select([m for m in data["modems"] if m["plugged_at"] <= now], selector)
             for bearer in modem.get("bearers", []):
                 bearer["connected"] = False
-        set_link(modem, False)
+            path = data.get("data_paths", {}).get(modem["port_path"], {})
+        set_link(path, False)
 
     def bearer_json(self, selector: str) -> dict[str, Any]:
         """``mmcli -b PATH|INDEX -J``."""
