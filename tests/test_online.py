@@ -123,7 +123,6 @@ def test_slow_data_fails_against_the_profiles_floor(lab):
     slow = replace(slot, profile=replace(slot.profile, data=replace(slot.profile.data, min_throughput_kbps=floor)))
     lab.faults.add(FaultSpec("slow_data", port=slot.port))
     lab.rig = replace(lab.rig, throughput_url="http://speed.hilkit.test/bytes?n=400000")
-    lab.data_paths.throughput_url = lab.rig.throughput_url
     dongle = Dongle(slow, lab)
     try:
         with pytest.raises(HilkitError) as raised:

@@ -28,14 +28,14 @@ class DataPaths:
 
     swept = False
 
-    def __init__(self, hardware: VirtualHardware, rig_slots: tuple[Slot, ...], throughput_url: str) -> None:
+    def __init__(self, hardware: VirtualHardware, rig_slots: tuple[Slot, ...]) -> None:
         self.hardware = hardware
         self.index = {slot.name: i for i, slot in enumerate(rig_slots)}
-        self.throughput_url = throughput_url
         self.carriers: dict[str, CarrierNetwork] = {}
 
-    def prepare(self, slot: Slot) -> str | None:
-        """A fresh carrier network for the slot's next session; why there can be none here, or None."""
+    def prepare(self, slot: Slot, throughput_url: str = "") -> str | None:
+        """A fresh carrier network for the slot's next session, whose DNS also knows the host of the
+        rig's ``throughput_url``; why there can be none here, or None."""
         method = slot.profile.data_method
         if method == "ppp":
             return None   # the dial-up reaches CONNECT on the AT port; the dialer says what follows
@@ -47,7 +47,7 @@ class DataPaths:
             sweep_stale()
         self.release(slot)
         faults = [name for name in DATA_PATH_FAULTS if self.hardware.dice.fires(name, slot.port)]
-        hosts = [urlsplit(url).hostname for url in (slot.profile.data.check_url, self.throughput_url) if url]
+        hosts = [urlsplit(url).hostname for url in (slot.profile.data.check_url, throughput_url) if url]
         carrier = CarrierNetwork(slot.name, subnet=carrier_subnet(slot, self.index.get(slot.name, 0)),
                                  faults=faults, link_up=False,
                                  names=tuple(dict.fromkeys([h for h in hosts if h] + [CHECK_NAME])))

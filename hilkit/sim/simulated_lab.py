@@ -36,7 +36,7 @@ class SimulatedLab(LabBackend):
         self.pin_factory = hardware.pin_factory
         self.exporter_host: ExporterHost | None = None
         self.state_at_close: dict[str, bool] | None = None   # what the framework left (teardown tests)
-        self.data_paths = DataPaths(hardware, rig.slots, rig.throughput_url)
+        self.data_paths = DataPaths(hardware, rig.slots)
 
     # -- the hardware, as tests and the labgrid fakes look at it ----------------------------------
     @property
@@ -93,7 +93,7 @@ class SimulatedLab(LabBackend):
 
     # -- the data path: a carrier network behind each dongle's interface ------------------------------
     def data_path(self, slot: Slot) -> str | None:
-        return self.data_paths.prepare(slot)
+        return self.data_paths.prepare(slot, self.rig.throughput_url)
 
     def net_interface(self, slot: Slot) -> str:
         return self.data_paths.interface(slot)
