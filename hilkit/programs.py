@@ -1,4 +1,4 @@
-"""Finding the programs hilkit runs (uhubctl, usb_modeswitch).
+"""Finding the programs hilkit runs (uhubctl, usb_modeswitch), and whether a process still runs.
 
 Debian installs both in /usr/sbin, which is not on an ordinary user's PATH; a lab user runs hilkit
 without root (udev rules give the access), so hilkit looks there after PATH, as ``hilkit doctor`` does.
@@ -19,3 +19,14 @@ def find_program(name: str) -> str | None:
         return name if os.access(name, os.X_OK) else None
     search = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN_DIRS])
     return shutil.which(name, path=search)
+
+
+def process_alive(pid: int) -> bool:
+    """Does process ``pid`` still run on this host? (One of another user's counts as running.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hilkit.core.errors import HilkitError
+from hilkit.programs import process_alive
 
 #: host-wide lock directory (FHS: /run/lock is a tmpfs for lock files, cleared at boot)
 SYSTEM_LOCK_DIR = Path("/run/lock/hilkit")
@@ -74,16 +75,6 @@ def command_line() -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass(frozen=True)
 class Holder:
     """Who holds a slot, as its lock file says."""
@@ -97,7 +88,7 @@ class Holder:
         started = time.localtime(self.since)
         when = time.strftime("%H:%M:%S" if started[:3] == time.localtime()[:3] else "%Y-%m-%d %H:%M:%S", started)
         text = f"held by PID {self.pid} ({self.cmdline}) since {when}"
-        if self.host == socket.gethostname() and not _pid_alive(self.pid):
+        if self.host == socket.gethostname() and not process_alive(self.pid):
             text += " (that PID is gone: a process it started still has the lock open)"
         return text
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hilkit.net import interface
 from hilkit.net.failures import InterfaceCommandFailed
-from hilkit.programs import find_program
+from hilkit.programs import find_program, process_alive
 
 PREFIX = "hilkit-"
 NETNS_DIR = Path("/run/netns")
@@ -55,16 +55,6 @@ def owner(name: str) -> int | None:
     """The pid a carrier namespace's name says made it; None for a namespace that is not one."""
     match = NAME.match(name)
     return int(match["pid"]) if match else None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True   # someone else's: alive
-    return True
 
 
 def namespaces() -> list[str]:
@@ -140,7 +130,7 @@ def sweep_stale() -> list[str]:
     removed = []
     for name in namespaces():
         pid = owner(name)
-        if pid is not None and not pid_alive(pid):
+        if pid is not None and not process_alive(pid):
             try:
                 delete_namespace(name)
                 removed.append(f"namespace {name}")
@@ -152,7 +142,7 @@ def sweep_stale() -> list[str]:
         pass
     for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}*.carrier-*"):
         pid = owner(path.name.split(".carrier-")[0])
-        if pid is not None and not pid_alive(pid):
+        if pid is not None and not process_alive(pid):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(f"directory {path}")
     return removed
