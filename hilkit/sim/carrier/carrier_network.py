@@ -228,8 +228,13 @@ class CarrierNetwork:
         return [interface.ip_command(), "-n", self.namespace, "link", "set", FAR_END]
 
     def set_link(self, up: bool) -> None:
-        """Take the dongle's link up or down (the far end; the host end's carrier follows)."""
-        interface.run_ip(*self.link_command()[1:], "up" if up else "down")
+        """Take the dongle's link up or down (the far end; the host end's carrier follows). Once the
+        network is closed there is no link: a session that ends after it (a dongle's hang-up the
+        firmware reports late) changes nothing."""
+        with self._lock:   # close() marks the network closed under the same lock before it takes it down
+            if self._closed:
+                return
+            interface.run_ip(*self.link_command()[1:], "up" if up else "down")
 
     def evidence(self) -> dict[str, str]:
         """The carrier's own logs, for a report: dnsmasq's (DHCP and DNS) and the web server's."""

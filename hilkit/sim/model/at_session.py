@@ -184,9 +184,9 @@ class SessionCommands:
         if self.ndis == up:
             return
         self.ndis = up
-        self.emit(f'^NDISSTAT: {int(up)},,,"IPV4"')
-        if self.data_link is not None:
+        if self.data_link is not None:   # the link first: who hears the URC finds the link as it says
             self.data_link(up)
+        self.emit(f'^NDISSTAT: {int(up)},,,"IPV4"')
 
     def _cmd_NDISSTATQRY(self, query: bool, arg: str | None) -> list[str]:
         return [f'^NDISSTATQRY: {int(self.ndis)},,,"IPV4"']
