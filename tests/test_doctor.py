@@ -26,6 +26,7 @@ from hilkit.doctor import (
     DeniedNode,
     Host,
     check_container,
+    check_dial_up,
     check_gpio_chip,
     check_modemmanager,
     check_modeswitch_binary,
@@ -653,10 +654,10 @@ def test_cli_fails_on_a_container_root_with_problems(tmp_path, linux_rig, capsys
     assert [line.split()[:2] for line in lines] == [
         ["FAIL", "container"], ["WARN", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
         ["OK", "gpio-chip"], ["OK", "pin-factory"], ["WARN", "port"], ["WARN", "port"], ["WARN", "port"],
-        ["WARN", "subnet"], ["WARN", "usb-capture"], ["OK", "usb_modeswitch"]]
+        ["WARN", "subnet"], ["WARN", "dial-up"], ["WARN", "usb-capture"], ["OK", "usb_modeswitch"]]
     assert "the host's udev rules decide whether usb_modeswitch switches the dongles" in lines[1]
     assert lines[-1].endswith("version 2.6.1")
-    assert "hilkit doctor: 2 FAIL, 7 WARN, 3 OK" in err
+    assert "hilkit doctor: 2 FAIL, 8 WARN, 3 OK" in err
 
 
 def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys):
@@ -668,7 +669,7 @@ def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys)
         files.update(sysfs_device(port, usb_id, 1, 5 + n))
         files[f"/dev/bus/usb/001/{5 + n:03d}"] = 0o666
     files.update(sysfs_device("1-1", "0424:2514", 1, 2))
-    files.update({"/sys/module/usbmon/refcnt": "0", "/dev/usbmon1": 0o644})
+    files.update({"/sys/module/usbmon/refcnt": "0", "/dev/usbmon1": 0o644, "/dev/net/tun": 0o666})
     files["/usr/sbin/ip"] = ("#!/bin/sh\necho '[{\"ifname\": \"eth0\", \"addr_info\": [{\"family\": \"inet\", "
                              "\"local\": \"10.0.3.7\", \"prefixlen\": 24}]}]'\n")
     make_root(tmp_path, files)
@@ -814,3 +815,22 @@ def test_usbmon_not_loaded_missing_unreadable_and_ok(tmp_path):
     f = only(check_usbmon(rig(E3131, E3372), host(readable)))
     assert f.status == OK and f.message.startswith("usbmon readable on bus 1:")
     assert check_usbmon(rig(), host(readable)) == []
+
+
+# --- dial-up (hilkit's PPP client needs a tun) ------------------------------------------------------
+
+
+def test_dial_up_check_names_the_ppp_slots_and_what_their_tun_needs(tmp_path):
+    bare = make_root(tmp_path / "bare", {})
+    f = only(check_dial_up(rig(E3131, E3372, E3531), host(bare)))   # e3531's bearer has its net port
+    assert f.status == WARN and f.message.startswith("/dev/net/tun missing: a PPP session on e3131 ")
+    assert f.fix == "sudo modprobe tun"
+    in_container = make_root(tmp_path / "container", {"/.dockerenv": ""})
+    assert "--device /dev/net/tun --cap-add NET_ADMIN" in only(check_dial_up(rig(E3131), host(in_container))).fix
+    locked = make_root(tmp_path / "locked", {"/dev/net/tun": 0o600})
+    f = only(check_dial_up(rig(E3131), host(locked)))
+    assert f.status == WARN and "not readable and writable" in f.message
+    usable = make_root(tmp_path / "usable", {"/dev/net/tun": 0o666})
+    f = only(check_dial_up(rig(E3131), host(usable)))
+    assert f.status == OK and "e3131" in f.message
+    assert check_dial_up(rig(E3372, E3531), host(usable)) == []   # HiLink, and a bearer on a net port

@@ -6,6 +6,7 @@ The package's modules: :mod:`~hilkit.doctor.findings` (Finding, OK/WARN/FAIL, su
 (CHECKS, run_doctor). The names other code uses are re-exported here.
 """
 from hilkit.doctor.check_container import check_container
+from hilkit.doctor.check_dial_up import check_dial_up
 from hilkit.doctor.check_gpio import check_gpio_chip, check_pin_factory
 from hilkit.doctor.check_modemmanager import check_modemmanager
 from hilkit.doctor.check_modeswitch import check_modeswitch_binary, check_modeswitch_rule
@@ -21,7 +22,7 @@ from hilkit.doctor.uhubctl_status import HubStatus, parse_uhubctl_hubs
 
 __all__ = [
     "CHECKS", "FAIL", "OK", "WARN", "CommandResult", "DeniedNode", "Finding", "Host", "HubStatus", "UdevRule",
-    "check_container", "check_gpio_chip", "check_modemmanager", "check_modeswitch_binary",
+    "check_container", "check_dial_up", "check_gpio_chip", "check_modemmanager", "check_modeswitch_binary",
     "check_modeswitch_rule", "check_permissions", "check_pin_factory", "check_ports", "check_subnets",
     "check_uhubctl", "check_usbmon",
     "parse_udev_rules", "parse_uhubctl_hubs", "permission_fix", "run_doctor", "summary",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from hilkit.core.rig import Rig
 from hilkit.doctor.check_container import check_container
+from hilkit.doctor.check_dial_up import check_dial_up
 from hilkit.doctor.check_gpio import check_gpio_chip, check_pin_factory
 from hilkit.doctor.check_modemmanager import check_modemmanager
 from hilkit.doctor.check_modeswitch import check_modeswitch_binary, check_modeswitch_rule
@@ -25,7 +26,8 @@ from hilkit.lab.registry import lab_class
 
 CHECKS: tuple[Callable[[Rig, Host], list[Finding]], ...] = (
     check_container, check_modeswitch_rule, check_modemmanager, check_permissions, check_gpio_chip,
-    check_pin_factory, check_uhubctl, check_ports, check_subnets, check_usbmon, check_modeswitch_binary)
+    check_pin_factory, check_uhubctl, check_ports, check_subnets, check_dial_up, check_usbmon,
+    check_modeswitch_binary)
 
 
 def run_doctor(rig: Rig, host: Host | None = None) -> list[Finding]:
