@@ -60,6 +60,7 @@ class Dongle:
         self.power = lab.power_switch(slot)
         self.engine = lab.switch_engine(slot)
         self.modems: list[AtClient] = []
+        self.imei = ""   # the modem's, once an attach read it: evidence shows only its TAC
         self.enumeration_time: float | None = None
         self.state = State.OFF
         self._since = time.monotonic()
@@ -288,6 +289,7 @@ class Dongle:
                 result = self.attach_checker().run(timeout or self.budget("attach"))
             finally:
                 imei = result.identity.imei if result is not None and result.identity is not None else ""
+                self.imei = imei or self.imei
                 for name, text in self.lab.attach_evidence(self.slot).items():
                     attach_text(name, mask_imei(text, imei))
             attach_text("attach result", result.summary())
@@ -310,9 +312,10 @@ class Dongle:
             return HiLinkConnector(self._hilink_client(spec))
         if method == "bearer":
             mm = ModemManager(self.lab.mmcli_command())
-            return BearerConnector(mm, mm.find(self.lab.modem_device(self.slot)), spec, secrets)
+            return BearerConnector(mm, mm.find(self.lab.modem_device(self.slot)), spec, secrets,
+                                   port_url=lambda name: self.lab.data_port(self.slot, name))
         client = self.modems[0] if self.modems else self.open_at(spec.port_role)
-        return NdisConnector(client, spec, secrets) if method == "ndis" else PppDialer(client, spec)
+        return NdisConnector(client, spec, secrets) if method == "ndis" else PppDialer(client, spec, secrets)
 
     def go_online(self) -> OnlineResult:
         """Attached -> online: the data session, an address, DNS, HTTP, round trip and throughput
@@ -329,7 +332,8 @@ class Dongle:
             self.lab.end_data_path(self.slot)   # what the lab made for it goes now, not at the lab's close
             raise
         self.data_path = DataPath(self.slot, connector, lambda: self.lab.net_interface(self.slot),
-                                  self.budget("connect"), self.lab.rig.throughput_url)
+                                  self.budget("connect"), self.lab.rig.throughput_url,
+                                  mask=lambda text: mask_imei(text, self.imei))
         try:
             result = self.data_path.bring_up()
         except HilkitError:

@@ -19,8 +19,10 @@ from hilkit.core.events import attach_text, step
 from hilkit.core.measurement import measure
 from hilkit.core.profile import DataSpec
 from hilkit.core.rig import Slot
-from hilkit.modem.connectors import DataConnector
+from hilkit.modem.connectors import DataConnector, DataPathUnavailable, DialUpLine
 from hilkit.net import dhcp, interface, probes
+from hilkit.net.ppp.link import PppLink
+from hilkit.net.tun import tun_unavailable
 
 
 @dataclass
@@ -47,28 +49,56 @@ class DataPath:
     :meth:`close` takes down what it set up (safe to call at any point, more than once)."""
 
     def __init__(self, slot: Slot, connector: DataConnector, interface_of: Callable[[], str], budget: float,
-                 throughput_url: str = "") -> None:
+                 throughput_url: str = "", mask: Callable[[str], str] = lambda text: text) -> None:
         self.slot = slot
         self.spec: DataSpec = slot.profile.data
         self.connector = connector
         self.interface_of = interface_of     # the lab's net_interface(slot), asked once the session is up
         self.budget = budget
         self.throughput_url = throughput_url
+        self.mask = mask                     # what the evidence must not show (the modem's IMEI)
         self.added: list[interface.Configuration] = []   # addresses and routes this put on the host
         self.leases: list[dhcp.Lease] = []
         self.dns: tuple[str, ...] = ()
+        self.line: DialUpLine | None = None
+        self.ppp: PppLink | None = None
 
     def bring_up(self) -> OnlineResult:
         with step(f"connect: {self.connector.method} data session"):
             session = self.connector.connect(self.budget)
             attach_text("data session", session.summary())
             for name, text in session.evidence.items():
-                attach_text(name, text)
+                attach_text(name, self.mask(text))
+        if session.addressing == "ppp":
+            self._ppp(session)
         result = OnlineResult(session, session.interface or self.interface_of())
         self._address(result)
         self._traffic(result)
         attach_text("online result", result.summary())
         return result
+
+    def _ppp(self, session: DataSession) -> None:
+        """The call is in data mode on a serial port: hilkit's PPP client takes the port; the
+        session's interface is its tun, its address and DNS the ones IPCP gave."""
+        why = tun_unavailable()
+        if why:
+            raise DataPathUnavailable(f"{session.summary()}, then no PPP: hilkit's PPP client needs a tun "
+                                      f"interface and {why}")
+        self.line = self.connector.dial_up_line()
+        self.ppp = PppLink(self.line.port, self.line.username, self.line.password)
+        start = time.monotonic()
+        with step(f"PPP on {self.ppp.port_name()}: LCP, authentication, IPCP"):
+            try:
+                self.ppp.open(max(self.budget - session.time_to_connect, 1.0))
+            finally:
+                attach_text("PPP log (pppd's format)", self.ppp.log_text())
+        session.time_to_connect += time.monotonic() - start
+        session.interface, session.addressing = self.ppp.ifname, "static"
+        session.address, session.prefix, session.gateway = self.ppp.local_address, 32, self.ppp.peer_address
+        session.dns = self.ppp.dns
+        with step(f"PPP up on {self.ppp.ifname}: {session.address} peer {session.gateway}, "
+                  f"DNS {', '.join(session.dns) or 'none'}"):
+            pass
 
     def _address(self, result: OnlineResult) -> None:
         name = result.interface
@@ -138,6 +168,18 @@ class DataPath:
                 dhcp.release(self.leases.pop())
             except (HilkitError, OSError) as exc:
                 problems.append(f"releasing the DHCP lease: {exc}")
+        if self.ppp is not None:
+            link, self.ppp = self.ppp, None
+            try:
+                link.close()
+            except OSError as exc:
+                problems.append(f"ending PPP on {link.ifname}: {exc}")
+        if self.line is not None:
+            line, self.line = self.line, None
+            try:
+                line.release()
+            except (HilkitError, OSError) as exc:
+                problems.append(f"giving the port back after PPP: {exc}")
         try:
             self.connector.disconnect()
         except (HilkitError, OSError) as exc:

@@ -1,7 +1,7 @@
 """The connect phase, one way per modem kind, against the virtual lab's firmware and programs: the
 HiLink stick's dial API, ModemManager's --simple-connect through the fake mmcli (bearer JSON with
-mmcli's field names), Huawei's AT^NDISDUP, and PPP dial-up stopping after CONNECT where the kernel
-has no /dev/ppp. The link the lab's carrier network follows goes up and down with each session."""
+mmcli's field names), Huawei's AT^NDISDUP, and PPP dial-up up to CONNECT and the hand-over of the
+port to the PPP client (tests/test_ppp_link.py runs PPP on it). The link the lab's carrier network follows goes up and down with each session."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,6 @@ from hilkit.core.profile import AttachSpec, NetworkModel
 from hilkit.core.secrecy import Secrets
 from hilkit.modem.connectors import (
     BearerConnector,
-    DataPathUnavailable,
     HiLinkConnector,
     NdisConnector,
     NoDataSession,
@@ -93,13 +92,25 @@ def test_ndis_without_registration_is_refused_in_its_category(at_modem):
     assert "+CME ERROR: 30" in str(raised.value) and links == []
 
 
-def test_ppp_dial_stops_after_connect_without_dev_ppp(at_modem, tmp_path):
+def test_ppp_dial_hands_the_port_over_after_connect_and_takes_it_back(at_modem):
     client, model, _ = at_modem()
-    with pytest.raises(DataPathUnavailable) as raised:
-        PppDialer(client, AttachSpec("at", apn="internet"), ppp_device=str(tmp_path / "ppp")).connect(timeout=10)
-    assert str(raised.value).startswith("CONNECT after ") and f"then no {tmp_path / 'ppp'}" in str(raised.value)
-    assert model.data_mode
+    dialer = PppDialer(client, AttachSpec("at", apn="internet", username="web", password_env="APN_PW"),
+                       Secrets({"APN_PW": "s3cret-apn"}))
+    session = dialer.connect(timeout=10)
+    assert session.addressing == "ppp" and session.method == "ppp" and model.data_mode
     assert 'AT+CGDCONT=1,"IP","internet"' in client.transcript_text()
+    line = dialer.dial_up_line()
+    assert line.port is client.serial and (line.username, line.password) == ("web", "s3cret-apn")
+    assert "data mode" in client.transcript_text()
+    line.release()
+    assert client.command("AT").ok and not model.data_mode   # AT text in data mode: the host hung up
+    assert "s3cret-apn" not in client.transcript_text()
+
+
+def test_a_session_not_on_a_serial_port_has_no_line_for_ppp(at_modem):
+    client, _, _ = at_modem()
+    with pytest.raises(NoDataSession, match="not on a serial port"):
+        NdisConnector(client, AttachSpec("at"), Secrets()).dial_up_line()
 
 
 def test_bearer_through_the_fake_mmcli_reads_the_static_settings(tmp_path):

@@ -1,6 +1,7 @@
 """Online in the virtual lab, with real Linux networking: each way of bringing a data session up
-(HiLink dial + DHCP, ModemManager's static bearer, Huawei NDIS + DHCP) reaches an address on the
-dongle's interface from Debian's dnsmasq, and DNS, HTTP, round trip and a download go through that
+(HiLink dial + DHCP, ModemManager's static bearer, Huawei NDIS + DHCP, PPP dial-up with hilkit's
+PPP client on a tun, the real ModemManager's PPP bearer) reaches an address on the dongle's
+interface (from Debian's dnsmasq, or by IPCP), and DNS, HTTP, round trip and a download go through that
 interface. Each data-path fault fails in its own category, and nothing (namespace, veth, address,
 routing rule) is left behind, also after a SIGTERM in the middle of a download."""
 from __future__ import annotations
@@ -19,9 +20,11 @@ from hilkit.config.paths import PROJECT_ROOT
 from hilkit.config.profiles import load_profile
 from hilkit.core.errors import Category, HilkitError
 from hilkit.core.faults import FaultSpec
+from hilkit.core.secrecy import Secrets
 from hilkit.dut import Dongle, State
 from hilkit.lab.registry import load_rig
 from hilkit.sim.carrier import carrier_available
+from hilkit.sim.programs.real_modemmanager import unavailable as real_mm_unavailable
 from hilkit.sim.virtual_lab import VirtualLab
 
 pytestmark = pytest.mark.skipif(carrier_available() is not None, reason=str(carrier_available()))
@@ -35,7 +38,7 @@ def leftovers(pid: int | None = None) -> dict[str, list[str]]:
                                                              text=True).stdout.splitlines()
                   if line.startswith("hilkit-") and line.split()[0].endswith(f"-{pid}")]
     links = json.loads(subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True).stdout or "[]")
-    ours = [link for link in links if link["ifname"].startswith(f"hkc{pid:x}n")]
+    ours = [link for link in links if link["ifname"].startswith((f"hkc{pid:x}n", f"hkp{pid:x}n"))]
     return {"namespaces": namespaces, "links": [link["ifname"] for link in ours],
             "addresses": [f"{link['ifname']} {a['local']}" for link in ours for a in link.get("addr_info", [])]}
 
@@ -56,8 +59,8 @@ def lab(fake_mm, lab_closed):
     return lab_closed(VirtualLab(rig))
 
 
-@pytest.mark.parametrize("slot_name, method, addressing", [("e3372", "hilink", "dhcp"), ("e3531", "bearer", "static")])
-def test_online_through_the_carrier_network_and_nothing_left(lab, slot_name, method, addressing):
+@pytest.mark.parametrize("slot_name, method", [("e3372", "hilink"), ("e3531", "bearer"), ("e3131", "ppp")])
+def test_online_through_the_carrier_network_and_nothing_left(lab, slot_name, method):
     assert lab.rig.slot(slot_name).profile.data_method == method
     before = leftovers()
     dongle = Dongle(lab.rig.slot(slot_name), lab)
@@ -74,6 +77,52 @@ def test_online_through_the_carrier_network_and_nothing_left(lab, slot_name, met
         dongle.close()
     assert dongle.data_path is None
     assert mine(leftovers(), before) == {"namespaces": [], "links": [], "addresses": []}
+
+
+@pytest.mark.skipif(bool(real_mm_unavailable()), reason=f"real ModemManager: {real_mm_unavailable()}")
+def test_the_real_modemmanagers_ppp_bearer_goes_online_through_hilkits_ppp(lab_closed, monkeypatch):
+    """Debian's ModemManager sees the virtual modem's AT port only, so it dials (ATD*99***1#) and
+    reports a PPP bearer on that port; hilkit's PPP client then runs on the modem's tty, as
+    NetworkManager's pppd does on a rig, and the session goes online."""
+    monkeypatch.delenv("HILKIT_MODEMMANAGER", raising=False)
+    lab = lab_closed(VirtualLab(load_rig(PROJECT_ROOT / "lab" / "virtual.yaml")))
+    assert lab.hardware.real_mm is not None, lab.hardware.mm_choice
+    dongle = Dongle(lab.rig.slot("e3531"), lab)
+    try:
+        result = dongle.go_online()
+        assert result.session.method == "bearer" and result.interface.startswith("hkp")
+        assert result.address == "10.64.2.2" and result.http_status == 204 and result.throughput_kbps
+        transcript = lab.attach_evidence(lab.rig.slot("e3531"))
+        assert any("ATD*99" in text for text in transcript.values()), "the real daemon dialled"
+        far_end = lab.data_paths.far_ends["e3531"]
+        dongle.data_path.close()   # what the test's teardown does first: PPP ends, then the bearer
+        assert not lab.dongle("e3531").modem.data_mode, "the modem said NO CARRIER and left data mode"
+        assert "rcvd [LCP TermReq" in "\n".join(far_end.log)
+    finally:
+        dongle.close()
+
+
+def test_ppp_with_apn_credentials_authenticates_and_never_shows_the_password(lab, monkeypatch):
+    """CHAP with the APN's user and password (the virtual modem asks for CHAP, as Huawei firmware
+    does): the PPP log names the user; the password is in neither the log nor the AT transcript."""
+    slot = lab.rig.slot("e3131")
+    spec = replace(slot.profile.attach, username="web", password_env="HILKIT_TEST_APN_PASSWORD")
+    slot = replace(slot, profile=replace(slot.profile, attach=spec))
+    lab.rig = replace(lab.rig, secrets=Secrets({"HILKIT_TEST_APN_PASSWORD": "apn-s3cret"}))
+    shown: dict[str, str] = {}
+    for where in ("hilkit.online", "hilkit.dut"):
+        monkeypatch.setattr(f"{where}.attach_text", lambda name, text: shown.__setitem__(name, text))
+    dongle = Dongle(slot, lab)
+    try:
+        result = dongle.go_online()
+        assert result.session.method == "ppp" and result.http_status == 204
+        log = shown["PPP log (pppd's format)"]
+        assert 'sent [CHAP Response id=0x1 <' in log and 'name = "web"]' in log
+        assert "CHAP authentication succeeded" in log
+    finally:
+        dongle.close()
+    assert any(name.startswith("AT transcript") for name in shown)
+    assert "apn-s3cret" not in "\n".join(shown.values())
 
 
 def test_ndis_session_over_at_gets_its_address_by_dhcp(fake_mm, lab_closed, tmp_path):
@@ -97,11 +146,12 @@ def test_ndis_session_over_at_gets_its_address_by_dhcp(fake_mm, lab_closed, tmp_
     assert not lab.dongle("e3531").modem or not lab.dongle("e3531").modem.ndis
 
 
+@pytest.mark.parametrize("slot_name", ["e3372", "e3131"])   # HiLink + DHCP, PPP dial-up
 @pytest.mark.parametrize("fault, category", [
     ("no_dhcp", Category.NO_ADDRESS), ("dns_failure", Category.DNS_FAILURE),
     ("captive_portal", Category.CAPTIVE_PORTAL), ("link_drop", Category.LINK_DROPPED)])
-def test_each_data_path_fault_fails_in_its_own_category(lab, fault, category):
-    slot = lab.rig.slot("e3372")
+def test_each_data_path_fault_fails_in_its_own_category(lab, fault, category, slot_name):
+    slot = lab.rig.slot(slot_name)
     lab.faults.add(FaultSpec(fault, port=slot.port))
     before = leftovers()
     dongle = Dongle(slot, lab)
@@ -145,7 +195,7 @@ from dataclasses import replace
 rig = load_rig(PROJECT_ROOT / "lab" / "virtual.yaml")
 rig = replace(rig, throughput_url="http://speed.hilkit.test/bytes?n=2000000000")
 lab = VirtualLab(rig)
-dongle = Dongle(rig.slot("e3372"), lab)
+dongle = Dongle(rig.slot(sys.argv[2]), lab)
 measure = probes.throughput
 
 def announced(*args, **kwargs):
@@ -162,17 +212,18 @@ finally:
 '''
 
 
-def test_sigterm_mid_download_leaves_nothing_behind(fake_mm, tmp_path):
+@pytest.mark.parametrize("slot_name", ["e3372", "e3131"])   # a veth; PPP on a tun
+def test_sigterm_mid_download_leaves_nothing_behind(fake_mm, tmp_path, slot_name):
     """SIGTERM while a 2 GB download runs through the dongle's interface: the run's teardown (the
     plugin takes SIGTERM as Ctrl-C; here the same KeyboardInterrupt) removes the address, the veth
-    and the namespace."""
+    or the PPP client's tun, and the namespace."""
     flag = tmp_path / "flag"
     script = tmp_path / "run.py"
     script.write_text(SIGTERM_RUN + "\n")
     child = subprocess.Popen([sys.executable, "-c",
                               "import signal, runpy, sys\n"
                               "signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))\n"
-                              f"sys.argv = ['run', {str(flag)!r}]\nrunpy.run_path({str(script)!r})"],
+                              f"sys.argv = ['run', {str(flag)!r}, {slot_name!r}]\nrunpy.run_path({str(script)!r})"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120

@@ -127,6 +127,10 @@ class LabBackend(ABC):
         """The slot's serial port for ``role`` when it is not a local tty, else None."""
         return None
 
+    def data_port(self, slot: Slot, name: str) -> str:
+        """What pyserial opens for the port ModemManager connected a PPP bearer on (``ttyUSB2``)."""
+        return name if name.startswith("/") else f"/dev/{name}"
+
     def mmcli_command(self) -> list[str]:
         """How to run ModemManager's command-line client on this rig."""
         return ["mmcli"]

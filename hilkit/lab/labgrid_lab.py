@@ -179,6 +179,9 @@ class LabgridLab(LabBackend):
     def net_interface(self, slot: Slot) -> str:
         return self.local.net_interface(slot)
 
+    def data_port(self, slot: Slot, name: str) -> str:
+        return self.local.data_port(slot, name)   # ModemManager runs here too (mmcli_command)
+
     def end_data_path(self, slot: Slot) -> None:
         self.local.end_data_path(slot)
 

@@ -97,6 +97,7 @@ class AtClient:
         self._lines: deque[tuple[float, str]] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._handed_over = False
         self._reader_error: str = ""
         self._command_prefix: str | None = None
         self._reader = threading.Thread(target=self._read_loop, name=f"at-{port}", daemon=True)
@@ -126,7 +127,7 @@ class AtClient:
     # -- reading ---------------------------------------------------------------------------
     def _read_loop(self) -> None:
         buffer = b""
-        while not self._closed:
+        while not (self._closed or self._handed_over):
             try:
                 chunk = self.serial.read(self.serial.in_waiting or 1)
             except (serial.SerialException, OSError, TypeError) as exc:
@@ -225,12 +226,26 @@ class AtClient:
                     raise WaitTimeout(expected, seen, timeout)
                 self._cond.wait(remaining)
 
-    def close(self) -> None:
-        if self._closed:
+    # -- data mode -------------------------------------------------------------------------
+    def hand_over(self) -> serial.SerialBase:
+        """After CONNECT the port carries the call (PPP frames, not lines): stop reading it and give
+        it to the caller (a PPP client); :meth:`take_back` reads lines again."""
+        self._handed_over = True
+        self._stop_reader()
+        self._note("port handed over: data mode")
+        return self.serial
+
+    def take_back(self) -> None:
+        """The call is over: read command lines again."""
+        if self._closed or not self._handed_over:
             return
-        self._closed = True
-        # Stop the reader before closing the port: closing a descriptor another thread is
-        # reading (or ioctl-ing) is a race on any tty driver.
+        self._handed_over = False
+        self._reader = threading.Thread(target=self._read_loop, name=f"at-{self.port_name}", daemon=True)
+        self._reader.start()
+        self._note("port back: command mode")
+
+    def _stop_reader(self) -> None:
+        """Stop the reader thread (it sees the flag that stops it after its read is cancelled)."""
         try:
             cancel = getattr(self.serial, "cancel_read", None)
             if cancel is not None and self.serial.is_open:
@@ -239,6 +254,14 @@ class AtClient:
             pass
         if self._reader is not threading.current_thread():
             self._reader.join(timeout=2)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Stop the reader before closing the port: closing a descriptor another thread is
+        # reading (or ioctl-ing) is a race on any tty driver.
+        self._stop_reader()
         try:
             self.serial.close()
         finally:

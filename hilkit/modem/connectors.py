@@ -2,16 +2,22 @@
 dial API, Huawei's NDIS (``AT^NDISDUP``), or PPP dial-up (``ATD*99#``, as wvdial and sakis3g do).
 
 Each :class:`DataConnector` brings the session up within a deadline and says where its IP settings
-come from: the bearer's own (ModemManager reports ``static`` or ``dhcp``), or DHCP on the dongle's
-network interface (HiLink, NDIS). Where a session cannot be finished on this host (PPP without
-``/dev/ppp``), :class:`DataPathUnavailable` says why; the test skips with that reason, never passes.
+come from: the bearer's own (ModemManager reports ``static`` or ``dhcp``), DHCP on the dongle's
+network interface (HiLink, NDIS), or PPP on the serial port the call is on (``ppp``: a dial-up, or
+a bearer ModemManager connected on a tty): then :meth:`DataConnector.dial_up_line` hands that port
+to the PPP client (:mod:`hilkit.net.ppp`). Where a session cannot be finished on this host,
+:class:`DataPathUnavailable` says why; the test skips with that reason, never passes.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import serial
 
 from hilkit.core.data_session import DataSession
 from hilkit.core.errors import Category, HilkitError, WaitTimeout
@@ -32,6 +38,17 @@ class NoDataSession(HilkitError):
     category = Category.NO_DATA_SESSION
 
 
+@dataclass
+class DialUpLine:
+    """A call in data mode, for the PPP client: the serial port (pyserial), the credentials the APN
+    wants (the password is a secret), and how the port is given back once PPP is over."""
+
+    port: Any   # serial.SerialBase
+    username: str
+    password: str
+    release: Callable[[], None]
+
+
 class DataConnector(ABC):
     """Brings one dongle's data session up (:meth:`connect`, within ``timeout`` s) and down again
     (:meth:`disconnect`, safe to call when nothing is up, and more than once)."""
@@ -43,6 +60,10 @@ class DataConnector(ABC):
 
     @abstractmethod
     def disconnect(self) -> None: ...
+
+    def dial_up_line(self) -> DialUpLine:
+        """The port a session with ``addressing == "ppp"`` is on, for the PPP client."""
+        raise NoDataSession(f"a {self.method} session is not on a serial port: no PPP to run")
 
 
 class HiLinkConnector(DataConnector):
@@ -87,12 +108,16 @@ class BearerConnector(DataConnector):
 
     method = "bearer"
 
-    def __init__(self, mm: ModemManager, modem: str, spec: AttachSpec, secrets: Secrets) -> None:
+    def __init__(self, mm: ModemManager, modem: str, spec: AttachSpec, secrets: Secrets,
+                 port_url: Callable[[str], str] = lambda name: name if name.startswith("/") else f"/dev/{name}",
+                 ) -> None:
         self.mm = mm
         self.modem = modem
         self.spec = spec
         self.secrets = secrets
+        self.port_url = port_url    # ModemManager's port name (ttyUSB2) -> what pyserial opens
         self.connected = False
+        self.ppp_port = ""
 
     def connect(self, timeout: float) -> DataSession:
         start = time.monotonic()
@@ -121,9 +146,12 @@ class BearerConnector(DataConnector):
                 session.address, session.gateway = _known(ipv4.get("address")), _known(ipv4.get("gateway"))
                 session.prefix = int(_known(ipv4.get("prefix")) or 0)
                 session.dns = tuple(d for d in ipv4.get("dns", []) if _known(d))
-            elif method == "ppp":   # the bearer dialled on a serial port: pppd's job from here
-                raise ppp_unavailable(f"ModemManager connected bearer {path} as PPP on "
-                                      f"{session.interface or 'its tty'}")
+            elif method == "ppp":   # the bearer dialled on a tty: PPP on it is the host's job (NetworkManager's pppd)
+                if not session.interface:
+                    raise NoDataSession(f"bearer {path} is connected as PPP but names no port (status.interface)")
+                session.addressing, self.ppp_port, session.interface = "ppp", session.interface, ""
+                session.evidence = self.mm.evidence()
+                return session
             elif method not in ("dhcp", "--"):
                 raise NoDataSession(f"bearer {path}: IPv4 method {method!r}; hilkit sets up static and dhcp only")
             if not session.interface:
@@ -132,6 +160,16 @@ class BearerConnector(DataConnector):
             return session
         raise NoDataSession(f"modem {self.modem}: --simple-connect answered, but no bearer is connected "
                             f"(bearers: {', '.join(bearers) or 'none'})")
+
+    def dial_up_line(self) -> DialUpLine:
+        if not self.ppp_port:
+            return super().dial_up_line()
+        url = self.port_url(self.ppp_port)
+        try:
+            port = serial.serial_for_url(url, baudrate=115200, timeout=0.2, write_timeout=2)
+        except (serial.SerialException, OSError) as exc:
+            raise NoDataSession(f"bearer's PPP port {self.ppp_port} ({url}): cannot open: {exc}") from None
+        return DialUpLine(port, self.spec.username, self.secrets.get(self.spec.password_env), port.close)
 
     def disconnect(self) -> None:
         if self.connected:
@@ -188,28 +226,17 @@ class NdisConnector(DataConnector):
             self.client.command("AT^NDISDUP=1,0", check=False)
 
 
-def ppp_unavailable(what: str, ppp_device: str = "/dev/ppp") -> DataPathUnavailable:
-    """Why a session that reached PPP goes no further here: no PPP in this kernel, or (where there is)
-    pppd is not run by hilkit yet."""
-    if not os.path.exists(ppp_device):
-        return DataPathUnavailable(f"{what}, then no {ppp_device}: this kernel or container has no PPP "
-                                   f"(modprobe ppp_generic; in a container pass --device {ppp_device}), so pppd "
-                                   "cannot run")
-    return DataPathUnavailable(f"{what}; running pppd on the port is not part of hilkit yet (an NDIS, HiLink "
-                               "or ModemManager-with-network-port profile carries the data path)")
-
-
 class PppDialer(DataConnector):
-    """wvdial's way: the PDP context, ``ATD*99#``, ``CONNECT``. pppd would take the port from there;
-    where the kernel has no PPP (``/dev/ppp`` missing, as in many containers) the session stops
-    after CONNECT with that reason."""
+    """wvdial's way: the PDP context, ``ATD*99#``, ``CONNECT``; then the port is the call's, and the
+    PPP client (:mod:`hilkit.net.ppp`) takes it over (:meth:`dial_up_line`). Ending PPP ends the
+    call: the modem says ``NO CARRIER`` and the AT client reads the port again."""
 
     method = "ppp"
 
-    def __init__(self, client: AtClient, spec: AttachSpec, ppp_device: str = "/dev/ppp") -> None:
+    def __init__(self, client: AtClient, spec: AttachSpec, secrets: Secrets) -> None:
         self.client = client
         self.spec = spec
-        self.ppp_device = ppp_device
+        self.secrets = secrets
 
     def connect(self, timeout: float) -> DataSession:
         start = time.monotonic()
@@ -217,8 +244,15 @@ class PppDialer(DataConnector):
         answer = self.client.command(f"ATD{self.spec.number or '*99#'}", timeout=timeout, check=False)
         if not answer.final.startswith("CONNECT"):
             raise NoDataSession(f"ATD{self.spec.number or '*99#'} answered {answer.final} (expected CONNECT)")
-        raise ppp_unavailable(f"CONNECT after {time.monotonic() - start:.2f} s", self.ppp_device)
+        return DataSession(self.method, addressing="ppp", time_to_connect=time.monotonic() - start,
+                           evidence={"dial-up": f"{answer.command} -> {answer.final} after {answer.elapsed:.2f} s"})
+
+    def dial_up_line(self) -> DialUpLine:
+        password = self.secrets.get(self.spec.password_env)
+        if password:
+            self.client.add_secret(password)
+        return DialUpLine(self.client.hand_over(), self.spec.username, password, self.client.take_back)
 
     def disconnect(self) -> None:
-        """Nothing to send: the port is in data mode, and closing it (DTR drops) ends the call, as
-        the dongle's teardown does."""
+        """Nothing to send: PPP's end ended the call (the modem said NO CARRIER); where it did not,
+        closing the port (DTR drops) ends it, as the dongle's teardown does."""

@@ -98,6 +98,17 @@ class SimulatedLab(LabBackend):
     def net_interface(self, slot: Slot) -> str:
         return self.data_paths.interface(slot)
 
+    def data_port(self, slot: Slot, name: str) -> str:
+        """The real ModemManager names the socket it was given for the AT port: the tty a PPP client
+        opens is that modem's pty (the same firmware, as ``/dev/ttyUSB2`` is on a rig)."""
+        dongle = self.hardware.dongles[slot.name]
+        for served in dongle.binding.served:
+            if getattr(served, "name", None) == name:
+                for port in dongle.binding.ports:
+                    if getattr(port, "model", None) is served.model:
+                        return port.path
+        return super().data_port(slot, name)
+
     def end_data_path(self, slot: Slot) -> None:
         self.data_paths.release(slot)
 

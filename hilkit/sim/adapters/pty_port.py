@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 import tty
 from collections.abc import Callable
 
 from hilkit.sim.model.at_model import ModemModel
+
+WRITE_PATIENCE = 2.0
 
 
 class PtyPort:
@@ -19,6 +22,7 @@ class PtyPort:
     def __init__(self, name: str) -> None:
         self.name = name
         self.master, self._slave = os.openpty()
+        os.set_blocking(self.master, False)   # see write()
         # Raw at once: with the default line discipline the pty would echo our own replies back.
         tty.setraw(self._slave)
         self.path = os.ttyname(self._slave)
@@ -26,6 +30,7 @@ class PtyPort:
         self._lock = threading.Lock()
         self._closed = False
         self.on_line: Callable[[str], None] | None = None
+        self._buffer = b""
         self._thread = threading.Thread(target=self._pump, name=f"pty-{name}", daemon=True)
         self._thread.start()
 
@@ -35,33 +40,46 @@ class PtyPort:
         return self._slave
 
     def write(self, data: bytes) -> None:
+        """Send to the host. A host that stops reading gets the rest dropped after WRITE_PATIENCE s,
+        as a tty's full buffer drops it: the model never blocks on a reader that went away."""
         with self._lock:
             if self._closed:
                 return
-            try:
-                os.write(self.master, data)
-            except OSError:
-                pass  # nobody reads: a real tty drops it too
+            deadline = time.monotonic() + WRITE_PATIENCE
+            while data:
+                try:
+                    data = data[os.write(self.master, data):]
+                except BlockingIOError:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not select.select([], [self.master], [], remaining)[1]:
+                        return   # nobody reads: dropped
+                except OSError:
+                    return  # the host end went: a real tty drops it too
 
     def _pump(self) -> None:
-        buffer = b""
         while True:
             ready, _, _ = select.select([self.master, self._wake_r], [], [])
             if self._wake_r in ready:
                 return
             try:
                 chunk = os.read(self.master, 4096)
+            except BlockingIOError:
+                continue
             except OSError:
                 return
             if not chunk:
                 return
-            buffer += chunk
-            while b"\r" in buffer:
-                line, buffer = buffer.split(b"\r", 1)
-                if self.on_line is not None:
-                    self.on_line(line.decode("latin-1").lstrip("\n"))
-            if len(buffer) > 4096:
-                buffer = b""  # a real modem's line buffer overflows too
+            self._received(chunk)
+
+    def _received(self, chunk: bytes) -> None:
+        """Bytes from the host: command lines, each ending with CR."""
+        self._buffer += chunk
+        while b"\r" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\r", 1)
+            if self.on_line is not None:
+                self.on_line(line.decode("latin-1").lstrip("\n"))
+        if len(self._buffer) > 4096:
+            self._buffer = b""  # a real modem's line buffer overflows too
 
     def close(self) -> None:
         """Unplug: the slave gets EIO/hangup, the pump thread ends."""
@@ -90,6 +108,19 @@ class AtPort(PtyPort):
         self.model = model
         self.interfere = interfere  # fault injection: "garbage", "truncate", "vanish" or None
         self.on_line = self._answer
+
+    def _received(self, chunk: bytes) -> None:
+        """In data mode (after CONNECT) the bytes are the call's (PPP frames for the network's side
+        of it); AT text among them is the host hanging up, since a pty has no DTR to drop."""
+        peer = self.model.data_peer_of() if self.model.data_mode else None
+        if peer is None:
+            super()._received(chunk)
+            return
+        self._buffer = b""
+        text = peer.receive(chunk, self.write)
+        start = text.upper().find(b"AT")
+        if start >= 0 and b"\r" in text[start:]:
+            super()._received(text[start:])   # the model hangs up on the first command line
 
     def _answer(self, line: str) -> None:
         out = answer(self.model, line, self.interfere)

@@ -2,6 +2,10 @@
 the carrier's gateway, DHCP and DNS (Debian's dnsmasq) and a web server, reached from the host
 through a veth pair whose host end is the dongle's network interface.
 
+For a dial-up session the far end is a tun interface instead (``far_end="tun"``): no host end, the
+modem's side of the PPP call (:mod:`hilkit.sim.carrier.ppp_far_end`) reads and writes its packets,
+and the dongle's interface is the one the host's PPP client makes.
+
 The far end's link is the dongle's: :meth:`CarrierNetwork.set_link` takes it up or down and the
 host end's carrier follows, as a dongle's interface reports its session (the host end's own
 administrative state stays the host's business, as on a rig). Each slot has a namespace of its
@@ -33,7 +37,7 @@ from types import TracebackType
 from typing import IO
 
 from hilkit.core.errors import HilkitError
-from hilkit.net import interface
+from hilkit.net import interface, tun
 from hilkit.net.failures import InterfaceCommandFailed
 from hilkit.programs import find_program
 from hilkit.sim.carrier import http_origin, netns
@@ -80,18 +84,25 @@ def _default_ifname() -> str:
 class CarrierNetwork:
     """One slot's carrier network; also a context manager. ``ifname`` is the host end (at most 15
     characters; a unique one is made when None), ``subnet`` the network behind it (its first
-    address is the gateway, DNS and web server). ``link_up`` is the far end's link at the start."""
+    address is the gateway, DNS and web server). ``link_up`` is the far end's link at the start.
+    ``far_end`` is ``"veth"``, or ``"tun"`` for a dial-up session (then :attr:`tun_fd` carries the
+    far end's packets, the second address of the subnet is the client's, and there is no DHCP)."""
 
     def __init__(self, name: str, ifname: str | None = None, subnet: str = "192.168.8.0/24",
                  faults: CarrierFaults | Iterable[str] = (), *, link_up: bool = True,
                  names: Sequence[str] = (CHECK_NAME,), lease_seconds: int = 3600,
-                 slow_kbit: int = SLOW_KBIT, drop_after: int = DROP_AFTER) -> None:
+                 slow_kbit: int = SLOW_KBIT, drop_after: int = DROP_AFTER, far_end: str = "veth") -> None:
+        if far_end not in ("veth", "tun"):
+            raise ValueError(f"far_end {far_end!r}: expected 'veth' or 'tun'")
+        self.far_end = far_end
         self.faults = faults if isinstance(faults, CarrierFaults) else CarrierFaults.named(faults)
-        self.ifname = interface.check_name(ifname or _default_ifname())
+        self.ifname = interface.check_name(ifname or _default_ifname())   # tun: the far end's name until it moves
         self.subnet = ipaddress.IPv4Network(subnet)
         if self.subnet.prefixlen > 29:
             raise ValueError(f"{subnet}: too small for a gateway and a DHCP range")
         self.gateway = str(self.subnet.network_address + 1)
+        self.client_address = str(self.subnet.network_address + 2)   # a dial-up client's (IPCP)
+        self.tun_fd: int | None = None
         self.namespace = netns.namespace_name(name)
         self.names = tuple(names)
         self.lease_seconds = max(lease_seconds, 120)   # dnsmasq's floor
@@ -119,15 +130,24 @@ class CarrierNetwork:
                                "process with that name?)")
         netns.ip("netns", "add", self.namespace)
         self._made.add("namespace")
-        netns.ip("link", "add", self.ifname, "type", "veth", "peer", "name", FAR_END, "netns", self.namespace)
-        self._made.add("link")
-        # from here on, ours to remove (also if this process dies)
-        self._guardian = netns.start_guardian(self.namespace, self.ifname, self.workdir)
-        _no_ipv6(self.ifname)
-        self._in_ns("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", FAR_END)
+        if self.far_end == "tun":
+            self._guardian = netns.start_guardian(self.namespace, self.ifname, self.workdir)
+            # made here and moved: it goes with its descriptor wherever it is, so a killed run leaves none
+            self.tun_fd = tun.open_tun(self.ifname)
+            netns.ip("link", "set", "dev", self.ifname, "netns", self.namespace)
+            self._in_ns("link", "set", "dev", self.ifname, "name", FAR_END)
+            self._in_ns("addr", "add", self.gateway, "peer", f"{self.client_address}/32", "dev", FAR_END)
+        else:
+            netns.ip("link", "add", self.ifname, "type", "veth", "peer", "name", FAR_END, "netns", self.namespace)
+            self._made.add("link")
+            # from here on, ours to remove (also if this process dies)
+            self._guardian = netns.start_guardian(self.namespace, self.ifname, self.workdir)
+            _no_ipv6(self.ifname)
+            self._in_ns("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", FAR_END)
         self._in_ns("link", "set", "lo", "up")
         self._in_ns("link", "set", FAR_END, "up" if link_up else "down")
-        interface.set_up(self.ifname)
+        if self.far_end == "veth":
+            interface.set_up(self.ifname)
         if self.faults.slow_data:
             self._tc("qdisc", "add", "dev", FAR_END, "root", "tbf", "rate", f"{self.slow_kbit}kbit",
                      "burst", "16kb", "latency", "200ms")
@@ -166,7 +186,7 @@ class CarrierNetwork:
                 "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", f"--interface={FAR_END}",
                 "--except-interface=lo", f"--pid-file={work / 'dnsmasq.pid'}",
                 f"--log-facility={work / 'dnsmasq.log'}", "--log-dhcp", "--log-queries"]
-        if not self.faults.no_dhcp:
+        if not self.faults.no_dhcp and self.far_end == "veth":   # a dial-up client's address comes by IPCP
             first, last = self._dhcp_range()
             argv += [f"--dhcp-range={first},{last},{self.subnet.netmask},{self.lease_seconds}",
                      f"--dhcp-option=option:router,{self.gateway}", f"--dhcp-option=option:dns-server,{self.gateway}",
@@ -247,7 +267,8 @@ class CarrierNetwork:
 
     def describe(self) -> str:
         faults = ", ".join(self.faults.names()) or "none"
-        return (f"carrier network {self.namespace}: {self.subnet} behind {self.ifname}, gateway/DNS/web "
+        behind = f"a PPP call (client {self.client_address})" if self.far_end == "tun" else self.ifname
+        return (f"carrier network {self.namespace}: {self.subnet} behind {behind}, gateway/DNS/web "
                 f"{self.gateway}, faults: {faults}")
 
     # -- taking it down ------------------------------------------------------------------------
@@ -269,6 +290,9 @@ class CarrierNetwork:
                 proc.wait()
             if proc.stdout is not None:
                 proc.stdout.close()
+        if self.tun_fd is not None:
+            os.close(self.tun_fd)   # the far end's tun goes with it
+            self.tun_fd = None
         undo = []
         if "link" in self._made:
             undo += [self._delete_host_end, lambda: interface.forget_rules(self.ifname)]

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from hilkit.core.profile import NetworkModel, VirtualSpec
-from hilkit.sim.model.at_session import FinalCode, SessionCommands
+from hilkit.sim.model.at_session import DataPeer, FinalCode, SessionCommands
 
 _STAT = {"home": 1, "searching": 2, "denied": 3, "roaming": 5}
 _ACT = {"gsm": 0, "gprs": 0, "umts": 2, "edge": 3, "hsdpa": 4, "hsupa": 5, "hspa": 6, "hspa-plus": 6,
@@ -44,6 +44,7 @@ class ModemModel(SessionCommands):
         self.auth: dict[int, int] = {}
         self.ndis = False
         self.data_link: Callable[[bool], None] | None = None
+        self.data_peer_of: Callable[[], DataPeer | None] = lambda: None
         if self.sim_ready:
             self._start_registration()
 

@@ -8,6 +8,7 @@ TS 31.102 (the SIM's elementary files). A mixin of :class:`~hilkit.sim.model.at_
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from hilkit.core.profile import NetworkModel, VirtualSpec
 
@@ -35,6 +36,16 @@ _SYSMODES = {"gsm": (1, "GSM", 1, "GSM"), "gprs": (1, "GSM", 2, "GPRS"), "edge":
              "hspa": (3, "WCDMA", 44, "HSPA"), "hspa-plus": (3, "WCDMA", 45, "HSPA+"), "lte": (6, "LTE", 101, "LTE")}
 
 
+class DataPeer(Protocol):
+    """The network's side of a dial-up call (PPP): what the host sends in data mode goes to it."""
+
+    def receive(self, data: bytes, reply: Callable[[bytes], None]) -> bytes:
+        """Take bytes from the host (``reply`` sends to it); return those that were not the call's."""
+
+    def hang_up(self) -> None:
+        """The call ended on the modem's side (DTR drop, AT text, unplug)."""
+
+
 class SessionCommands:
     """SIM, PDP context and data-call commands; ``_cmd_<NAME>(query, arg)`` like the model's own."""
 
@@ -52,6 +63,8 @@ class SessionCommands:
     schedule: Callable[[float, Callable[[], None]], int]
     #: the dongle's network function is connected (NDIS call up) or not: the lab's link follows it
     data_link: Callable[[bool], None] | None
+    #: the network's side of a dial-up call, if the lab gives the dongle one (asked at each call)
+    data_peer_of: Callable[[], DataPeer | None]
     ndis: bool
 
     # -- identity and SIM -----------------------------------------------------------------
@@ -161,7 +174,10 @@ class SessionCommands:
     def hang_up(self) -> None:
         """DTR drop or the port closed in data mode: the call ends (its context stays active, as PPP's LCP
         would leave it until +CGACT=0)."""
-        self.data_mode = False
+        was, self.data_mode = self.data_mode, False
+        peer = self.data_peer_of() if was else None
+        if peer is not None:
+            peer.hang_up()
 
     # -- Huawei NDIS: the network function's call (AT^NDISDUP; HUAWEI ME909/MU609 AT interface spec) --
     def _cmd_NDISDUP(self, query: bool, arg: str | None) -> list[str]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from hilkit.core.ids import UsbId
 from hilkit.core.profile import ModeSpec, NetworkModel, Profile, VirtualSpec
 from hilkit.sim.model.at_model import ModemModel
+from hilkit.sim.model.at_session import DataPeer
 from hilkit.sim.model.fault_dice import FaultInjector
 from hilkit.sim.model.hilink_stick import VirtualHiLinkStick
 from hilkit.sim.model.kernel import Binding, SimKernel
@@ -78,6 +79,8 @@ class DongleLifecycle:
         self.hilink: VirtualHiLinkStick | None = None  # the web API of a HiLink-mode stick
         #: told when the network function's session goes up or down (the lab's carrier link follows)
         self.data_link: Callable[[bool], None] | None = None
+        #: the network's side of a dial-up call on this dongle (the lab's PPP far end), when it has one
+        self.data_peer: DataPeer | None = None
         self.binding = Binding()
         self._csw: dict[int, bytes] = {}
         self._stalled: set[int] = set()
@@ -148,6 +151,7 @@ class DongleLifecycle:
         self.modem = ModemModel(spec, self._broadcast, self._scheduler.after) if has_at else None
         if self.modem is not None:
             self.modem.data_link = self._data_link_changed
+            self.modem.data_peer_of = lambda: self.data_peer
         self.binding = self._kernel.bind(self.port, mode, self.modem, interfere=self._at_fault)
         attach = self.profile.attach
         if attach is not None and attach.method == "hilink" and mode.interfaces_with_role("net"):
@@ -164,6 +168,12 @@ class DongleLifecycle:
         listener = self.data_link
         if listener is not None:
             listener(up)
+
+    def end_call(self) -> None:
+        """The network ended the dial-up call: the modem leaves data mode (and says NO CARRIER)."""
+        modem = self.modem
+        if modem is not None:
+            modem.hang_up()
 
     def _unplug(self) -> None:
         with self._lock:
@@ -188,6 +198,8 @@ class DongleLifecycle:
         if hilink is not None:
             hilink.close()
         self._data_link_changed(False)   # its network function went with it
+        if self.data_peer is not None:
+            self.data_peer.hang_up()     # and any dial-up call
         self._notify("remove", self.port, f"{mode.enumerates_as} ({mode.name})")
 
     def _virtual_spec(self, mode: ModeSpec) -> VirtualSpec:
