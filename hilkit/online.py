@@ -22,7 +22,7 @@ from hilkit.core.rig import Slot
 from hilkit.modem.connectors import DataConnector, DataPathUnavailable, DialUpLine
 from hilkit.net import dhcp, interface, probes
 from hilkit.net.ppp.link import PppLink
-from hilkit.net.tun import tun_unavailable
+from hilkit.net.tun import TunUnavailable, tun_unavailable
 
 
 @dataclass
@@ -85,11 +85,13 @@ class DataPath:
             raise DataPathUnavailable(f"{session.summary()}, then no PPP: hilkit's PPP client needs a tun "
                                       f"interface and {why}")
         self.line = self.connector.dial_up_line()
-        self.ppp = PppLink(self.line.port, self.line.username, self.line.password)
+        self.ppp = PppLink(self.line.port, self.line.username, self.line.password, pending=self.line.pending)
         start = time.monotonic()
         with step(f"PPP on {self.ppp.port_name()}: LCP, authentication, IPCP"):
             try:
                 self.ppp.open(max(self.budget - session.time_to_connect, 1.0))
+            except TunUnavailable as exc:   # /dev/net/tun there, but no CAP_NET_ADMIN to make one
+                raise DataPathUnavailable(f"{session.summary()}, then no PPP: {exc}") from None
             finally:
                 attach_text("PPP log (pppd's format)", self.ppp.log_text())
         session.time_to_connect += time.monotonic() - start
@@ -174,6 +176,7 @@ class DataPath:
                 link.close()
             except OSError as exc:
                 problems.append(f"ending PPP on {link.ifname}: {exc}")
+            attach_text("PPP log to the end (pppd's format)", link.log_text())   # how it ended, for a drop
         if self.line is not None:
             line, self.line = self.line, None
             try:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +74,9 @@ def test_online_through_the_carrier_network_and_nothing_left(lab, slot_name, met
         name = online.added[0].ifname
         shown = subprocess.run(["ip", "-j", "addr", "show", "dev", name], capture_output=True, text=True).stdout
         assert online.added[0].address in shown
+        if method == "ppp":   # a ppp0's way: no IPv6 for an IPv4-only link, the MTU the modem takes
+            assert (Path("/proc/sys/net/ipv6/conf") / name / "disable_ipv6").read_text().strip() == "1"
+            assert json.loads(shown)[0]["mtu"] == min(online.ppp.endpoint.peer_mru, 1500)
     finally:
         dongle.close()
     assert dongle.data_path is None

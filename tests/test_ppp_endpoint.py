@@ -105,8 +105,21 @@ def test_ip_flows_both_ways_once_opened():
     packet = bytes.fromhex("4500001c0001000040010000") + bytes([10, 64, 0, 2, 8, 8, 8, 8]) + bytes(8)
     assert s.receive(c.send_ip(packet)) == b""
     assert s.take_ip() == [packet] and s.take_ip() == []
-    c.receive(s.send_ip(packet[::-1]))
-    assert c.take_ip() == [packet[::-1]]
+    answer = packet[:12] + packet[16:20] + packet[12:16] + packet[20:]   # back from 8.8.8.8
+    c.receive(s.send_ip(answer))
+    assert c.take_ip() == [answer]
+
+
+def test_only_ipv4_within_the_peers_mru_is_framed():
+    """IPCP carries IPv4: the host's IPv6 (router solicitations on the tun) must not go out as 0x0021;
+    a packet over the peer's MRU would be dropped by the modem, so it is not sent."""
+    clock = Clock()
+    c, _ = connected(clock)
+    ipv6 = bytes.fromhex("6000000000083aff") + bytes(32) + bytes(8)
+    big = bytes.fromhex("45") + bytes(c.peer_mru)
+    assert c.send_ip(ipv6) == b"" and c.send_ip(big) == b"" and c.send_ip(b"") == b""
+    assert c.dropped_out == 3
+    assert c.send_ip(bytes.fromhex("45") + bytes(c.peer_mru - 1)) != b""
 
 
 def test_negotiation_in_one_byte_pieces():
@@ -136,9 +149,11 @@ def test_server_without_dns_rejects_the_dns_options_and_client_drops_them():
     assert "sent [IPCP ConfReq id=0x2 <addr 0.0.0.0>]" in c.log
 
 
-def test_server_that_names_no_address_is_10_64_64_64_as_in_pppd():
+@pytest.mark.parametrize("named", ["", "0.0.0.0"])   # noqa: S104 - an address a modem may send, not a bind
+def test_server_that_names_no_address_is_10_64_64_64_as_in_pppd(named):
+    """No IP-Address of its own, or 0.0.0.0 (no route could go via that): pppd's stand-in."""
     clock = Clock()
-    c, s = connected(clock, local_address="")
+    c, s = connected(clock, local_address=named)
     assert c.opened and c.peer_address == "10.64.64.64" and c.local_address == "10.64.0.2"
 
 
@@ -166,10 +181,25 @@ def test_a_lost_configure_request_is_sent_again_after_the_restart_interval():
     assert c.poll() == b""
     clock.now += 0.1
     again = c.poll()
-    assert [p.ident for p in packets(again, LCP)] == [2]
-    assert "sent [LCP ConfReq id=0x2 <asyncmap 0x0> <magic 0x11111111>]" in c.log
+    assert [p.ident for p in packets(again, LCP)] == [1]   # a retransmission keeps its id, as pppd's does
+    assert c.log.count("sent [LCP ConfReq id=0x1 <asyncmap 0x0> <magic 0x11111111>]") == 2
     pump(c, s, again, s.receive(c_answer))
     assert c.opened and s.opened
+
+
+def test_an_answer_to_the_first_copy_arriving_after_the_retransmission_counts():
+    """A modem slower than the restart timer: its Ack of the first Configure-Request comes after the
+    second was sent, and still opens LCP (a new id per copy would drop every late Ack for ever)."""
+    clock = Clock()
+    c, s = client(clock), server(clock)
+    first = c.start()
+    clock.now += 3.0
+    c.poll()                                     # the copy goes out (and is lost); the modem is busy with the first
+    s_request = s.start()
+    late = s.receive(first)                      # its Ack of the first copy
+    assert [p.code for p in packets(late, LCP)] == [2]
+    pump(c, s, c.receive(s_request + late), b"")
+    assert c.lcp.opened and s.lcp.opened
 
 
 def test_no_answer_gives_up_after_max_configure_requests():
@@ -180,7 +210,7 @@ def test_no_answer_gives_up_after_max_configure_requests():
         clock.now += c.next_timeout()
         sent.append(c.poll())
     requests = [p for wire in sent for p in packets(wire, LCP)]
-    assert [p.ident for p in requests] == list(range(1, 11))
+    assert [p.ident for p in requests] == [1] * 10
     assert c.failure == "LCP: no answer to 10 Configure-Requests (3.0 s apart)"
     assert clock.now == pytest.approx(1030.0) and c.next_timeout() is None
 

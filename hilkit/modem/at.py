@@ -98,6 +98,7 @@ class AtClient:
         self._cond = threading.Condition()
         self._closed = False
         self._handed_over = False
+        self._partial = b""                # what the reader has of a line not ended yet
         self._reader_error: str = ""
         self._command_prefix: str | None = None
         self._reader = threading.Thread(target=self._read_loop, name=f"at-{port}", daemon=True)
@@ -126,7 +127,7 @@ class AtClient:
 
     # -- reading ---------------------------------------------------------------------------
     def _read_loop(self) -> None:
-        buffer = b""
+        self._partial = b""
         while not (self._closed or self._handed_over):
             try:
                 chunk = self.serial.read(self.serial.in_waiting or 1)
@@ -137,12 +138,12 @@ class AtClient:
                 return
             if not chunk:
                 continue
-            buffer += chunk
+            self._partial += chunk
             while True:
-                cut = min((i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0), default=-1)
+                cut = min((i for i in (self._partial.find(b"\r"), self._partial.find(b"\n")) if i >= 0), default=-1)
                 if cut < 0:
                     break
-                raw, buffer = buffer[:cut], buffer[cut + 1:]
+                raw, self._partial = self._partial[:cut], self._partial[cut + 1:]
                 line = raw.decode("latin-1", errors="replace").strip()
                 if line:
                     self._dispatch(line)
@@ -168,6 +169,8 @@ class AtClient:
         """
         text = command if command.upper().startswith("AT") else "AT" + command
         shown = self.mask(text) if not secret else re.sub(r"=.*", "=" + MASK, text)
+        if self._handed_over:   # the port carries PPP: AT text would break the call (or hang it up)
+            raise ModemError(f"{shown}: {self.port_name} is in data mode (handed over to PPP), not taking commands")
         if secret:
             self.add_secret(text.split("=", 1)[-1].strip('"'))
         timeout = self.default_timeout if timeout is None else timeout
@@ -227,13 +230,15 @@ class AtClient:
                 self._cond.wait(remaining)
 
     # -- data mode -------------------------------------------------------------------------
-    def hand_over(self) -> serial.SerialBase:
+    def hand_over(self) -> tuple[serial.SerialBase, bytes]:
         """After CONNECT the port carries the call (PPP frames, not lines): stop reading it and give
-        it to the caller (a PPP client); :meth:`take_back` reads lines again."""
+        it to the caller (a PPP client), with what came after CONNECT already (a modem's first LCP
+        request comes at once); :meth:`take_back` reads lines again. AT commands fail meanwhile."""
         self._handed_over = True
         self._stop_reader()
+        pending, self._partial = self._partial, b""
         self._note("port handed over: data mode")
-        return self.serial
+        return self.serial, pending
 
     def take_back(self) -> None:
         """The call is over: read command lines again."""

@@ -14,7 +14,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import serial
@@ -45,8 +45,9 @@ class DialUpLine:
 
     port: Any   # serial.SerialBase
     username: str
-    password: str
-    release: Callable[[], None]
+    password: str = field(repr=False)
+    release: Callable[[], None] = lambda: None
+    pending: bytes = b""   # what the modem sent after CONNECT before the port changed hands
 
 
 class DataConnector(ABC):
@@ -251,7 +252,8 @@ class PppDialer(DataConnector):
         password = self.secrets.get(self.spec.password_env)
         if password:
             self.client.add_secret(password)
-        return DialUpLine(self.client.hand_over(), self.spec.username, password, self.client.take_back)
+        port, pending = self.client.hand_over()
+        return DialUpLine(port, self.spec.username, password, self.client.take_back, pending)
 
     def disconnect(self) -> None:
         """Nothing to send: PPP's end ended the call (the modem said NO CARRIER); where it did not,

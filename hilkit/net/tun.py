@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
+from pathlib import Path
 
 from hilkit.net.interface import check_name
 
@@ -47,12 +48,29 @@ def open_tun(ifname: str) -> int:
 
 
 def tun_unavailable() -> str | None:
-    """Why this host cannot make a tun interface, or None when it can."""
+    """Why this process cannot make a tun interface, or None when it can."""
     if not os.path.exists(TUN_DEVICE):
         return f"no {TUN_DEVICE} (modprobe tun; in a container pass --device {TUN_DEVICE})"
     if not os.access(TUN_DEVICE, os.R_OK | os.W_OK):
         return f"{TUN_DEVICE} is not readable and writable by this user"
+    if not _effective_capabilities() >> CAP_NET_ADMIN & 1:
+        return "making a tun interface needs CAP_NET_ADMIN (run as root, or --cap-add NET_ADMIN)"
     return None
+
+
+CAP_NET_ADMIN = 12
+
+
+def _effective_capabilities() -> int:
+    """This process's effective capabilities (/proc/self/status CapEff); all of them where that
+    cannot be read, so the attempt itself says what is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return -1
 
 
 TUNSETCARRIER = 0x400454E2      # _IOW('T', 226, int), Linux 5.0+

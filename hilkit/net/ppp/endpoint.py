@@ -71,6 +71,7 @@ class PppEndpoint:
         self.peer_address = ""
         self.dns: tuple[str, ...] = ()
         self.dropped_ip = 0             # IPv4 packets that came before IPCP opened
+        self.dropped_out = 0            # packets send_ip would not frame
         self.echo_replies = 0
         self._closed = False
         self._ip_in: list[bytes] = []
@@ -130,8 +131,16 @@ class PppEndpoint:
         deadlines = [d for d in (self.lcp.deadline, self.ipcp.deadline, self.auth.deadline) if d is not None]
         return max(0.0, min(deadlines) - self._clock()) if deadlines else None
 
+    @property
+    def peer_mru(self) -> int:
+        """The largest packet the peer takes (its LCP MRU): the interface's MTU, as pppd sets ppp0's."""
+        return self._lcp_policy.peer_mru
+
     def send_ip(self, packet: bytes) -> bytes:
-        if not self.opened:
+        """An IPv4 packet framed; b"" (and counted in ``dropped_out``) before IPCP is open, for
+        another IP version (IPCP carries IPv4 only) or for a packet longer than the peer's MRU."""
+        if not self.opened or not packet or packet[0] >> 4 != 4 or len(packet) > self.peer_mru:
+            self.dropped_out += 1
             return b""
         return self._frame_bytes(IPV4, packet)
 
@@ -263,7 +272,9 @@ class PppEndpoint:
                     self._fail("IPCP: the peer gave no address", b"Could not determine local IP address")
                     return
                 self.local_address = policy.local_address
-                self.peer_address = policy.peer_address or DEFAULT_PEER_ADDRESS
+                # none, or 0.0.0.0, which pppd refuses as a peer's: its stand-in
+                self.peer_address = policy.peer_address if policy.peer_address not in ("", ZERO) \
+                    else DEFAULT_PEER_ADDRESS
                 self.dns = policy.learned_dns
             else:
                 self.local_address = self.config.local_address

@@ -13,15 +13,26 @@ import os
 import select
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from hilkit.core.errors import Category, WaitTimeout
-from hilkit.net.failures import NetError
+from hilkit.net import interface
+from hilkit.net.failures import InterfaceCommandFailed, NetError
 from hilkit.net.ppp.endpoint import PppConfig, PppEndpoint
 from hilkit.net.tun import open_tun, set_carrier
 
 _numbers = itertools.count(1)
 NO_CARRIER = b"NO CARRIER"
+NO_CARRIER_WAIT = 1.0   # s after the Terminate-Ack for the modem's NO CARRIER
+NO_ADDRESS = "IPCP: the peer gave no address"   # the endpoint's failure when IPCP names none
+
+
+def _no_ipv6(ifname: str) -> None:
+    try:
+        Path("/proc/sys/net/ipv6/conf", ifname, "disable_ipv6").write_text("1")
+    except OSError:
+        pass   # a kernel without IPv6: nothing to keep off
 
 
 class PppFailed(NetError):
@@ -39,16 +50,21 @@ class PppLink:
     its interface the tun ``ifname``. :meth:`open` brings it up; :meth:`close` ends it (LCP
     Terminate-Request, then the tun goes), safe to call at any point and more than once."""
 
-    def __init__(self, port: Any, username: str = "", password: str = "", ifname: str | None = None) -> None:
+    def __init__(self, port: Any, username: str = "", password: str = "", ifname: str | None = None,
+                 pending: bytes = b"") -> None:
         self.port = port
         self.ifname = ifname or _default_ifname()
         self.endpoint = PppEndpoint(PppConfig(role="client", username=username, password=password))
+        self.pending = pending             # what the modem sent after CONNECT before the port was ours
         self.carrier_lost = False          # the modem said NO CARRIER
+        self.port_error = ""               # the port failed (the dongle went away)
+        self._noise = b""                  # the end of the text between frames: NO CARRIER may come in pieces
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()
         self._stopping = False
         self._tun: int | None = None
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)   # a full pipe means a wake-up is pending already
         self._threads: list[threading.Thread] = []
 
     # -- state ------------------------------------------------------------------------------
@@ -80,8 +96,9 @@ class PppLink:
         """Negotiate LCP, authentication and IPCP within ``timeout`` s; the tun interface exists
         from the start (down until the caller configures it)."""
         self._tun = open_tun(self.ifname)
+        _no_ipv6(self.ifname)   # IPCP carries IPv4: no router solicitations for the modem
         with self._cond:
-            first = self.endpoint.start()
+            first = self.endpoint.start() + self._take_in(self.pending)
         self._threads = [threading.Thread(target=self._read_port, name=f"ppp-rx-{self.ifname}", daemon=True),
                          threading.Thread(target=self._read_tun, name=f"ppp-tx-{self.ifname}", daemon=True)]
         for thread in self._threads:
@@ -90,16 +107,44 @@ class PppLink:
         deadline = time.monotonic() + timeout
         with self._cond:
             while not self.endpoint.opened:
-                if self.endpoint.closed or self.carrier_lost:
-                    why = self.endpoint.failure or ("the modem hung up (NO CARRIER)" if self.carrier_lost
-                                                    else "the peer ended the session")
-                    category = Category.NO_ADDRESS if "address" in why else Category.NO_DATA_SESSION
-                    raise PppFailed(f"PPP on {self.port_name()}: {why}", category=category)
+                if self.endpoint.closed or self.carrier_lost or self.port_error:
+                    raise self._failed()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise WaitTimeout(f"PPP on {self.port_name()} up (LCP, authentication, IPCP)", self._seen(),
                                       timeout, category=Category.NO_DATA_SESSION)
                 self._cond.wait(remaining)
+        self._set_mtu()
+
+    def _failed(self) -> PppFailed:
+        """Why the session is not up, in its category."""
+        if self.port_error:
+            return PppFailed(f"PPP on {self.port_name()}: the port failed: {self.port_error}",
+                             category=Category.PORT_VANISHED)
+        why = self.endpoint.failure or ("the modem hung up (NO CARRIER)" if self.carrier_lost
+                                        else "the peer ended the session")
+        category = Category.NO_ADDRESS if self.endpoint.failure.startswith(NO_ADDRESS) else Category.NO_DATA_SESSION
+        return PppFailed(f"PPP on {self.port_name()}: {why}", category=category)
+
+    def _set_mtu(self) -> None:
+        """The interface's MTU is what the modem takes (its LCP MRU), as pppd sets ppp0's."""
+        mtu = min(self.endpoint.peer_mru, 1500)
+        try:
+            interface.run_ip("link", "set", "dev", self.ifname, "mtu", str(mtu))
+        except InterfaceCommandFailed:
+            pass   # the send path drops what the modem would not take; the session still runs
+
+    def _take_in(self, data: bytes) -> bytes:
+        """Under the lock: ``data`` from the port into the protocol; what to send back. IPv4 packets
+        wait in the endpoint; NO CARRIER among the text between frames is the modem hanging up."""
+        if not data:
+            return b""
+        out = self.endpoint.receive(data)
+        self._noise = (self._noise + self.endpoint.take_noise())[-len(NO_CARRIER) * 2:]
+        if NO_CARRIER in self._noise:
+            self.carrier_lost = True
+            self._noise = b""
+        return out
 
     def port_name(self) -> str:
         return str(getattr(self.port, "port", None) or getattr(self.port, "name", None) or "the serial port")
@@ -118,18 +163,18 @@ class PppLink:
         while not self._stopping:
             try:
                 data = self.port.read(self.port.in_waiting or 1)
-            except Exception:  # noqa: BLE001 - the port went (unplug): the session is over
+            except Exception as exc:  # noqa: BLE001 - the port went (unplug): the session is over
                 with self._cond:
-                    self.carrier_lost = True
+                    self.port_error = str(exc) or type(exc).__name__
                     self._cond.notify_all()
+                if self._tun is not None and not self._stopping:
+                    set_carrier(self._tun, False)
                 return
             if not data:
                 continue
             with self._cond:
-                out = self.endpoint.receive(data)
+                out = self._take_in(data)
                 packets = self.endpoint.take_ip()
-                if NO_CARRIER in self.endpoint.take_noise():
-                    self.carrier_lost = True
                 ended = (self.endpoint.closed or self.carrier_lost) and not self._stopping
                 self._cond.notify_all()
             self._write(out)
@@ -190,10 +235,14 @@ class PppLink:
             self._write(goodbye)
             deadline = time.monotonic() + timeout
             with self._cond:
-                while goodbye and not (self.endpoint.closed or self.carrier_lost):
+                # its Terminate-Ack, then NO CARRIER (a second at most): read here, so the AT client
+                # that gets the port back does not take it for the answer to its next command
+                while goodbye and not (self.carrier_lost or self.port_error):
+                    if self.endpoint.closed:
+                        deadline = min(deadline, time.monotonic() + NO_CARRIER_WAIT)
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        break   # the modem did not answer: closing the port (DTR) ends the call anyway
+                        break   # the modem did not say it: closing the port (DTR) ends the call anyway
                     self._cond.wait(remaining)
         self._stopping = True
         self._wake()
@@ -204,7 +253,9 @@ class PppLink:
             except Exception:  # noqa: BLE001, S110 - a port that is gone has nothing to cancel
                 pass
         for thread in self._threads:
-            thread.join(timeout=2)
+            thread.join(timeout=5)
+        if any(thread.is_alive() for thread in self._threads):
+            return   # stuck in a write the port never finishes: its descriptors stay, never reused under it
         if self._tun is not None:
             os.close(self._tun)
             self._tun = None

@@ -214,7 +214,7 @@ class Negotiation:
             if self.state in (CLOSING, STOPPING):
                 self._str(b"")
             elif self.state in NEGOTIATING:
-                self._scr()
+                self._scr(retransmit=True)
                 if self.state == ACK_RCVD:
                     self.state = REQ_SENT
             return
@@ -227,9 +227,11 @@ class Negotiation:
     def _irc(self, count: int) -> None:
         self._restarts = count
 
-    def _scr(self) -> None:
+    def _scr(self, retransmit: bool = False) -> None:
+        """Configure-Request. A retransmission keeps its id (as pppd's fsm_sconfreq does), so an answer
+        to the previous copy that arrives after the restart timer still counts."""
         self._request = encode_options(self.policy.request())
-        self._send(Packet(CONF_REQ, self.next_ident(), self._request))
+        self._send(Packet(CONF_REQ, self._ident if retransmit and self._ident else self.next_ident(), self._request))
         self._restarts -= 1
         self.deadline = self._clock() + self._timing.restart_interval
 

@@ -123,9 +123,13 @@ class AtPort(PtyPort):
             super()._received(text[start:])   # the model hangs up on the first command line
 
     def _answer(self, line: str) -> None:
+        was = self.model.data_mode
         out = answer(self.model, line, self.interfere)
         if out:
             self.write(out)
+        peer = self.model.data_peer_of() if self.model.data_mode and not was else None
+        if peer is not None:   # CONNECT on this port: a modem's PPP speaks first, on this port
+            peer.connected(self.write)
 
     def unsolicited(self, text: str) -> None:
         self.write(b"\r\n" + text.encode("latin-1") + b"\r\n")

@@ -37,7 +37,9 @@ class PppFarEnd:
         self._lock = threading.Lock()
         self._endpoint: PppEndpoint | None = None
         self._reply: Callable[[bytes], None] | None = None
+        self._goodbye = b""   # a Terminate-Request the network's side owes the host
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
         self._closed = False
         self._thread = threading.Thread(target=self._pump, name=f"ppp-{carrier.namespace}", daemon=True)
         self._thread.start()
@@ -49,6 +51,22 @@ class PppFarEnd:
                          dns=(self.carrier.dns_server,) if give else (), require_auth=self.auth)
 
     # -- the model's side: bytes from the host in data mode --------------------------------------
+    def connected(self, reply: Callable[[bytes], None]) -> None:
+        """Right after CONNECT the modem sends its LCP Configure-Request, as real ones do."""
+        with self._lock:
+            if self._closed or self._endpoint is not None:
+                return
+            self._reply = reply
+            out = self._start()
+        reply(out)
+        self._wake()
+
+    def _start(self) -> bytes:
+        """Under the lock: a new PPP session for a new call; its first bytes."""
+        self._endpoint = PppEndpoint(self._config())
+        self.calls += 1
+        return self._endpoint.start()
+
     def receive(self, data: bytes, reply: Callable[[bytes], None]) -> bytes:
         with self._lock:
             if self._closed:
@@ -58,15 +76,13 @@ class PppFarEnd:
             if self._endpoint is None:
                 if FLAG not in data:
                     return data        # no frame: text (the host's AT to hang up, or line noise)
-                self._endpoint = PppEndpoint(self._config())
-                self.calls += 1
-                out = self._endpoint.start()
+                out = self._start()    # a call on a port whose CONNECT went elsewhere (ModemManager's)
             endpoint = self._endpoint
+            assert endpoint is not None
             out += endpoint.receive(data)
             noise = endpoint.take_noise()
-            packets = endpoint.take_ip()
+            self._to_network(endpoint.take_ip())
             finished = endpoint.closed
-        self._to_network(packets)
         if out:
             reply(out)
         if finished:
@@ -95,6 +111,7 @@ class PppFarEnd:
 
     # -- the network's side: the tun far end and the endpoint's timers --------------------------
     def _to_network(self, packets: list[bytes]) -> None:
+        """Under the lock (so never after close(), when the carrier may close the tun)."""
         for packet in packets:
             try:
                 os.write(self.tun_fd, packet)
@@ -103,12 +120,11 @@ class PppFarEnd:
                 return
 
     def _drop_call(self) -> None:
-        """The network lost the session: LCP Terminate-Request to the host (then NO CARRIER)."""
-        with self._lock:
-            endpoint, reply = self._endpoint, self._reply
-            goodbye = endpoint.close() if endpoint is not None and not endpoint.closed else b""
-        if goodbye and reply is not None:
-            reply(goodbye)
+        """Under the lock: the network lost the session: LCP Terminate-Request to the host (then NO
+        CARRIER once it answers), sent by the pump thread."""
+        endpoint = self._endpoint
+        if endpoint is not None and not endpoint.closed:
+            self._goodbye += endpoint.close()
 
     def _pump(self) -> None:
         while True:
@@ -130,8 +146,9 @@ class PppFarEnd:
                     if endpoint is not None and endpoint.opened and packet:
                         out += endpoint.send_ip(packet)
                 if endpoint is not None:
-                    out += endpoint.poll()
+                    out += self._goodbye + endpoint.poll()
                     finished = endpoint if endpoint.closed else None
+                self._goodbye = b""
                 reply = self._reply
             if out and reply is not None:
                 reply(out)
@@ -139,10 +156,13 @@ class PppFarEnd:
                 self._call_ended(finished)
 
     def _wake(self) -> None:
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass   # closed
+        """Wake the pump (its timers changed, or there is a goodbye to send); nothing once closed."""
+        with self._lock:
+            if not self._closed:
+                try:
+                    os.write(self._wake_w, b"x")
+                except BlockingIOError:
+                    pass   # a wake-up is pending already
 
     def evidence(self) -> dict[str, str]:
         with self._lock:
@@ -155,7 +175,8 @@ class PppFarEnd:
             if self._closed:
                 return
             self._closed = True
-        self._wake()
+            os.write(self._wake_w, b"x")
         self._thread.join(timeout=5)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
+        if not self._thread.is_alive():   # else its descriptors stay: never reused under a running thread
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)

@@ -39,6 +39,9 @@ _SYSMODES = {"gsm": (1, "GSM", 1, "GSM"), "gprs": (1, "GSM", 2, "GPRS"), "edge":
 class DataPeer(Protocol):
     """The network's side of a dial-up call (PPP): what the host sends in data mode goes to it."""
 
+    def connected(self, reply: Callable[[bytes], None]) -> None:
+        """CONNECT went out on a port (``reply`` sends to the host there): the call's side may speak first."""
+
     def receive(self, data: bytes, reply: Callable[[bytes], None]) -> bytes:
         """Take bytes from the host (``reply`` sends to it); return those that were not the call's."""
 
