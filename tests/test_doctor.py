@@ -830,7 +830,10 @@ def test_dial_up_check_names_the_ppp_slots_and_what_their_tun_needs(tmp_path):
     locked = make_root(tmp_path / "locked", {"/dev/net/tun": 0o600})
     f = only(check_dial_up(rig(E3131), host(locked)))
     assert f.status == WARN and "not readable and writable" in f.message
-    usable = make_root(tmp_path / "usable", {"/dev/net/tun": 0o666})
+    no_admin = make_root(tmp_path / "no-admin", {"/dev/net/tun": 0o666, "/proc/self/status": "CapEff:\t0000000000000000\n"})
+    f = only(check_dial_up(rig(E3131), host(no_admin)))   # a user's process: the node is 0666, making one is not
+    assert f.status == WARN and f.message.startswith("this user lacks CAP_NET_ADMIN")
+    usable = make_root(tmp_path / "usable", {"/dev/net/tun": 0o666, "/proc/self/status": "CapEff:\t0000000000001000\n"})
     f = only(check_dial_up(rig(E3131), host(usable)))
     assert f.status == OK and "e3131" in f.message
     assert check_dial_up(rig(E3372, E3531), host(usable)) == []   # HiLink, and a bearer on a net port

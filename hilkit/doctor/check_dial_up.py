@@ -10,6 +10,7 @@ from hilkit.doctor.findings import OK, WARN, Finding
 from hilkit.doctor.host import Host
 
 TUN = "/dev/net/tun"
+CAP_NET_ADMIN = 12
 
 
 def check_dial_up(rig: Rig, host: Host) -> list[Finding]:
@@ -28,5 +29,21 @@ def check_dial_up(rig: Rig, host: Host) -> list[Finding]:
                                      "data-path tests skip)", fix)]
     if not host.access(host.path(TUN), os.R_OK | os.W_OK):
         return [Finding(WARN, check, f"{TUN} not readable and writable by this user: no PPP session on {who}",
-                        "run the data-path tests as root, or give this user CAP_NET_ADMIN")]
+                        "run the data-path tests as root")]
+    caps = _effective_capabilities(host)
+    if caps is not None and not caps >> CAP_NET_ADMIN & 1:
+        return [Finding(WARN, check, f"this user lacks CAP_NET_ADMIN: a PPP session on {who} cannot make its tun "
+                                     "interface (those data-path tests skip)",
+                        "run the data-path tests as root, or --cap-add NET_ADMIN in a container")]
     return [Finding(OK, check, f"{TUN} usable: PPP sessions on {who} get a tun interface of hilkit's PPP client")]
+
+
+def _effective_capabilities(host: Host) -> int | None:
+    """CapEff of the process looking (/proc/self/status under the host's root); None when unknown."""
+    try:
+        for line in host.path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return None
