@@ -43,7 +43,10 @@ def cpu(who: int) -> float:
 
 def one_slot_rig(directory: Path) -> Path:
     """The first slot of virtual8 as a rig of its own."""
-    text = RIG8.read_text().split("  - name: e3372-2")[0]
+    whole = RIG8.read_text()
+    text = whole.split("  - name: e3372-2")[0]
+    if "\ndata_path:" in whole:   # the same download per slot as the 8-slot run measures
+        text += "data_path:" + whole.split("\ndata_path:", 1)[1]
     text = text.replace("name: virtual8", "name: virtual1").replace(
         "profiles: ../device_profiles", f"profiles: {PROJECT_ROOT / 'device_profiles'}")
     path = directory / "virtual1.yaml"
