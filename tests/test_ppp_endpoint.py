@@ -376,6 +376,22 @@ def test_echo_request_is_answered_with_our_magic_and_echo_replies_are_counted():
     assert "rcvd [LCP EchoReq id=0x33 magic=0x22222222 70 69 6e 67]" in c.log
 
 
+def test_a_zero_magic_is_nakd_and_a_rejected_magic_makes_our_echoes_carry_zero():
+    """RFC 1661 6.4: a Magic-Number of zero MUST be Nak'd; 5.8: without one negotiated, Echo carries zero."""
+    c = client(Clock())
+    c.start()
+    answer = packets(c.receive(lcp(1, 4, bytes.fromhex("020600000000") + bytes.fromhex("050600000000"))), LCP)
+    assert answer[0].code == 3 and answer[0].data[:2] == bytes.fromhex("0506") and answer[0].data[2:] != bytes(4)
+    c = client(Clock())
+    c.start()
+    c.receive(lcp(4, 1, bytes.fromhex("050611111111")))           # the peer rejects our magic number
+    c.receive(lcp(2, 2, bytes.fromhex("020600000000")))           # and acks the request without it
+    c.receive(lcp(1, 1, bytes.fromhex("020600000000")))           # its own request, no magic either
+    assert c.lcp.opened
+    reply = packets(c.receive(lcp(9, 7, bytes(4) + b"ping")), LCP)
+    assert (reply[0].code, reply[0].data) == (10, bytes(4) + b"ping")
+
+
 def test_client_close_terminates_both_sides_cleanly():
     clock = Clock()
     c, s = connected(clock)

@@ -159,7 +159,7 @@ class PppEndpoint:
     def echo_request(self, data: bytes = b"") -> bytes:
         """An LCP Echo-Request (a keepalive, as pppd's lcp-echo-interval); b"" unless LCP is opened."""
         if self.lcp.opened:
-            self._send(LCP, Packet(ECHO_REQ, self.lcp.next_ident(), u32(self._lcp_policy.magic) + data).encode())
+            self._send(LCP, Packet(ECHO_REQ, self.lcp.next_ident(), u32(self._lcp_policy.sent_magic) + data).encode())
         return self._take_out()
 
     # -- sending
@@ -232,7 +232,7 @@ class PppEndpoint:
         if not self.lcp.opened:
             return                      # RFC 1661 5.7-5.9: only meaningful in the Opened state
         if packet.code == ECHO_REQ:
-            self._send(LCP, Packet(ECHO_REP, packet.ident, u32(self._lcp_policy.magic) + packet.data[4:]).encode())
+            self._send(LCP, Packet(ECHO_REP, packet.ident, u32(self._lcp_policy.sent_magic) + packet.data[4:]).encode())
         elif packet.code == ECHO_REP:
             self.echo_replies += 1
         elif packet.code == PROT_REJ:

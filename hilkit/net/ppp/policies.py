@@ -74,7 +74,8 @@ class LcpPolicy:
             if kind == MRU and len(value) == 2 or kind == ACCM and len(value) == 4:
                 acks.append((kind, value))
             elif kind == MAGIC and len(value) == 4:
-                if int.from_bytes(value, "big") == self.magic:     # looped back (RFC 1661 6.4)
+                # looped back, or zero, which RFC 1661 6.4 says MUST be Nak'd
+                if int.from_bytes(value, "big") in (self.magic, 0):
                     naks.append((kind, u32(random_magic())))
                 else:
                     acks.append((kind, value))
@@ -119,6 +120,12 @@ class LcpPolicy:
 
     def acked(self, options: list[Option]) -> None:
         pass
+
+    @property
+    def sent_magic(self) -> int:
+        """The magic number our LCP packets carry: ours once the peer acked it, zero when it rejected the
+        option (RFC 1661 5.8: then Echo and Discard carry zero)."""
+        return self.magic if MAGIC in self._sending else 0
 
 
 class IpcpPolicy:
