@@ -61,7 +61,7 @@ def test_signal_mid_switch_leaves_rig_safe_and_results_readable(pytester: pytest
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
     (lab,) = json.loads((pytester.path / "relay-states.json").read_text())
     assert lab["ever_powered"]["e3131"] is True
-    assert lab["at_close"] == {"e3131": False, "e3372": False, "e3531": False}
+    assert lab["at_close"] == {"e3131": False, "e3372": False, "e3531": False, "e3372s": False}
     assert not any(lab["powered_now"].values())
     finished = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
     assert "test_first[e3131]" in {r["name"] for r in finished if r["status"] == "passed"}

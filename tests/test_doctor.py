@@ -654,10 +654,10 @@ def test_cli_fails_on_a_container_root_with_problems(tmp_path, linux_rig, capsys
     assert [line.split()[:2] for line in lines] == [
         ["FAIL", "container"], ["WARN", "modeswitch-rule"], ["FAIL", "modemmanager"], ["WARN", "permissions"],
         ["OK", "gpio-chip"], ["OK", "pin-factory"], ["WARN", "port"], ["WARN", "port"], ["WARN", "port"],
-        ["WARN", "subnet"], ["WARN", "dial-up"], ["WARN", "usb-capture"], ["OK", "usb_modeswitch"]]
+        ["WARN", "port"], ["WARN", "subnet"], ["WARN", "dial-up"], ["WARN", "usb-capture"], ["OK", "usb_modeswitch"]]
     assert "the host's udev rules decide whether usb_modeswitch switches the dongles" in lines[1]
     assert lines[-1].endswith("version 2.6.1")
-    assert "hilkit doctor: 2 FAIL, 8 WARN, 3 OK" in err
+    assert "hilkit doctor: 2 FAIL, 9 WARN, 3 OK" in err
 
 
 def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys):
@@ -665,7 +665,8 @@ def test_cli_passes_on_a_ready_root_and_speaks_json(tmp_path, linux_rig, capsys)
              "/lib/udev/rules.d/40-usb_modeswitch.rules": MODESWITCH_RULES, **MM_RUNNING,  # e3531 needs it
              "/etc/udev/rules.d/70-hilkit-mm-ignore.rules":
                  'ATTRS{idVendor}=="12d1", ATTRS{idProduct}=="14fe|1506|1c05", ENV{ID_MM_DEVICE_IGNORE}="1"\n'}
-    for n, (port, usb_id) in enumerate([("1-1.2", "12d1:1c05"), ("1-1.3", "12d1:14dc"), ("1-1.4", "12d1:155e")]):
+    for n, (port, usb_id) in enumerate([("1-1.2", "12d1:1c05"), ("1-1.3", "12d1:14dc"), ("1-1.4", "12d1:155e"),
+                                        ("1-1.5", "12d1:1506")]):
         files.update(sysfs_device(port, usb_id, 1, 5 + n))
         files[f"/dev/bus/usb/001/{5 + n:03d}"] = 0o666
     files.update(sysfs_device("1-1", "0424:2514", 1, 2))

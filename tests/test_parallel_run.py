@@ -23,9 +23,13 @@ from hilkit.config.paths import PROJECT_ROOT
 
 def _env() -> dict[str, str]:
     """The child runs' environment, read when a child starts: hilkit's checkout in front of what
-    PYTHONPATH holds already (scripts/pytest-range puts an older pytest there)."""
+    PYTHONPATH holds already (scripts/pytest-range puts an older pytest there), and the three-slot rig."""
     path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path}
+    return {**os.environ, "PYTHONPATH": path, "HILKIT_RIG": str(THREE_SLOTS)}
+
+
+#: the runs here count runners and slots: a rig of their own, not whatever the shipped default has
+THREE_SLOTS = PROJECT_ROOT / "tests" / "rigs" / "three-slots.yaml"
 
 
 SLOTS = ["e3131", "e3372", "e3531"]

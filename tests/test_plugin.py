@@ -22,10 +22,11 @@ def test_switchable(slot):
 def test_one_test_per_slot_on_the_default_virtual_rig(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_slots=SLOT_TEST)
     result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)   # test_slot on each of the 4 slots, test_switchable on the 2 that switch
     result.stdout.fnmatch_lines(["hilkit: rig virtual [[]virtual[]] from *virtual.yaml (default virtual lab)*",
                                  "*test_slot?e3131? PASSED*", "*test_slot?e3372? PASSED*",
-                                 "*test_slot?e3531? PASSED*", "*test_switchable?e3131? PASSED*"])
+                                 "*test_slot?e3531? PASSED*", "*test_slot?e3372s? PASSED*",
+                                 "*test_switchable?e3131? PASSED*"])
 
 
 def test_the_plugin_runs_beside_every_installed_plugin(pytester: pytest.Pytester, monkeypatch) -> None:
@@ -34,7 +35,7 @@ def test_the_plugin_runs_beside_every_installed_plugin(pytester: pytest.Pytester
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     pytester.makepyfile(test_slots=SLOT_TEST)
     result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     plugins = next(line for line in result.stdout.lines if line.startswith("plugins:"))
     assert all(name in plugins for name in ("labgrid", "hypothesis", "allure-pytest", "hilkit")), plugins
 
@@ -53,7 +54,7 @@ def test_unknown_profile_option_is_one_line(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--hilkit-profile=zte/mf823")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --hilkit-profile zte/mf823: no slot of rig virtual * has this profile "
-                                 "(expected one of: huawei/e3131, huawei/e3372-hilink, huawei/e3531)"])
+                                 "(expected one of: huawei/e3131, huawei/e3372-hilink, huawei/e3372-stick, huawei/e3531)"])
 
 
 def test_broken_profile_is_one_line_at_collection(pytester: pytest.Pytester) -> None:

@@ -43,7 +43,7 @@ def break_rig(tmp_path: Path, old: str, new: str, profiles: Path = PROFILES) -> 
 
 E3372_POWER = "{driver: gpio, pin: 27, active_high: true}"
 E3372_PORT = '    port: "1-1.3"\n'
-SECOND_SLOT = "- name: e3372"
+SECOND_SLOT = "- name: e3372\n"
 
 CASES = [
     # --- YAML syntax -------------------------------------------------------------------------
@@ -72,7 +72,7 @@ CASES = [
          line="prot:", field="slots[1].prot", says=("unknown key 'prot'", "port")),
     case("missing-port",
          E3372_PORT, "",
-         line=SECOND_SLOT, field="slots[1]", says=("missing required key 'port'",)),
+         line=("profile: huawei/e3131", SECOND_SLOT.strip()), field="slots[1]", says=("missing required key 'port'",)),
 
     # --- forms and values --------------------------------------------------------------------
     case("malformed-port-path",
@@ -82,7 +82,7 @@ CASES = [
          E3372_PORT, "    port: 13\n",
          line="port: 13", field="slots[1].port", says=("expected string", "got integer 13")),
     case("slot-name-not-lower-case",
-         SECOND_SLOT, "- name: E3372",
+         SECOND_SLOT, "- name: E3372\n",
          line="- name: E3372", field="slots[1].name", says=("'E3372'", "wrong form")),
     case("unknown-backend",
          "backend: virtual\n", "backend: real\n",
@@ -99,7 +99,7 @@ CASES = [
 
     # --- cross-checks between slots ----------------------------------------------------------
     case("two-slots-same-name",
-         SECOND_SLOT, "- name: e3131",
+         SECOND_SLOT, "- name: e3131\n",
          line=("profile: huawei/e3131", "- name: e3131"),
          field="slots[1].name", says=("'e3131' is used twice",)),
     case("two-slots-same-port",
@@ -129,9 +129,9 @@ CASES = [
 
     # --- profiles ------------------------------------------------------------------------------
     case("unknown-profile",
-         "profile: huawei/e3372-hilink\n", "profile: huawei/e3372\n",
-         line="profile: huawei/e3372", field="slots[1].profile",
-         says=("no profile 'huawei/e3372'", "known; did you mean huawei/e3372-hilink")),
+         "profile: huawei/e3372-hilink\n", "profile: huawei/e3372-hilnk\n",
+         line="profile: huawei/e3372-hilnk", field="slots[1].profile",
+         says=("no profile 'huawei/e3372-hilnk'", "known; did you mean huawei/e3372-hilink")),
     case("profile-name-not-lower-case",
          "profile: huawei/e3372-hilink\n", "profile: Huawei/E3372\n",
          line="profile: Huawei/E3372", field="slots[1].profile", says=("'Huawei/E3372'", "wrong form")),
@@ -163,7 +163,7 @@ def test_broken_rig_is_one_line_at_the_broken_line(tmp_path, old, new, marker, f
 def test_the_shipped_rig_loads(tmp_path):
     path, _ = break_rig(tmp_path, "name: virtual\n", "name: virtual\n")
     rig = load_rig(path, profiles_root=PROFILES)
-    assert [s.port for s in rig.slots] == ["1-1.2", "1-1.3", "1-1.4"]
+    assert [s.port for s in rig.slots] == ["1-1.2", "1-1.3", "1-1.4", "1-1.5"]
     assert load_rig(path).profiles_root == str(PROFILES)  # the absolute `profiles:` is used too
 
 
@@ -240,7 +240,7 @@ def test_two_slots_on_the_same_uhubctl_port(tmp_path):
 CLI_BREAKS = [
     pytest.param('"1-1.3"', '"1.1-3"', id="malformed-port-path"),
     pytest.param("pin: 27", "pin: 17", id="same-gpio-pin"),
-    pytest.param("profile: huawei/e3372-hilink\n", "profile: huawei/e3372\n", id="unknown-profile"),
+    pytest.param("profile: huawei/e3372-hilink\n", "profile: huawei/e3372-hilnk\n", id="unknown-profile"),
     pytest.param("backend: virtual\n", "backend: linux\nfaults: [stall]\n", id="faults-on-linux"),
     pytest.param(E3372_PORT, '     port: "1-1.3"\n', id="yaml-syntax-error"),
 ]

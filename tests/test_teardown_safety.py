@@ -58,7 +58,7 @@ def test_fault(dongle):
         result.assert_outcomes(failed=1)
     (lab,) = _states(pytester)
     assert lab["ever_powered"]["e3131"] is True, "the test never powered the dongle"
-    assert lab["at_close"] == {"e3131": False, "e3372": False, "e3531": False}
+    assert lab["at_close"] == {"e3131": False, "e3372": False, "e3531": False, "e3372s": False}
     assert not any(lab["powered_now"].values())
 
 
