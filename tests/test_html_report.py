@@ -73,13 +73,25 @@ def report(tmp_path_factory):
                       for run, results in ((FAULT_RUN, fault_results), (PASS_RUN, pass_results))}}
 
 
+def _missing(url: str, failed: list[str]) -> list[str]:
+    """The failed file requests whose data is not inside the report's index.html. Allure's own page
+    may ask for an embedded file from disk all the same: web-commons' reportDataUrl looks for the
+    embedded data before it waits for it to be ready (``globalThis.allureReportData``), so under load
+    a widget is asked for as ``widgets/x.json?v=...`` once (seen in 1 of ~10 CI runs). Such a request
+    is harmless exactly when the data it names is embedded: that is what is checked here."""
+    index = Path(url.removeprefix("file://"))
+    text = index.read_text(errors="replace")
+    folder = index.parent.as_uri() + "/"
+    return [f for f in failed if not f.startswith(folder) or f'"{f.removeprefix(folder).split("?")[0]}"' not in text]
+
+
 def _check(**spec) -> dict:
     """check_report.mjs on ``spec`` (see there); its JSON verdict."""
     done = subprocess.run(["node", str(CHECKER), json.dumps(spec)], capture_output=True, text=True,
                           timeout=300)   # a hang guard: Chromium opens the report in seconds
     assert done.returncode == 0, done.stderr[-2000:]
     verdict = json.loads(done.stdout.strip().splitlines()[-1])
-    assert verdict["failedFiles"] == []   # everything the report needs is in its one file
+    assert not _missing(spec["url"], verdict["failedFiles"])   # everything the report needs is in its one file
     assert not [url for url in verdict["external"] if "googletagmanager.com" not in url]   # only Allure's analytics
     return verdict
 
