@@ -8,9 +8,9 @@ import os
 from hilkit.core.rig import Rig
 from hilkit.doctor.findings import OK, WARN, Finding
 from hilkit.doctor.host import Host
+from hilkit.programs import CAP_NET_ADMIN, cap_eff
 
 TUN = "/dev/net/tun"
-CAP_NET_ADMIN = 12
 
 
 def check_dial_up(rig: Rig, host: Host) -> list[Finding]:
@@ -41,9 +41,6 @@ def check_dial_up(rig: Rig, host: Host) -> list[Finding]:
 def _effective_capabilities(host: Host) -> int | None:
     """CapEff of the process looking (/proc/self/status under the host's root); None when unknown."""
     try:
-        for line in host.path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return int(line.split()[1], 16)
-    except (OSError, ValueError):
-        pass
-    return None
+        return cap_eff(host.path("/proc/self/status").read_text())
+    except OSError:
+        return None

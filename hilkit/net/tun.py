@@ -10,9 +10,9 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
-from pathlib import Path
 
 from hilkit.net.interface import check_name
+from hilkit.programs import CAP_NET_ADMIN, effective_capabilities
 
 TUN_DEVICE = "/dev/net/tun"
 TUNSETIFF = 0x400454CA          # linux/if_tun.h: _IOW('T', 202, int)
@@ -53,24 +53,11 @@ def tun_unavailable() -> str | None:
         return f"no {TUN_DEVICE} (modprobe tun; in a container pass --device {TUN_DEVICE})"
     if not os.access(TUN_DEVICE, os.R_OK | os.W_OK):
         return f"{TUN_DEVICE} is not readable and writable by this user"
-    if not _effective_capabilities() >> CAP_NET_ADMIN & 1:
+    caps = effective_capabilities()
+    if caps is not None and not caps >> CAP_NET_ADMIN & 1:   # unknown: the attempt says what is missing
         return "making a tun interface needs CAP_NET_ADMIN (run as root, or --cap-add NET_ADMIN)"
     return None
 
-
-CAP_NET_ADMIN = 12
-
-
-def _effective_capabilities() -> int:
-    """This process's effective capabilities (/proc/self/status CapEff); all of them where that
-    cannot be read, so the attempt itself says what is missing."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return int(line.split()[1], 16)
-    except (OSError, ValueError):
-        pass
-    return -1
 
 
 TUNSETCARRIER = 0x400454E2      # _IOW('T', 226, int), Linux 5.0+

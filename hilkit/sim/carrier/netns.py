@@ -19,12 +19,11 @@ from pathlib import Path
 
 from hilkit.net import interface
 from hilkit.net.failures import InterfaceCommandFailed
-from hilkit.programs import find_program, process_alive
+from hilkit.programs import CAP_NET_ADMIN, CAP_SYS_ADMIN, effective_capabilities, find_program, process_alive
 
 PREFIX = "hilkit-"
 NETNS_DIR = Path("/run/netns")
 NAME = re.compile(r"^hilkit-(?P<slot>[A-Za-z0-9_.]+)-(?P<pid>\d+)$")
-CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 
 #: Runs beside the process that made the namespace, in a session of its own (a Ctrl-C or a
 #: SIGTERM to the run's process group does not reach it): when that process ends however it ends
@@ -148,16 +147,6 @@ def sweep_stale() -> list[str]:
     return removed
 
 
-def _capabilities() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return int(line.split()[1], 16)
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 @functools.lru_cache(maxsize=1)
 def carrier_available() -> str | None:
     """None when this process can make carrier networks; else why not (tests skip with it)."""
@@ -166,7 +155,7 @@ def carrier_available() -> str | None:
     for program, package in (("ip", "iproute2"), ("dnsmasq", "dnsmasq-base"), ("setpriv", "util-linux")):
         if find_program(program) is None:
             return f"{program} is not installed (Debian: {package})"
-    caps = _capabilities()
+    caps = effective_capabilities() or 0
     if not (caps >> CAP_NET_ADMIN & 1 and caps >> CAP_SYS_ADMIN & 1):
         return "making network namespaces needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run as root)"
     probe = namespace_name("probe")
