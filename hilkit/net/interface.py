@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
+import itertools
 import json
+import os
 import select
 import socket
 import struct
@@ -57,6 +59,24 @@ class Link:
         state = f"{'up' if self.admin_up else 'down'}, {'carrier' if self.carrier else 'no carrier'}"
         shown = ", ".join(self.addresses) or "no IPv4 address"
         return f"{self.name} (index {self.index}, {self.mac}, mtu {self.mtu}): {state} ({self.operstate}); {shown}"
+
+
+_numbers = itertools.count(1)
+
+
+def unique_name(prefix: str) -> str:
+    """An interface name of this process's own: ``<prefix><pid in hex>n<count>`` (a sweep of what a
+    killed run left, and a test's leftover check, know a process's interfaces by it)."""
+    return check_name(f"{prefix}{os.getpid():x}n{next(_numbers)}"[:IFNAMSIZ])
+
+
+def disable_ipv6(ifname: str) -> None:
+    """No IPv6 on ``ifname`` (an IPv4-only link: the kernel's router solicitations and DAD are noise
+    on it); nothing to do on a kernel without IPv6."""
+    try:
+        Path("/proc/sys/net/ipv6/conf", ifname, "disable_ipv6").write_text("1")
+    except OSError:
+        pass
 
 
 def ip_command() -> str:

@@ -8,12 +8,10 @@ the tun and runs the protocol's timers (packets in, frames out to the port). The
 """
 from __future__ import annotations
 
-import itertools
 import os
 import select
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from hilkit.core.errors import Category, WaitTimeout
@@ -22,27 +20,15 @@ from hilkit.net.failures import InterfaceCommandFailed, NetError
 from hilkit.net.ppp.endpoint import PppConfig, PppEndpoint
 from hilkit.net.tun import open_tun, set_carrier
 
-_numbers = itertools.count(1)
 NO_CARRIER = b"NO CARRIER"
 NO_CARRIER_WAIT = 1.0   # s after the Terminate-Ack for the modem's NO CARRIER
 NO_ADDRESS = "IPCP: the peer gave no address"   # the endpoint's failure when IPCP names none
-
-
-def _no_ipv6(ifname: str) -> None:
-    try:
-        Path("/proc/sys/net/ipv6/conf", ifname, "disable_ipv6").write_text("1")
-    except OSError:
-        pass   # a kernel without IPv6: nothing to keep off
 
 
 class PppFailed(NetError):
     """The PPP session did not come up: LCP, authentication or IPCP failed, or the modem hung up."""
 
     category = Category.NO_DATA_SESSION
-
-
-def _default_ifname() -> str:
-    return f"hkp{os.getpid():x}n{next(_numbers)}"[:15]
 
 
 class PppLink:
@@ -53,7 +39,7 @@ class PppLink:
     def __init__(self, port: Any, username: str = "", password: str = "", ifname: str | None = None,
                  pending: bytes = b"") -> None:
         self.port = port
-        self.ifname = ifname or _default_ifname()
+        self.ifname = ifname or interface.unique_name("hkp")
         self.endpoint = PppEndpoint(PppConfig(role="client", username=username, password=password))
         self.pending = pending             # what the modem sent after CONNECT before the port was ours
         self.carrier_lost = False          # the modem said NO CARRIER
@@ -96,7 +82,7 @@ class PppLink:
         """Negotiate LCP, authentication and IPCP within ``timeout`` s; the tun interface exists
         from the start (down until the caller configures it)."""
         self._tun = open_tun(self.ifname)
-        _no_ipv6(self.ifname)   # IPCP carries IPv4: no router solicitations for the modem
+        interface.disable_ipv6(self.ifname)   # IPCP carries IPv4: no router solicitations for the modem
         with self._cond:
             first = self.endpoint.start() + self._take_in(self.pending)
         self._threads = [threading.Thread(target=self._read_port, name=f"ppp-rx-{self.ifname}", daemon=True),

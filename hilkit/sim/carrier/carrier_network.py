@@ -20,7 +20,6 @@ together with its guardian left.
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import os
 import select
 import shutil
@@ -47,7 +46,6 @@ CHECK_NAME = "connectivity.hilkit.test"  # what the carrier's DNS answers (with 
 SLOW_KBIT = 1000                        # the slow_data fault's rate, far below a veth's
 DROP_AFTER = 256 * 1024                 # the link_drop fault: the link goes down after this much of a download
 START_TIMEOUT = 15.0                    # a hang guard: dnsmasq and the web server are up in well under a second
-_numbers = itertools.count(1)
 
 
 class CarrierError(HilkitError):
@@ -77,10 +75,6 @@ class CarrierFaults:
         return [f.name for f in fields(self) if getattr(self, f.name)]
 
 
-def _default_ifname() -> str:
-    return f"hkc{os.getpid():x}n{next(_numbers)}"[:interface.IFNAMSIZ]
-
-
 class CarrierNetwork:
     """One slot's carrier network; also a context manager. ``ifname`` is the host end (at most 15
     characters; a unique one is made when None), ``subnet`` the network behind it (its first
@@ -96,7 +90,8 @@ class CarrierNetwork:
             raise ValueError(f"far_end {far_end!r}: expected 'veth' or 'tun'")
         self.far_end = far_end
         self.faults = faults if isinstance(faults, CarrierFaults) else CarrierFaults.named(faults)
-        self.ifname = interface.check_name(ifname or _default_ifname())   # tun: the far end's name until it moves
+        # the host end; for a tun far end, its name until it moves into the namespace
+        self.ifname = interface.check_name(ifname or interface.unique_name("hkc"))
         self.subnet = ipaddress.IPv4Network(subnet)
         if self.subnet.prefixlen > 29:
             raise ValueError(f"{subnet}: too small for a gateway and a DHCP range")
@@ -142,7 +137,7 @@ class CarrierNetwork:
             self._made.add("link")
             # from here on, ours to remove (also if this process dies)
             self._guardian = netns.start_guardian(self.namespace, self.ifname, self.workdir)
-            _no_ipv6(self.ifname)
+            interface.disable_ipv6(self.ifname)
             self._in_ns("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", FAR_END)
         self._in_ns("link", "set", "lo", "up")
         self._in_ns("link", "set", FAR_END, "up" if link_up else "down")
@@ -321,14 +316,6 @@ class CarrierNetwork:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
-
-
-def _no_ipv6(ifname: str) -> None:
-    """No IPv6 on the host end: the kernel's router solicitations and DAD are noise here."""
-    try:
-        Path("/proc/sys/net/ipv6/conf", ifname, "disable_ipv6").write_text("1")
-    except OSError:
-        pass
 
 
 def _let_guardian_try(guardian: subprocess.Popen[bytes]) -> None:
