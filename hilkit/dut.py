@@ -35,8 +35,7 @@ from hilkit.modem.connectors import (
 from hilkit.modem.hilink_api import HiLinkAttachChecker, HiLinkClient
 from hilkit.modem.mm_attach import ModemManagerAttachChecker
 from hilkit.modem.mmcli_client import ModemManager
-from hilkit.net.tun import tun_unavailable
-from hilkit.online import DataPath, OnlineResult
+from hilkit.online import DataPath, OnlineResult, no_ppp_here
 from hilkit.switch.result import SwitchResult
 from hilkit.usb.lsusb_format import format_lsusb
 
@@ -326,8 +325,7 @@ class Dongle:
             self.transition(State.ATTACHED)
         why = self.lab.data_path(self.slot)
         if not why and self.profile.data_method == "ppp":   # before dialling: no call left up for nothing
-            no_tun = tun_unavailable()
-            why = f"a PPP dial-up, and hilkit's PPP client needs a tun interface: {no_tun}" if no_tun else None
+            why = no_ppp_here("a PPP dial-up")
         if why:
             self.lab.end_data_path(self.slot)
             raise DataPathUnavailable(why)

@@ -44,6 +44,13 @@ class OnlineResult:
                 f"RTT {self.rtt_ms:.1f} ms, throughput {rate}")
 
 
+def no_ppp_here(what: str) -> str | None:
+    """Why ``what`` (a session that needs PPP) cannot be carried on this host, or None: hilkit's PPP
+    client needs a tun interface."""
+    why = tun_unavailable()
+    return f"{what}, and hilkit's PPP client needs a tun interface: {why}" if why else None
+
+
 class DataPath:
     """One dongle's way online: :meth:`bring_up` runs the connect phase and every check;
     :meth:`close` takes down what it set up (safe to call at any point, more than once)."""
@@ -80,10 +87,9 @@ class DataPath:
     def _ppp(self, session: DataSession) -> None:
         """The call is in data mode on a serial port: hilkit's PPP client takes the port; the
         session's interface is its tun, its address and DNS the ones IPCP gave."""
-        why = tun_unavailable()
+        why = no_ppp_here(f"{session.summary()}, then PPP")
         if why:
-            raise DataPathUnavailable(f"{session.summary()}, then no PPP: hilkit's PPP client needs a tun "
-                                      f"interface and {why}")
+            raise DataPathUnavailable(why)
         self.line = self.connector.dial_up_line()
         self.ppp = PppLink(self.line.port, self.line.username, self.line.password, pending=self.line.pending)
         start = time.monotonic()

@@ -31,6 +31,7 @@ from hilkit.core.errors import HilkitError
 from hilkit.core.faults import FaultSpec, Fired
 from hilkit.core.rig import Rig, Slot
 from hilkit.core.usb_capture import UrbEvent
+from hilkit.modem.connectors import tty_path
 from hilkit.power import GpioRelay, PowerSwitch, UhubctlPort
 from hilkit.switch.switch_engine import SwitchEngine
 from hilkit.usb.bus import UsbBus
@@ -129,7 +130,7 @@ class LabBackend(ABC):
 
     def data_port(self, slot: Slot, name: str) -> str:
         """What pyserial opens for the port ModemManager connected a PPP bearer on (``ttyUSB2``)."""
-        return name if name.startswith("/") else f"/dev/{name}"
+        return tty_path(name)
 
     def mmcli_command(self) -> list[str]:
         """How to run ModemManager's command-line client on this rig."""

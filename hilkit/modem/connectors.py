@@ -110,13 +110,12 @@ class BearerConnector(DataConnector):
     method = "bearer"
 
     def __init__(self, mm: ModemManager, modem: str, spec: AttachSpec, secrets: Secrets,
-                 port_url: Callable[[str], str] = lambda name: name if name.startswith("/") else f"/dev/{name}",
-                 ) -> None:
+                 port_url: Callable[[str], str] | None = None) -> None:
         self.mm = mm
         self.modem = modem
         self.spec = spec
         self.secrets = secrets
-        self.port_url = port_url    # ModemManager's port name (ttyUSB2) -> what pyserial opens
+        self.port_url = port_url or tty_path   # ModemManager's port name (ttyUSB2) -> what pyserial opens
         self.connected = False
         self.ppp_port = ""
 
@@ -176,6 +175,11 @@ class BearerConnector(DataConnector):
         if self.connected:
             self.connected = False
             self.mm.run(["-m", self.modem, "--simple-disconnect"])
+
+
+def tty_path(name: str) -> str:
+    """The device a port name ModemManager reports (``ttyUSB2``) stands for on this host."""
+    return name if name.startswith("/") else f"/dev/{name}"
 
 
 def _known(value: object) -> str:
