@@ -93,18 +93,22 @@ class PppFarEnd:
     def hang_up(self) -> None:
         """The call ended on the modem's side: the next CONNECT starts a new PPP session."""
         with self._lock:
-            endpoint, self._endpoint, self._reply = self._endpoint, None, None
-            if endpoint is not None:
-                self.log += endpoint.log
+            self._retire()
+
+    def _retire(self) -> Callable[[bytes], None] | None:
+        """Under the lock: the call's session is over (its log kept); how it answered the host."""
+        reply = self._reply
+        if self._endpoint is not None:
+            self.log += self._endpoint.log
+        self._endpoint, self._reply = None, None
+        return reply
 
     def _call_ended(self, endpoint: PppEndpoint) -> None:
         """The PPP session closed (terminated, or negotiation gave up): NO CARRIER, command mode."""
         with self._lock:
             if self._endpoint is not endpoint:
                 return
-            reply = self._reply
-            self._endpoint, self._reply = None, None
-            self.log += endpoint.log
+            reply = self._retire()
         if reply is not None:
             reply(NO_CARRIER)
         self.ended()
