@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from hilkit.core.data_session import DataSession
 from hilkit.core.errors import Category, HilkitError
-from hilkit.core.events import attach_text, step
+from hilkit.core.events import attach_text, mark, step
 from hilkit.core.measurement import measure
 from hilkit.core.profile import DataSpec
 from hilkit.core.rig import Slot
@@ -104,9 +104,8 @@ class DataPath:
         session.interface, session.addressing = self.ppp.ifname, "static"
         session.address, session.prefix, session.gateway = self.ppp.local_address, 32, self.ppp.peer_address
         session.dns = self.ppp.dns
-        with step(f"PPP up on {self.ppp.ifname}: {session.address} peer {session.gateway}, "
-                  f"DNS {', '.join(session.dns) or 'none'}"):
-            pass
+        mark(f"PPP up on {self.ppp.ifname}: {session.address} peer {session.gateway}, "
+             f"DNS {', '.join(session.dns) or 'none'}")
 
     def _address(self, result: OnlineResult) -> None:
         name = result.interface
@@ -124,8 +123,7 @@ class DataPath:
                 gateway, self.dns = lease.router or "", lease.dns_servers
             self.added.append(interface.configure(name, address, prefix, gateway))
             result.address, result.prefix = address, prefix
-            with step(f"{name}: {address}/{prefix}, gateway {gateway or 'none'}, DNS {', '.join(self.dns) or 'none'}"):
-                pass   # the values, where the report's reader looks: in the steps
+            mark(f"{name}: {address}/{prefix}, gateway {gateway or 'none'}, DNS {', '.join(self.dns) or 'none'}")
             result.time_to_address = time.monotonic() - start
         measure("time to address", result.time_to_address, "s", high=self.spec.address_budget,
                 category=Category.NO_ADDRESS)
@@ -140,8 +138,7 @@ class DataPath:
             answers = probes.resolve(host, self.dns[0], name, timeout=5.0)
             result.dns_answer = ", ".join(answers)
             attach_text("DNS answer", f"{host} A {result.dns_answer} (server {self.dns[0]}, via {name})")
-            with step(f"{host} A {result.dns_answer}"):
-                pass
+            mark(f"{host} A {result.dns_answer}")
         with step(f"HTTP GET {self.spec.check_url} through {name}"):
             answer = probes.http_get(self.spec.check_url, name, timeout=10.0, connect_to=answers[0])
             result.http_status = answer.status
