@@ -11,7 +11,11 @@
 // "testTab" reads the counter of a tab of the test the tree ends on (History: the earlier runs).
 // Output:
 //   {found: {key: bool}, absent: {text: bool}, counter: {tab: text}, failedFiles: [url...],
-//    external: [url...]}
+//    external: [url...], embeddedData: bool, earlyFetches: [url...]}
+// "embeddedData": the page holds the report's data itself (Allure's single-file mode). "earlyFetches":
+// the URLs the page fetched while that data was not there yet: Allure's reportDataUrl (web-commons)
+// asks the disk for a data file when globalThis.allureReportData is still undefined, which the
+// single-file page, injecting its data asynchronously, allows under load.
 // Requests that leave the disk (http, https) are refused and listed as "external": the report
 // must show everything without a network (Allure's page asks for Google's analytics script;
 // nothing of the report's own may be among them).
@@ -40,6 +44,14 @@ const noneOf = async (page, texts, into) => {
 };
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.addInitScript(() => {   // which fetches happen before the embedded data is there
+    globalThis.__earlyFetches = [];
+    const fetchNow = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      if (!globalThis.allureReportData) globalThis.__earlyFetches.push(String(input instanceof Request ? input.url : input));
+      return fetchNow(input, init);
+    };
+  });
   await page.route(/^https?:/, (route) => { external.push(route.request().url()); return route.abort(); });
   page.on("requestfailed", (request) => {
     if (request.url().startsWith("file:")) failedFiles.push(request.url());
@@ -85,7 +97,9 @@ try {
     }
   }
   await page.screenshot({ path: spec.screenshot, fullPage: true });
-  console.log(JSON.stringify({ found, absent, counter, failedFiles, external }));
+  const embeddedData = await page.evaluate(() => Boolean(globalThis.allureReportData));
+  const earlyFetches = await page.evaluate(() => globalThis.__earlyFetches ?? []);
+  console.log(JSON.stringify({ found, absent, counter, failedFiles, external, embeddedData, earlyFetches }));
 } finally {
   await browser.close();
 }
