@@ -103,10 +103,9 @@ def test_the_at_client_hands_over_what_came_after_connect_and_refuses_commands_m
         threading.Thread(target=modem, daemon=True).start()
         assert client.command("ATD*99#", timeout=30.0).final == "CONNECT"   # a hang guard
         taken, pending = client.hand_over()
-        rest = b""
-        while len(pending) + len(rest) < len(frame):
-            rest += taken.read(len(frame) - len(pending) - len(rest))
-        assert pending + rest == frame
+        taken.timeout = 30.0   # a hang guard: read() returns as soon as the rest of the frame is there
+        rest = taken.read(len(frame) - len(pending))
+        assert pending + rest == frame, f"the modem's frame, read {pending!r} + {rest!r}"
         with pytest.raises(ModemError, match="data mode"):
             client.command("AT")
         line_repr = repr(DialUpLine(taken, "web", "apn-s3cret"))
