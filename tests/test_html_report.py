@@ -19,7 +19,15 @@ import pytest
 from hilkit.cli.run_cmd import _html
 from hilkit.config.paths import PROJECT_ROOT
 from hilkit.report import html as html_report
-from hilkit.report.html import ALLURE_VERSION, allure_command, allure_config, cache_dir, ensure_allure
+from hilkit.report.html import (
+    ALLURE_VERSION,
+    DATA_FIRST,
+    allure_command,
+    allure_config,
+    cache_dir,
+    data_before_app,
+    ensure_allure,
+)
 from hilkit.report.results_files import CATEGORIES
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -73,17 +81,6 @@ def report(tmp_path_factory):
                       for run, results in ((FAULT_RUN, fault_results), (PASS_RUN, pass_results))}}
 
 
-def _missing(verdict: dict) -> list[str]:
-    """The failed file requests a single-file report may not have. Allure's own page may ask the disk
-    for data before its embedded data is there: web-commons' reportDataUrl looks for
-    ``globalThis.allureReportData`` without waiting for it, and the page injects it asynchronously,
-    so under load (a bigger report, a busy machine) widgets are asked for as ``widgets/x.json?v=...``
-    (seen in 2 of about 12 CI runs) while the report shows everything. Only a request made once the
-    data was there is a file the report lacks."""
-    early = set(verdict["earlyFetches"])
-    return [url for url in verdict["failedFiles"] if url not in early]
-
-
 def _check(**spec) -> dict:
     """check_report.mjs on ``spec`` (see there); its JSON verdict."""
     done = subprocess.run(["node", str(CHECKER), json.dumps(spec)], capture_output=True, text=True,
@@ -91,7 +88,9 @@ def _check(**spec) -> dict:
     assert done.returncode == 0, done.stderr[-2000:]
     verdict = json.loads(done.stdout.strip().splitlines()[-1])
     assert verdict["embeddedData"], "the report is not one self-contained file (no embedded data)"
-    assert not _missing(verdict)   # everything the report needs is in its one file
+    # the page waited for its embedded data (html.data_before_app): no fetch went to the disk first
+    assert verdict["earlyFetches"] == []
+    assert verdict["failedFiles"] == []   # everything the report needs is in its one file
     assert not [url for url in verdict["external"] if "googletagmanager.com" not in url]   # only Allure's analytics
     return verdict
 
@@ -144,6 +143,23 @@ def test_second_run_has_history_and_junit_is_written(report):
     assert (base / f"junit-{FAULT_RUN}.xml").read_text().count("<testcase") >= 15
     history = base / "allure-report-history.jsonl"
     assert len(history.read_text().splitlines()) == 2   # one line a generation: the trend of both runs
+
+
+def test_the_single_file_page_has_its_data_store_before_its_app(tmp_path):
+    """Allure's single-file page runs its app before the script that makes window.allureReportData;
+    hilkit makes the store first, once, and leaves any other page alone."""
+    page = tmp_path / "index.html"
+    single = ('<html><head><script src="data:text/javascript;base64,QQ=="></script></head><body>'
+              '<script>window.allureReportData = window.allureReportData || {};</script></body></html>')
+    page.write_text(single)
+    data_before_app(page)
+    data_before_app(page)
+    text = page.read_text()
+    assert text.count(DATA_FIRST) == 1 and text.index(DATA_FIRST) < text.index("data:text/javascript")
+    other = "<html><head><script src=app.js></script></head></html>"   # a multi-file report: its data is files
+    page.write_text(other)
+    data_before_app(page)
+    assert page.read_text() == other
 
 
 def test_categories_match_alike_in_python_and_in_allures_javascript():

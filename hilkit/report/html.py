@@ -187,8 +187,25 @@ def _generate(command: list[str], results: Path, out: Path, history: Path, name:
         if done.returncode != 0 or index is None:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise HilkitError(f"allure generate exited {done.returncode}: {tail[0]}")
+        data_before_app(index)
         _replace_report(staging, out)
         return out / index.relative_to(staging)
+
+
+#: the single-file report's data store, made before any of the page's own scripts runs (see data_before_app)
+DATA_FIRST = "<head><script>window.allureReportData = window.allureReportData || {};</script>"
+
+
+def data_before_app(index: Path) -> None:
+    """Make the single-file report wait for its own data. Its page runs the app (a ``data:`` script)
+    before the inline script that creates ``window.allureReportData``, and Allure's reportDataUrl
+    (web-commons) asks the disk for ``widgets/*.json`` while that is undefined: on a slow machine the
+    report then opens with widgets missing (no results count, no Categories tab). With the store there
+    from the start, the app takes its embedded path, which waits for ``allureReportDataReady``."""
+    text = index.read_text(encoding="utf-8")
+    if "window.allureReportData" not in text or text.count("<head>") != 1 or DATA_FIRST in text:
+        return   # not a single-file report, or not the page this was written for, or done already
+    index.write_text(text.replace("<head>", DATA_FIRST, 1), encoding="utf-8")
 
 
 def _index(staging: Path) -> Path | None:

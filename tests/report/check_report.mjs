@@ -13,9 +13,9 @@
 //   {found: {key: bool}, absent: {text: bool}, counter: {tab: text}, failedFiles: [url...],
 //    external: [url...], embeddedData: bool, earlyFetches: [url...]}
 // "embeddedData": the page holds the report's data itself (Allure's single-file mode). "earlyFetches":
-// the URLs the page fetched while that data was not there yet: Allure's reportDataUrl (web-commons)
-// asks the disk for a data file when globalThis.allureReportData is still undefined, which the
-// single-file page, injecting its data asynchronously, allows under load.
+// the URLs the page fetched while that data store did not exist yet: Allure's reportDataUrl
+// (web-commons) then asks the disk, and on a slow machine the report opens with widgets missing.
+// hilkit's report makes the store before the app runs (hilkit.report.html.data_before_app).
 // Requests that leave the disk (http, https) are refused and listed as "external": the report
 // must show everything without a network (Allure's page asks for Google's analytics script;
 // nothing of the report's own may be among them).
